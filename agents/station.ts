@@ -1,0 +1,344 @@
+/**
+ * Charging station (one site): chargers (EVSE) with a rating in kW and a kind (AC/DC), an optional
+ * site power cap, and one FIFO queue.
+ *
+ * Charging physics (stated assumptions):
+ * - Between two re-allocations an EV is granted a constant power p (the allocation policy's rate).
+ *   It draws min(p, vehicle limit at its current state of charge); the state of charge then
+ *   follows the piecewise-linear charging curve exactly (`socAfter`, integrated per curve segment),
+ *   so delivered power never exceeds the grant, the charger rating, the vehicle curve or the site
+ *   cap (grants sum to at most the cap), and delivered energy is exactly Δsoc × capacity.
+ * - Re-allocation happens on every plug-in and departure and at every allocation period boundary
+ *   (site.periodMinutes, default 1 min), where the vehicle limit is re-read from the curve.
+ * - Queue discipline: strict FIFO. When a charger frees, the head of the queue takes the free
+ *   charger that gives it the most power (ties: lowest charger index); an EV that cannot use any
+ *   free charger (a DC-only free charger for an AC-only EV) keeps the head and blocks the queue.
+ */
+import type { AllocationPolicy, PluggedSessionView, SiteView } from './allocation.js';
+import { chargeTimeS, socAfter, vehicleLimitKW, type EvModel } from './evModels.js';
+
+export type ChargerKind = 'AC' | 'DC';
+
+export const SessionStatus = { active: 0, completed: 1, abandoned: 2, incomplete: 3 } as const;
+export const SESSION_STATUS_NAMES = ['active', 'completed', 'abandoned', 'incomplete'] as const;
+
+export class Session implements PluggedSessionView {
+  charger = -1;
+  kind: ChargerKind = 'AC';
+  arrivedAt = NaN;
+  pluggedAt = NaN;
+  unpluggedAt = NaN;
+  travelS = NaN;
+  deliveredKWh = 0;
+  socStart = NaN;
+  soc: number;
+  price = 0;
+  status: number = SessionStatus.active;
+  /** current grant (kW) and when the state of charge was last brought up to date */
+  powerKW = 0;
+  lastUpdate = NaN;
+  /** per-minute record bookkeeping */
+  recordFrom = NaN;
+  energyAtRecord = 0;
+  /** kernel handles */
+  doneEvent = -1;
+  giveUpEvent = -1;
+  /** energy target reached (replayed sessions stay plugged until their deadline) */
+  energyDone = false;
+  maxKW = 0;
+
+  constructor(
+    readonly sessionId: number,
+    readonly ev: number,
+    readonly model: EvModel,
+    readonly station: number,
+    readonly decidedAt: number,
+    readonly requestedKWh: number,
+    readonly targetSoc: number,
+    socAtDecision: number,
+    public deadline: number,
+    /** leave at the deadline (replayed sessions) rather than when the energy target is reached */
+    readonly leaveAtDeadline: boolean,
+  ) {
+    this.soc = socAtDecision;
+  }
+
+  get remainingKWh(): number {
+    return Math.max(0, (this.targetSoc - this.soc) * this.model.capacityKWh);
+  }
+}
+
+export interface StationDef {
+  id: number;
+  name: string;
+  node: number;
+  lat: number;
+  lon: number;
+  /** where it came from: osm:node/123, list, generated, single */
+  origin: string;
+  chargerKW: number[];
+  chargerKind: ChargerKind[];
+}
+
+/** Callbacks into the simulation. */
+export interface StationHooks {
+  /** schedule (or reschedule) the energy-done event for a session; returns the handle */
+  scheduleDone(s: Session, at: number): number;
+  cancel(handle: number): void;
+  plugged(s: Session): void;
+  /** a per-minute charge record: energy (kWh) over [from, to] */
+  record(s: Session, from: number, to: number, energyKWh: number): void;
+  powerChanged(deltaKW: number): void;
+}
+
+export class Station implements SiteView {
+  readonly chargers: number;
+  readonly occupant: (Session | null)[];
+  readonly queue: Session[] = [];
+  private queueHead = 0;
+  readonly plugged: Session[] = [];
+  now = 0;
+  totalKW = 0;
+  peakKW = 0;
+  /** ∫ occupied chargers dt (charger-seconds) and energy delivered */
+  busyChargerSeconds = 0;
+  energyKWh = 0;
+  private lastBusyUpdate = 0;
+  private rates = new Float64Array(8);
+
+  constructor(
+    readonly def: StationDef,
+    readonly capKW: number,
+    readonly periodS: number,
+    private readonly policy: AllocationPolicy,
+    private readonly hooks: StationHooks,
+  ) {
+    this.chargers = def.chargerKW.length;
+    this.occupant = new Array(this.chargers).fill(null);
+  }
+
+  get queueLength(): number {
+    return this.queue.length - this.queueHead;
+  }
+
+  queued(i: number): Session {
+    return this.queue[this.queueHead + i]!;
+  }
+
+  freeChargers(): number {
+    let n = 0;
+    for (let c = 0; c < this.chargers; c++) if (this.occupant[c] === null) n++;
+    return n;
+  }
+
+  /** Power an EV could get from charger c at state of charge soc, ignoring other EVs. */
+  chargerLimitKW(c: number, model: EvModel, soc: number): number {
+    const kind = this.def.chargerKind[c]!;
+    if (kind === 'DC' && model.dcMaxKW <= 0) return 0;
+    return Math.min(this.def.chargerKW[c]!, vehicleLimitKW(model, soc, kind));
+  }
+
+  /** Best free charger for this EV or -1. */
+  bestFreeCharger(model: EvModel, soc: number): number {
+    let best = -1;
+    let bestKW = 0;
+    for (let c = 0; c < this.chargers; c++) {
+      if (this.occupant[c] !== null) continue;
+      const kw = this.chargerLimitKW(c, model, soc);
+      if (kw > bestKW) {
+        best = c;
+        bestKW = kw;
+      }
+    }
+    return best;
+  }
+
+  /** Rated power the EV could reach here (best charger, free or not) — for estimates. */
+  bestRatedKW(model: EvModel, soc: number): { kw: number; kind: ChargerKind } {
+    let bestKW = 0;
+    let kind: ChargerKind = 'AC';
+    for (let c = 0; c < this.chargers; c++) {
+      const kw = this.chargerLimitKW(c, model, soc);
+      if (kw > bestKW) {
+        bestKW = kw;
+        kind = this.def.chargerKind[c]!;
+      }
+    }
+    return { kw: bestKW, kind };
+  }
+
+  /**
+   * Expected wait for a new arrival (a fluid estimate, documented in the README): 0 if a charger is
+   * free and nobody queues; otherwise the remaining charging time of everyone plugged and queued,
+   * shared over the chargers.
+   */
+  expectedWaitS(): number {
+    if (this.queueLength === 0 && this.plugged.length < this.chargers) return 0;
+    let work = 0;
+    for (const s of this.plugged) {
+      if (s.energyDone) continue;
+      work += s.powerKW > 0 ? chargeTimeS(s.model, s.soc, s.targetSoc, s.powerKW, s.kind) : 0;
+    }
+    for (let i = this.queueHead; i < this.queue.length; i++) {
+      const s = this.queue[i]!;
+      const { kw, kind } = this.bestRatedKW(s.model, s.soc);
+      if (kw > 0) work += chargeTimeS(s.model, s.soc, s.targetSoc, kw, kind);
+    }
+    return work / this.chargers;
+  }
+
+  // ---- time integration ----------------------------------------------------------------------
+
+  /** Bring every plugged session's state of charge and the station counters up to `now`. */
+  advance(now: number): void {
+    if (now > this.lastBusyUpdate) {
+      this.busyChargerSeconds += this.plugged.length * (now - this.lastBusyUpdate);
+      this.lastBusyUpdate = now;
+    }
+    this.now = now;
+    for (const s of this.plugged) this.advanceSession(s, now);
+  }
+
+  private advanceSession(s: Session, now: number): void {
+    const dt = now - s.lastUpdate;
+    if (dt <= 0) return;
+    if (s.powerKW > 0 && !s.energyDone) {
+      let soc = socAfter(s.model, s.soc, dt, s.powerKW, s.kind);
+      if (soc > s.targetSoc) soc = s.targetSoc;
+      const e = (soc - s.soc) * s.model.capacityKWh;
+      if (e > 0) {
+        s.deliveredKWh += e;
+        this.energyKWh += e;
+        s.soc = soc;
+      }
+    }
+    s.lastUpdate = now;
+  }
+
+  // ---- arrivals, plug-in, departure ----------------------------------------------------------
+
+  /** An EV arrives. Returns true if it plugged in at once, false if it joined the queue. */
+  arrive(s: Session, now: number): boolean {
+    s.arrivedAt = now;
+    if (this.queueLength === 0) {
+      const c = this.preferredCharger(s);
+      if (c >= 0) {
+        this.advance(now);
+        this.plug(s, c, now);
+        this.reallocate(now);
+        return true;
+      }
+    }
+    this.queue.push(s);
+    return false;
+  }
+
+  /** Replayed sessions name their recorded charger; others take the best free one. */
+  preferredCharger: (s: Session) => number = (s) => this.bestFreeCharger(s.model, s.soc);
+
+  /** Remove a waiting session from the queue (it gave up). */
+  leaveQueue(s: Session): void {
+    const i = this.queue.indexOf(s, this.queueHead);
+    if (i < 0) throw new Error(`session ${s.sessionId} is not queued at station ${this.def.id}`);
+    this.queue.splice(i, 1);
+  }
+
+  private plug(s: Session, c: number, now: number): void {
+    this.occupant[c] = s;
+    s.charger = c;
+    s.kind = this.def.chargerKind[c]!;
+    s.pluggedAt = now;
+    s.lastUpdate = now;
+    s.recordFrom = now;
+    s.energyAtRecord = 0;
+    s.socStart = s.soc;
+    this.plugged.push(s);
+    this.hooks.plugged(s);
+  }
+
+  /** Unplug a session (energy done or deadline); the queue head may take the charger. */
+  unplug(s: Session, now: number): void {
+    this.advance(now);
+    this.flushRecord(s, now);
+    const idx = this.plugged.indexOf(s);
+    if (idx < 0) throw new Error(`session ${s.sessionId} is not plugged at station ${this.def.id}`);
+    this.plugged.splice(idx, 1);
+    this.occupant[s.charger] = null;
+    s.unpluggedAt = now;
+    if (s.doneEvent >= 0) this.hooks.cancel(s.doneEvent);
+    s.doneEvent = -1;
+    this.setPower(s, 0);
+    // serve the queue head(s) in FIFO order
+    while (this.queueLength > 0) {
+      const head = this.queue[this.queueHead]!;
+      const c = this.preferredCharger(head);
+      if (c < 0) break;
+      this.queueHead++;
+      this.plug(head, c, now);
+    }
+    if (this.queueHead > 64 && this.queueHead * 2 > this.queue.length) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+    this.reallocate(now);
+  }
+
+  /** Mark a session's energy target as reached (it stays plugged if it leaves at its deadline). */
+  energyReached(s: Session, now: number): void {
+    this.advance(now);
+    s.soc = s.targetSoc;
+    s.energyDone = true;
+    s.doneEvent = -1;
+  }
+
+  // ---- power allocation ----------------------------------------------------------------------
+
+  private setPower(s: Session, kw: number): void {
+    if (kw !== s.powerKW) {
+      this.totalKW += kw - s.powerKW;
+      this.hooks.powerChanged(kw - s.powerKW);
+      s.powerKW = kw;
+    }
+    if (this.totalKW > this.peakKW) this.peakKW = this.totalKW;
+  }
+
+  /** Re-run the allocation policy over the plugged sessions (call after advance()). */
+  reallocate(now: number): void {
+    this.now = now;
+    const n = this.plugged.length;
+    if (n === 0) {
+      if (Math.abs(this.totalKW) < 1e-9) this.totalKW = 0;
+      return;
+    }
+    if (this.rates.length < n) this.rates = new Float64Array(n * 2);
+    for (const s of this.plugged) {
+      s.maxKW = s.energyDone ? 0 : this.chargerLimitKW(s.charger, s.model, s.soc);
+    }
+    this.policy.allocate(this, this.plugged, this.rates);
+    for (let i = 0; i < n; i++) {
+      const s = this.plugged[i]!;
+      let kw = this.rates[i]!;
+      if (!(kw > 0) || s.energyDone) kw = 0;
+      if (kw > s.maxKW) kw = s.maxKW; // the policy may never exceed the physical limit
+      const changed = kw !== s.powerKW;
+      this.setPower(s, kw);
+      if (s.energyDone) continue;
+      if (changed || s.doneEvent < 0) {
+        if (s.doneEvent >= 0) this.hooks.cancel(s.doneEvent);
+        s.doneEvent = -1;
+        if (kw > 0) {
+          const t = chargeTimeS(s.model, s.soc, s.targetSoc, kw, s.kind);
+          if (Number.isFinite(t)) s.doneEvent = this.hooks.scheduleDone(s, now + t);
+        }
+      }
+    }
+  }
+
+  /** Emit the charge record of [recordFrom, now] for a plugged session and start a new one. */
+  flushRecord(s: Session, now: number): void {
+    const e = s.deliveredKWh - s.energyAtRecord;
+    if (now > s.recordFrom && e > 0) this.hooks.record(s, s.recordFrom, now, e);
+    s.recordFrom = now;
+    s.energyAtRecord = s.deliveredKWh;
+  }
+}

@@ -202,6 +202,8 @@ const Tariff = z
       type: z.literal('tou'),
       file: z.string().min(1),
       utcOffsetHours: z.number().min(-14).max(14).default(0),
+      /** daylight-saving rule on top of the offset: none, or US (2nd Sunday of March – 1st Sunday of November) */
+      dst: z.enum(['none', 'us']).default('none'),
     }),
   ])
   .prefault({ type: 'flat' });

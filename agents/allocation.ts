@@ -39,6 +39,10 @@
  *   allocation period: the rates hold until the next allocation, at most
  *   `periodS` seconds, so a session charged at u_i cannot overshoot its request.
  *   `periodS` must be finite and > 0 (otherwise `RangeError`).
+ *   The bound can be switched off (`energyBound: false`, u_i = maxKW_i): evsim's stations are
+ *   event-driven — an EV that reaches its target triggers a re-allocation at that very instant —
+ *   so nothing can overshoot, and the bound would only stretch the last period of every session
+ *   (ACN-Sim needs it because it is discrete-time).
  * - Laxity (seconds), as in ACN-Sim's `least_laxity_first` but in time units:
  *
  *       laxity_i(now) = (deadline_i - now) - remainingKWh_i / maxKW_i * 3600
@@ -128,6 +132,8 @@ export interface AllocationPolicy {
 export interface AllocationOptions {
   /** Round-robin increment in kW (default 1). Must be finite and > 0. Ignored by other policies. */
   incrementKW?: number;
+  /** Apply the per-period remaining-energy bound (default true, ACN-Sim's practice); see header. */
+  energyBound?: boolean;
 }
 
 export const DEFAULT_INCREMENT_KW = 1;
@@ -204,6 +210,7 @@ function nanToInf(x: number): number {
 }
 
 abstract class BasePolicy implements AllocationPolicy {
+  energyBound = true;
   abstract readonly name: AllocationName;
 
   /** Upper bounds u_i. */
@@ -253,7 +260,8 @@ abstract class BasePolicy implements AllocationPolicy {
     const u = this.u;
     let sumU = 0;
     for (let i = 0; i < n; i++) {
-      const ui = sessionUpperBoundKW(sessions[i]!, site.periodS);
+      const s = sessions[i]!;
+      const ui = this.energyBound ? sessionUpperBoundKW(s, site.periodS) : s.maxKW > 0 && s.remainingKWh > 0 ? s.maxKW : 0;
       u[i] = ui;
       sumU += ui;
     }
@@ -463,6 +471,12 @@ class RoundRobinPolicy extends BasePolicy {
 // ---------------------------------------------------------------------------
 
 export function makeAllocationPolicy(name: AllocationName, opts: AllocationOptions = {}): AllocationPolicy {
+  const p = makePolicy(name, opts);
+  p.energyBound = opts.energyBound ?? true;
+  return p;
+}
+
+function makePolicy(name: AllocationName, opts: AllocationOptions): BasePolicy {
   switch (name) {
     case 'uncontrolled':
       return new UncontrolledPolicy();

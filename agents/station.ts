@@ -89,6 +89,8 @@ export interface StationHooks {
   /** a per-minute charge record: energy (kWh) over [from, to] */
   record(s: Session, from: number, to: number, energyKWh: number): void;
   powerChanged(deltaKW: number): void;
+  /** called after every re-allocation (tests check the power limits here) */
+  allocated?(st: Station): void;
 }
 
 export class Station implements SiteView {
@@ -332,6 +334,7 @@ export class Station implements SiteView {
         }
       }
     }
+    this.hooks.allocated?.(this);
   }
 
   /** Emit the charge record of [recordFrom, now] for a plugged session and start a new one. */

@@ -136,7 +136,7 @@ export async function main(argv: string[]): Promise<number> {
           .positional('file', { type: 'string', describe: `scenario file (default: ${DEFAULT_SCENARIO})` })
           .option('out', { type: 'string', describe: 'output folder (default: results/<scenario name>/)' })
           .option('seed', { type: 'number', describe: 'override the scenario seed' })
-          .option('set', { type: 'string', array: true, describe: 'override a field: --set fleet.size=500 (repeatable)' })
+          .option('set', { type: 'string', describe: 'override a field: --set fleet.size=500 (repeatable)' })
           .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar and no summary table' }),
       async (args) => {
         const file = args.file ?? join(root, DEFAULT_SCENARIO);
@@ -157,7 +157,7 @@ export async function main(argv: string[]): Promise<number> {
       (y) =>
         y
           .positional('file', { type: 'string', demandOption: true })
-          .option('set', { type: 'string', array: true, describe: 'override a field (validated too)' }),
+          .option('set', { type: 'string', describe: 'override a field (validated too; repeatable)' }),
       (args) => {
         const sc = loadScenario(args.file, { overrides: collectSets(args.set) });
         process.stdout.write(`${args.file}: ok (scenario ${sc.name}, ${sc.demand.type} demand, ${sc.city.type} city)\n`);

@@ -5,8 +5,9 @@
  * Every user error becomes one line: `FILE: field.path: what is wrong (got VALUE); allowed: ...`.
  * Relative file paths inside a scenario are resolved against the scenario file's folder.
  */
-import { readFileSync } from 'node:fs';
-import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ALLOCATION_NAMES } from '../agents/allocation.js';
@@ -120,7 +121,7 @@ const City = z.discriminatedUnion('type', [CityOsm, CityGrid, CityRadial, CityNo
 const Fleet = z
   .strictObject({
     size: posInt().max(10_000_000).default(1000),
-    /** EV model table (JSON), relative to the scenario file */
+    /** EV model table (JSON), relative to the scenario file; default: evsim's data/ev-specs/fleet-nl-popular.json */
     models: z.string().default('../data/ev-specs/fleet-nl-popular.json'),
     initialSoc: z.strictObject({ min: frac().default(0.2), max: frac().default(0.9) }).prefault({}),
     chargeThreshold: frac().default(0.3),
@@ -278,6 +279,7 @@ function fmtPath(path: readonly PropertyKey[]): string {
 
 function fmtValue(v: unknown): string {
   if (v === undefined) return 'nothing';
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v); // JSON would say null
   const s = JSON.stringify(v);
   return s.length > 60 ? s.slice(0, 57) + '...' : s;
 }
@@ -359,12 +361,14 @@ function issueLines(where: string, raw: unknown, issues: z.core.$ZodIssue[]): st
   return lines;
 }
 
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Set `value` at a dotted path (`fleet.size`, `stations.list[0].lat`), creating objects on the way. */
 export function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
   const keys: (string | number)[] = [];
   for (const part of path.split('.')) {
     const m = /^([^[\]]+)((?:\[\d+\])*)$/.exec(part);
-    if (!m) throw new UserError([`--set ${path}: not a field path (use dots, e.g. fleet.size=500)`]);
+    if (!m || FORBIDDEN_KEYS.has(m[1]!)) throw new UserError([`--set ${path}: not a field path (use dots, e.g. fleet.size=500)`]);
     keys.push(m[1]!);
     for (const idx of m[2]!.matchAll(/\[(\d+)\]/g)) keys.push(Number(idx[1]));
   }
@@ -410,7 +414,7 @@ export function loadScenario(file: string, opts: LoadOptions = {}): Scenario {
   try {
     raw = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
-    const msg = e instanceof YAMLParseError ? e.message.split('\n')[0] : (e as Error).message;
+    const msg = e instanceof YAMLParseError ? e.message.split('\n')[0]!.replace(/:\s*$/, '') : (e as Error).message;
     throw new UserError([`${file}: not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${msg}`]);
   }
   if (raw === null || raw === undefined) raw = {};
@@ -418,6 +422,17 @@ export function loadScenario(file: string, opts: LoadOptions = {}): Scenario {
     throw new UserError([`${file}: (top level): expected a mapping of fields (got ${fmtValue(raw)})`]);
   }
   return validateScenario(raw as Record<string, unknown>, file, opts);
+}
+
+/** Absolute path of evsim's default EV model table (found from this file, in sim/ or dist/sim/). */
+function defaultFleetModels(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    const f = join(dir, 'data', 'ev-specs', 'fleet-nl-popular.json');
+    if (existsSync(f)) return f;
+    dir = dirname(dir);
+  }
+  return resolve('data/ev-specs/fleet-nl-popular.json');
 }
 
 export function validateScenario(raw: Record<string, unknown>, file: string, opts: LoadOptions = {}): Scenario {
@@ -446,6 +461,8 @@ export function validateScenario(raw: Record<string, unknown>, file: string, opt
     extra.push(`${where}: station.chargers: is required for demand.type "poisson" (an integer >= 1)`);
   if (extra.length) throw new UserError(extra);
   const baseDir = dirname(resolve(file));
+  // The default model table is evsim's own, wherever the scenario file lives.
+  if (getPath(obj, ['fleet', 'models']) === undefined) sc.fleet.models = defaultFleetModels();
   const name = sc.name ?? basename(file).replace(/\.(ya?ml|json)$/i, '');
   return { ...sc, name, baseDir, file };
 }

@@ -22,7 +22,7 @@ import { EvState, STATE_NAMES, transition, type EvStateId } from '../agents/ev.j
 import { chargeTimeS, idealModel, loadEvModels, makeModelPicker, type EvModel } from '../agents/evModels.js';
 import { Session, SessionStatus, Station, type StationDef } from '../agents/station.js';
 import { loadTariff, type Tariff } from '../agents/tariff.js';
-import { LedgerPort, percentile, type LedgerSummary } from '../ledger/ledger.js';
+import { LedgerPort, percentile, type LedgerSummary, type Settlement } from '../ledger/ledger.js';
 import type { City } from './city/index.js';
 import { Kernel } from './kernel.js';
 import { PRIORITY } from './priorities.js';
@@ -94,6 +94,12 @@ export interface SimOptions {
   progressChunks?: number;
 }
 
+/** Test and instrumentation hooks; none of them may change the simulation. */
+export interface SimHooks {
+  allocated?(st: Station): void;
+  settled?(s: Settlement): void;
+}
+
 export class Simulation {
   readonly kernel = new Kernel(4096);
   readonly streams: Streams;
@@ -146,6 +152,7 @@ export class Simulation {
   constructor(
     readonly sc: Scenario,
     readonly city: City,
+    hooks: SimHooks = {},
   ) {
     this.streams = new Streams(sc.seed);
     this.horizon = sc.duration;
@@ -167,11 +174,12 @@ export class Simulation {
     const capKW = sc.site.capKW ?? Infinity;
     this.stations = city.stations.map(
       (def) =>
-        new Station(def, capKW, periodS, makeAllocationPolicy(sc.policy.allocation as AllocationName, { incrementKW: sc.policy.incrementKW }), {
+        new Station(def, capKW, periodS, makeAllocationPolicy(sc.policy.allocation as AllocationName, { incrementKW: sc.policy.incrementKW, energyBound: false }), {
           scheduleDone: (s, at) => this.kernel.schedule(Math.max(at, this.kernel.now), PRIORITY.DEPARTURE, this.kDone, s.sessionId),
           cancel: (h) => void this.kernel.cancel(h),
           plugged: (s) => this.onPlugged(s),
           record: (s, from, _to, e) => this.onRecord(s, from, e),
+          allocated: hooks.allocated,
           powerChanged: (d) => {
             this.currentPowerKW += d;
             if (this.currentPowerKW > this.peakKW) this.peakKW = this.currentPowerKW;
@@ -180,7 +188,7 @@ export class Simulation {
     );
     const choiceRng = this.streams.stream('choice');
     this.choice = makeStationChoice(sc.policy.stationChoice as StationChoiceName, () => choiceRng.next());
-    this.ledger = new LedgerPort(this.kernel, this.streams, sc.ledger.backend);
+    this.ledger = new LedgerPort(this.kernel, this.streams, sc.ledger.backend, hooks.settled);
     if (sc.output.eventsLog) {
       const cap = 1024;
       this.log = {

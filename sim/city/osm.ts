@@ -465,7 +465,7 @@ async function readXml(path: string, gzipped: boolean): Promise<OsmData> {
     depth++;
     const a = tag.attributes as Record<string, string>;
     if (depth === 1) {
-      if (tag.name !== 'osm' && tag.name !== 'osmChange') fail(`root element is <${tag.name}>, expected <osm>`);
+      if (tag.name !== 'osm') fail(`root element is <${tag.name}>, expected <osm>`);
       sawRoot = true;
       return;
     }

@@ -81,7 +81,7 @@ export function extractStations(osm: OsmData): OsmChargingStation[] {
   for (const id of nodeIds) {
     const i = findNode(osm, id);
     if (i < 0) continue;
-    out.push(describe('node', id, osm.lat[i]!, osm.lon[i]!, osm.stationNodeTags.get(id)!));
+    out.push(describeStation('node', id, osm.lat[i]!, osm.lon[i]!, osm.stationNodeTags.get(id)!));
   }
   const ways = osm.ways.filter((w) => w.tags['amenity'] === 'charging_station').sort((a, b) => a.id - b.id);
   for (const w of ways) {
@@ -99,13 +99,13 @@ export function extractStations(osm: OsmData): OsmChargingStation[] {
       present++;
     }
     if (present === 0) continue;
-    out.push(describe('way', w.id, sLat / present, sLon / present, w.tags));
+    out.push(describeStation('way', w.id, sLat / present, sLon / present, w.tags));
   }
   return out;
 }
 
 /** Derive capacity, sockets and charger kind/power from a station's tags. */
-export function describe(osmType: 'node' | 'way', osmId: number, lat: number, lon: number, tags: OsmTags): OsmChargingStation {
+export function describeStation(osmType: 'node' | 'way', osmId: number, lat: number, lon: number, tags: OsmTags): OsmChargingStation {
   const sockets: Record<string, string> = {};
   const outputs: number[] = [];
   for (const [k, v] of Object.entries(tags)) {

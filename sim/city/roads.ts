@@ -38,7 +38,7 @@
  * is missing from the extract are skipped (the way is split there). Nodes are renumbered densely
  * by ascending OSM id, then the graph is restricted to its largest strongly connected component
  * (ties → the component holding the lowest OSM id) and rebuilt with `buildGraph`, so node ids stay
- * in OSM-id order.
+ * in OSM-id order. Data without any drivable edge throws `<source>: no drivable roads found`.
  */
 import { distance } from '@turf/turf';
 import { buildGraph, type EdgeList, type RoadGraph } from './graph.js';
@@ -299,6 +299,7 @@ export function buildRoadNetwork(osm: OsmData, opts: RoadNetworkOptions = {}): R
       }
     }
   }
+  if (m === 0) throw new Error(`${osm.source}: no drivable roads found`);
   const full: EdgeList = { nodeCount: n, lat, lon, osmId, from, to, lengthM, speedMps };
   const fullGraph = buildGraph(full);
   const stats: RoadNetworkStats = {

@@ -36,7 +36,10 @@ function toRad(deg: number): number {
 }
 
 export interface SpatialIndexOptions {
-  /** Cell edge length in metres (default: ≈ 2·sqrt(area / nodeCount), clamped to 20 m … 20 km). */
+  /**
+   * Cell edge length in metres (default: ≈ 2·sqrt(area / nodeCount), clamped to 20 m … 20 km).
+   * Doubled as often as needed to keep the grid at most 16·max(nodeCount, 1024) cells.
+   */
   cellSizeM?: number;
 }
 
@@ -74,15 +77,22 @@ export class SpatialIndex {
     let cell = opts.cellSizeM ?? 2 * Math.sqrt(Math.max(heightM * widthM, 1) / Math.max(n, 1));
     if (!(cell > 0)) throw new Error(`SpatialIndex: invalid cellSizeM ${opts.cellSizeM}`);
     if (opts.cellSizeM === undefined) cell = Math.min(20_000, Math.max(20, cell));
+    // Cap the number of cells (memory) by doubling the cell size when needed.
+    const maxCells = 16 * Math.max(n, 1024);
+    let nx: number;
+    let ny: number;
+    for (;;) {
+      nx = Math.floor((maxLon - minLon) / (cell / (mPerDegLat * midCos))) + 1;
+      ny = Math.floor((maxLat - minLat) / (cell / mPerDegLat)) + 1;
+      if (nx * ny <= maxCells) break;
+      cell *= 2;
+    }
     this.dLat = cell / mPerDegLat;
     this.dLon = cell / (mPerDegLat * midCos);
     this.minLat = minLat;
     this.minLon = minLon;
     this.nx = Math.floor((maxLon - minLon) / this.dLon) + 1;
     this.ny = Math.floor((maxLat - minLat) / this.dLat) + 1;
-    if (this.nx * this.ny > 64 * Math.max(n, 1024)) {
-      throw new Error(`SpatialIndex: cellSizeM ${cell} gives too many cells (${this.nx}×${this.ny})`);
-    }
     const cells = this.nx * this.ny;
     const cellOf = new Int32Array(n);
     this.cellStart = new Int32Array(cells + 1);

@@ -1,3 +1,5 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { distance } from '@turf/turf';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -177,6 +179,20 @@ describe('buildRoadNetwork on the hand-written fixture', () => {
     expect(isStronglyConnected(scc.graph)).toBe(true);
     expect(scc.stats.nodesBeforeScc).toBe(9);
     expect(scc.stats.edgesBeforeScc).toBe(13);
+  });
+});
+
+describe('buildRoadNetwork without roads', () => {
+  it('throws a one-line error naming the source', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evsim-roads-'));
+    const p = join(dir, 'paths.osm');
+    writeFileSync(
+      p,
+      '<osm version="0.6"><node id="1" lat="0" lon="0"/><node id="2" lat="0" lon="0.001"/>' +
+        '<way id="1"><nd ref="1"/><nd ref="2"/><tag k="highway" v="footway"/></way></osm>',
+    );
+    const osm = await readOsm(p);
+    expect(() => buildRoadNetwork(osm)).toThrow(`${p}: no drivable roads found`);
   });
 });
 

@@ -102,6 +102,8 @@ export class Station implements SiteView {
   now = 0;
   totalKW = 0;
   peakKW = 0;
+  /** aggregate last reported to the simulation through hooks.powerChanged */
+  private reportedKW = 0;
   /** ∫ occupied chargers dt (charger-seconds) and energy delivered */
   busyChargerSeconds = 0;
   energyKWh = 0;
@@ -295,13 +297,13 @@ export class Station implements SiteView {
 
   // ---- power allocation ----------------------------------------------------------------------
 
+  /** Intermediate totals during a re-allocation are not observable: peaks and the aggregate are
+   * updated once the whole allocation is in place (see reallocate). */
   private setPower(s: Session, kw: number): void {
     if (kw !== s.powerKW) {
       this.totalKW += kw - s.powerKW;
-      this.hooks.powerChanged(kw - s.powerKW);
       s.powerKW = kw;
     }
-    if (this.totalKW > this.peakKW) this.peakKW = this.totalKW;
   }
 
   /** Re-run the allocation policy over the plugged sessions (call after advance()). */
@@ -309,9 +311,23 @@ export class Station implements SiteView {
     this.now = now;
     const n = this.plugged.length;
     if (n === 0) {
-      if (Math.abs(this.totalKW) < 1e-9) this.totalKW = 0;
+      if (this.reportedKW !== 0) this.hooks.powerChanged(-this.reportedKW);
+      this.totalKW = 0;
+      this.reportedKW = 0;
       return;
     }
+    this.doReallocate(now, n);
+    // recompute the total exactly (no drift from many small deltas) and report the net change
+    let total = 0;
+    for (const s of this.plugged) total += s.powerKW;
+    this.totalKW = total;
+    if (total > this.peakKW) this.peakKW = total;
+    if (total !== this.reportedKW) this.hooks.powerChanged(total - this.reportedKW);
+    this.reportedKW = total;
+    this.hooks.allocated?.(this);
+  }
+
+  private doReallocate(now: number, n: number): void {
     if (this.rates.length < n) this.rates = new Float64Array(n * 2);
     for (const s of this.plugged) {
       s.maxKW = s.energyDone ? 0 : this.chargerLimitKW(s.charger, s.model, s.soc);
@@ -334,7 +350,6 @@ export class Station implements SiteView {
         }
       }
     }
-    this.hooks.allocated?.(this);
   }
 
   /** Emit the charge record of [recordFrom, now] for a plugged session and start a new one. */

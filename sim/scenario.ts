@@ -94,6 +94,8 @@ const StationsSection = z
 const CityOsm = z.strictObject({
   type: z.literal('osm'),
   file: z.string().min(1),
+  /** keep only map data inside [minLon, minLat, maxLon, maxLat] (degrees) */
+  bbox: z.tuple([z.number().min(-180).max(180), z.number().min(-90).max(90), z.number().min(-180).max(180), z.number().min(-90).max(90)]).optional(),
   /** number of activity places (work and other destinations), drawn among road nodes */
   places: posInt().max(5000).default(200),
 });
@@ -457,6 +459,8 @@ export function validateScenario(raw: Record<string, unknown>, file: string, opt
     extra.push(`${where}: city.type: demand.type "trips" needs a road network; allowed: osm | grid | radial (got "none")`);
   if (sc.demand.type !== 'trips' && cityType !== 'none')
     extra.push(`${where}: city.type: demand.type "${sc.demand.type}" models EVs arriving directly at one station; allowed: none (got ${fmtValue(cityType)})`);
+  if (sc.city.type === 'osm' && sc.city.bbox && (sc.city.bbox[0] >= sc.city.bbox[2] || sc.city.bbox[1] >= sc.city.bbox[3]))
+    extra.push(`${where}: city.bbox: must be [minLon, minLat, maxLon, maxLat] with min < max (got ${fmtValue(sc.city.bbox)})`);
   if (sc.demand.type === 'poisson' && sc.station.chargers === undefined)
     extra.push(`${where}: station.chargers: is required for demand.type "poisson" (an integer >= 1)`);
   if (extra.length) throw new UserError(extra);

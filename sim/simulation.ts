@@ -147,6 +147,7 @@ export class Simulation {
   private samples: StationSamples | null = null;
   private log: TransitionLog | null = null;
   private currentPowerKW = 0;
+  private powerTime = -1;
   private peakKW = 0;
 
   constructor(
@@ -181,8 +182,13 @@ export class Simulation {
           record: (s, from, _to, e) => this.onRecord(s, from, e),
           allocated: hooks.allocated,
           powerChanged: (d) => {
+            // the aggregate is settled only once every event of an instant has run: fold the
+            // previous instant's final value into the peak when time has moved on
+            if (this.kernel.now !== this.powerTime) {
+              if (this.currentPowerKW > this.peakKW) this.peakKW = this.currentPowerKW;
+              this.powerTime = this.kernel.now;
+            }
             this.currentPowerKW += d;
-            if (this.currentPowerKW > this.peakKW) this.peakKW = this.currentPowerKW;
           },
         }),
     );
@@ -619,6 +625,7 @@ export class Simulation {
       opts.onProgress?.(this.kernel.now, this.horizon, this.kernel.executed);
     }
     const now = this.horizon;
+    if (this.currentPowerKW > this.peakKW) this.peakKW = this.currentPowerKW;
     for (const st of this.stations) st.advance(now);
     for (const s of this.sessions) if (s.status === SessionStatus.active) s.status = SessionStatus.incomplete;
     return {

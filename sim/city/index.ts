@@ -136,7 +136,7 @@ export async function buildCity(sc: Scenario): Promise<City> {
     const file = resolveScenarioPath(sc, sc.city.file);
     let osm;
     try {
-      osm = await readOsm(file);
+      osm = await readOsm(file, sc.city.bbox ? { bbox: sc.city.bbox } : {});
     } catch (e) {
       throw new UserError([`${sc.file}: city.file: ${(e as Error).message.split('\n')[0]}`]);
     }

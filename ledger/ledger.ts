@@ -28,6 +28,9 @@ export interface LedgerTx {
   readonly energyKWh: number;
   /** amount paid (currency units of the tariff); 0 except for payments */
   readonly amount: number;
+  /** charge records: mean power over the record's interval (kW) and state of charge at its end */
+  readonly powerKW: number;
+  readonly soc: number;
   /** simulated submission time (s) */
   readonly submittedAt: number;
 }
@@ -142,10 +145,10 @@ export class LedgerPort {
     this.ledger = LEDGERS[backend](ctx);
   }
 
-  submit(kind: TxKind, sessionId: number, ev: number, station: number, energyKWh: number, amount: number): LedgerTx {
+  submit(kind: TxKind, sessionId: number, ev: number, station: number, energyKWh: number, amount: number, powerKW = 0, soc = NaN): LedgerTx {
     const id = this.nextId++;
     if (id >= this.submitT.length) this.grow();
-    const tx: LedgerTx = { id, kind, sessionId, ev, station, energyKWh, amount, submittedAt: this.kernel.now };
+    const tx: LedgerTx = { id, kind, sessionId, ev, station, energyKWh, amount, powerKW, soc, submittedAt: this.kernel.now };
     this.submitT[id] = this.kernel.now;
     this.byKind[kind]++;
     this.ledger.submit(tx);

@@ -228,35 +228,44 @@ export class Kernel {
     hSlot[i] = slot;
   }
 
+  /**
+   * Remove the top. Floyd's variant: walk the hole down to a leaf along the smaller children (one
+   * comparison per level), then sift the former last element up from there — about half the
+   * comparisons of the textbook sift-down, since that element almost always belongs near a leaf.
+   */
   private popTop(): void {
     const n = --this.size;
     if (n === 0) return;
     const hTime = this.hTime;
     const hKey = this.hKey;
     const hSlot = this.hSlot;
+    let i = 0;
+    let c = 1;
+    while (c < n) {
+      const r = c + 1;
+      if (r < n) {
+        const ct = hTime[c]!;
+        const rt = hTime[r]!;
+        if (rt < ct || (rt === ct && hKey[r]! < hKey[c]!)) c = r;
+      }
+      hTime[i] = hTime[c]!;
+      hKey[i] = hKey[c]!;
+      hSlot[i] = hSlot[c]!;
+      i = c;
+      c = 2 * i + 1;
+    }
+    // place the last element at the hole and sift it up
     const time = hTime[n]!;
     const key = hKey[n]!;
     const slot = hSlot[n]!;
-    let i = 0;
-    const half = n >> 1;
-    while (i < half) {
-      let c = 2 * i + 1;
-      let ct = hTime[c]!;
-      let ck = hKey[c]!;
-      const r = c + 1;
-      if (r < n) {
-        const rt = hTime[r]!;
-        if (rt < ct || (rt === ct && hKey[r]! < ck)) {
-          c = r;
-          ct = rt;
-          ck = hKey[r]!;
-        }
-      }
-      if (time < ct || (time === ct && key < ck)) break;
-      hTime[i] = ct;
-      hKey[i] = ck;
-      hSlot[i] = hSlot[c]!;
-      i = c;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pt = hTime[p]!;
+      if (pt < time || (pt === time && hKey[p]! < key)) break;
+      hTime[i] = pt;
+      hKey[i] = hKey[p]!;
+      hSlot[i] = hSlot[p]!;
+      i = p;
     }
     hTime[i] = time;
     hKey[i] = key;

@@ -179,7 +179,7 @@ export class Simulation {
           scheduleDone: (s, at) => this.kernel.schedule(Math.max(at, this.kernel.now), PRIORITY.DEPARTURE, this.kDone, s.sessionId),
           cancel: (h) => void this.kernel.cancel(h),
           plugged: (s) => this.onPlugged(s),
-          record: (s, from, _to, e) => this.onRecord(s, from, e),
+          record: (s, from, to, e) => this.onRecord(s, from, to, e),
           allocated: hooks.allocated,
           powerChanged: (d) => {
             // the aggregate is settled only once every event of an instant has run: fold the
@@ -517,14 +517,15 @@ export class Simulation {
     this.setState(s.ev, EvState.charging);
     if (s.giveUpEvent >= 0) this.kernel.cancel(s.giveUpEvent);
     s.giveUpEvent = -1;
-    this.ledger.submit('session-start', s.sessionId, s.ev, s.station, 0, 0);
+    this.ledger.submit('session-start', s.sessionId, s.ev, s.station, 0, 0, 0, s.soc);
   }
 
-  private onRecord(s: Session, from: number, energyKWh: number): void {
-    const price = this.tariff.priceAt(this.startEpoch + from);
-    const amount = energyKWh * price;
-    s.price += amount;
-    this.ledger.submit('charge', s.sessionId, s.ev, s.station, energyKWh, 0);
+  /** A charge record of [from, to] (at most one minute): priced by integrating the tariff over
+   * the interval at the record's mean power (exact when a block boundary falls inside it). */
+  private onRecord(s: Session, from: number, to: number, energyKWh: number): void {
+    const kw = (energyKWh * 3600) / (to - from);
+    s.price += this.tariff.cost(this.startEpoch + from, to - from, kw);
+    this.ledger.submit('charge', s.sessionId, s.ev, s.station, energyKWh, 0, kw, s.soc);
   }
 
   private onEnergyDone(sid: number): void {
@@ -571,7 +572,7 @@ export class Simulation {
     st.unplug(s, now);
     s.status = SessionStatus.completed;
     this.soc[s.ev] = s.soc;
-    this.ledger.submit('session-end', s.sessionId, s.ev, s.station, s.deliveredKWh, 0);
+    this.ledger.submit('session-end', s.sessionId, s.ev, s.station, s.deliveredKWh, 0, 0, s.soc);
     this.ledger.submit('payment', s.sessionId, s.ev, s.station, s.deliveredKWh, s.price);
     this.afterStation(s);
   }

@@ -1,0 +1,105 @@
+/**
+ * `npm run bench`: kernel throughput, routing micro-benchmarks, and wall time / peak memory of the
+ * shipped city scenarios (each run in its own process through the CLI, exactly as a user runs it),
+ * plus a fleet-size sweep on the synthetic grid to show that cost grows no worse than linearly.
+ *
+ *   npm run bench                 everything (about 2 minutes on the reference machine)
+ *   npm run bench -- --quick      kernel, routing and monaco only
+ *
+ * Figures go to stdout as a Markdown table and to results/bench/bench.json. Targets from the
+ * issue are checked and reported (PASS/FAIL); the exit code is 1 if a target is missed, so CI can
+ * gate on it. Benchmarks measure wall time — they are never unit tests.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchKernel } from './kernel.js';
+import { benchRouting } from './routing.js';
+
+const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
+const BIN = join(ROOT, 'bin', 'evsim.js');
+
+interface ScenarioRun {
+  scenario: string;
+  overrides: string[];
+  wallSeconds: number;
+  runSeconds: number;
+  citySeconds: number;
+  peakRssMB: number;
+  events: number;
+  sessions: number;
+}
+
+function runScenario(file: string, overrides: string[] = []): ScenarioRun {
+  const out = mkdtempSync(join(os.tmpdir(), 'evsim-bench-'));
+  const args = [BIN, 'run', join(ROOT, 'scenarios', file), '--quiet', '--out', out, ...overrides.flatMap((o) => ['--set', o])];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`evsim run ${file} failed: ${r.stderr}`);
+  const timing = JSON.parse(readFileSync(join(out, 'timing.json'), 'utf8'));
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+  rmSync(out, { recursive: true, force: true });
+  return {
+    scenario: file,
+    overrides,
+    wallSeconds: timing.wallSeconds.total,
+    runSeconds: timing.wallSeconds.run,
+    citySeconds: timing.wallSeconds.city,
+    peakRssMB: timing.peakRssMB,
+    events: summary.events,
+    sessions: summary.sessions.count,
+  };
+}
+
+async function main(): Promise<number> {
+  const quick = process.argv.includes('--quick');
+  const checks: { what: string; value: string; target: string; pass: boolean }[] = [];
+  const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  console.log(`# evsim benchmarks\n\nmachine: ${machine}\n`);
+
+  const k = benchKernel(100_000, 5_000_000);
+  console.log(`kernel (hold model, 100,000 pending): ${(k.eventsPerSecond / 1e6).toFixed(2)} M events/s`);
+  checks.push({ what: 'kernel events/s, 100k pending', value: `${(k.eventsPerSecond / 1e6).toFixed(2)} M`, target: '>= 3 M', pass: k.eventsPerSecond >= 3e6 });
+
+  const routing = await benchRouting({ side: 150, roots: 600 });
+  console.log(`routing: ${JSON.stringify(routing)}`);
+
+  const runs: ScenarioRun[] = [];
+  const show = (r: ScenarioRun) =>
+    console.log(`${r.scenario} ${r.overrides.join(' ')}: ${r.wallSeconds.toFixed(2)} s wall (city ${r.citySeconds.toFixed(2)} s, run ${r.runSeconds.toFixed(2)} s), ${r.peakRssMB.toFixed(0)} MB peak, ${r.events} events`);
+  runs.push(runScenario('monaco.yaml'));
+  show(runs.at(-1)!);
+  if (!quick) {
+    const li = runScenario('liechtenstein-10k.yaml');
+    runs.push(li);
+    show(li);
+    checks.push({ what: 'liechtenstein-10k wall time', value: `${li.wallSeconds.toFixed(1)} s`, target: '<= 15 s', pass: li.wallSeconds <= 15 });
+    checks.push({ what: 'liechtenstein-10k peak memory', value: `${li.peakRssMB.toFixed(0)} MB`, target: '<= 1536 MB', pass: li.peakRssMB <= 1536 });
+    const sweep: ScenarioRun[] = [];
+    for (const n of [25_000, 50_000, 100_000]) {
+      const r = runScenario('grid-100k.yaml', n === 100_000 ? [] : [`fleet.size=${n}`]);
+      sweep.push(r);
+      runs.push(r);
+      show(r);
+    }
+    const g = sweep.at(-1)!;
+    checks.push({ what: 'grid-100k wall time', value: `${g.wallSeconds.toFixed(1)} s`, target: '<= 150 s', pass: g.wallSeconds <= 150 });
+    // linear scaling: simulation time (excluding the fleet-independent city build) per EV must not
+    // grow with the fleet: 100k costs at most 4.4x of 25k (4x plus 10 % for noise)
+    const ratio = g.runSeconds / sweep[0]!.runSeconds;
+    checks.push({ what: 'grid run time 100k / 25k EVs', value: ratio.toFixed(2), target: '<= 4.4 (linear: 4)', pass: ratio <= 4.4 });
+  }
+
+  console.log('\n| check | measured | target | |\n|---|---|---|---|');
+  for (const c of checks) console.log(`| ${c.what} | ${c.value} | ${c.target} | ${c.pass ? 'PASS' : 'FAIL'} |`);
+  const dir = join(ROOT, 'results', 'bench');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'bench.json'), JSON.stringify({ machine, kernel: k, routing, runs, checks }, null, 2) + '\n');
+  console.log(`\nwritten: results/bench/bench.json`);
+  return checks.every((c) => c.pass) ? 0 : 1;
+}
+
+main().then((code) => {
+  process.exitCode = code;
+});

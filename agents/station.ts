@@ -45,6 +45,12 @@ export class Session implements PluggedSessionView {
   giveUpEvent = -1;
   /** energy target reached (replayed sessions stay plugged until their deadline) */
   energyDone = false;
+  /** ledger coupling: charging allowed (false until the session-start record is final when the
+   * scenario waits for it), and the EV waits for its payment before leaving */
+  authorized = true;
+  authorizedAt = NaN;
+  chargingEndedAt = NaN;
+  awaitingPayment = false;
   maxKW = 0;
 
   constructor(
@@ -290,7 +296,7 @@ export class Station implements SiteView {
   /** Mark a session's energy target as reached (it stays plugged if it leaves at its deadline). */
   energyReached(s: Session, now: number): void {
     this.advance(now);
-    s.soc = s.targetSoc;
+    if (s.doneEvent >= 0) this.hooks.cancel(s.doneEvent);
     s.energyDone = true;
     s.doneEvent = -1;
   }
@@ -330,7 +336,7 @@ export class Station implements SiteView {
   private doReallocate(now: number, n: number): void {
     if (this.rates.length < n) this.rates = new Float64Array(n * 2);
     for (const s of this.plugged) {
-      s.maxKW = s.energyDone ? 0 : this.chargerLimitKW(s.charger, s.model, s.soc);
+      s.maxKW = s.energyDone || !s.authorized ? 0 : this.chargerLimitKW(s.charger, s.model, s.soc);
     }
     this.policy.allocate(this, this.plugged, this.rates);
     for (let i = 0; i < n; i++) {

@@ -10,7 +10,7 @@ import os from 'node:os';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { buildCity } from '../sim/city/index.js';
-import { writeResults } from '../sim/output.js';
+import { comparisonMarkdown, writeComparison, writeResults } from '../sim/output.js';
 import { loadScenario, scenarioJsonSchema, UserError, type Scenario } from '../sim/scenario.js';
 import { Simulation, type Summary } from '../sim/simulation.js';
 
@@ -39,7 +39,7 @@ function fmt(n: number, d = 1): string {
   return Number.isFinite(n) ? n.toFixed(d) : '-';
 }
 
-export function summaryTable(s: Summary): string {
+export function summaryTable(s: Summary, cityOnly = false): string {
   const rows: [string, string][] = [
     ['scenario', `${s.scenario} (seed ${s.seed}, ${fmt(s.simulatedSeconds / 3600, 1)} h simulated)`],
     ['city', Object.entries(s.city).map(([k, v]) => `${k} ${v}`).join(', ')],
@@ -50,12 +50,18 @@ export function summaryTable(s: Summary): string {
     ['travel to station', `mean ${fmt(s.sessions.meanTravelToStationSeconds / 60)} min`],
     ['energy', `${fmt(s.sessions.energyDeliveredKWh)} of ${fmt(s.sessions.energyRequestedKWh)} kWh requested (${fmt(s.sessions.demandMetPct)} %)`],
     ['policy', `choice ${s.policy.stationChoice}, allocation ${s.policy.allocation}`],
-    [
-      'ledger',
-      `${s.ledger.backend}: ${s.ledger.submitted} submitted, ${s.ledger.confirmed} final, ${s.ledger.failed} failed, latency p50 ${fmt(s.ledger.latencySeconds.p50, 3)} s p99 ${fmt(s.ledger.latencySeconds.p99, 3)} s`,
-    ],
+    ...(cityOnly
+      ? []
+      : s.ledger.backends.map(
+          (b) =>
+            [
+              `ledger ${b.role}`,
+              `${b.backend}: ${b.submitted} submitted, ${b.confirmed} final, ${b.failed} failed, latency p50 ${fmt(b.latencySeconds.p50, 3)} s p99 ${fmt(b.latencySeconds.p99, 3)} s; audit ${s.ledger.auditProblems === 0 ? 'ok' : `${s.ledger.auditProblems} problem(s)`}`,
+            ] as [string, string],
+        )),
     ['events', `${s.events}`],
   ];
+  if (cityOnly) rows[0]![1] += ' — city figures of the first stack; the ledgers below';
   const w = Math.max(...rows.map((r) => r[0].length));
   return rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n');
 }
@@ -64,7 +70,10 @@ class Progress {
   private last = 0;
   private shown = false;
   private readonly t0 = wallNow();
-  constructor(private readonly enabled: boolean) {}
+  constructor(
+    private readonly enabled: boolean,
+    private readonly label = '',
+  ) {}
   update(sim: number, horizon: number, events: number): void {
     if (!this.enabled) return;
     const now = wallNow();
@@ -77,7 +86,7 @@ class Progress {
     const bar = '#'.repeat(Math.round(f * width)).padEnd(width, '.');
     const eta = f > 0 ? (el * (1 - f)) / f : 0;
     process.stderr.write(
-      `\r[${bar}] ${fmt(100 * f, 0).padStart(3)}%  sim ${fmt(sim / 3600, 1)} h  ${fmt(events / el / 1e6, 2)} M events/s  ETA ${fmt(eta, 0)} s `,
+      `\r${this.label}[${bar}] ${fmt(100 * f, 0).padStart(3)}%  sim ${fmt(sim / 3600, 1)} h  ${fmt(events / el / 1e6, 2)} M events/s  ETA ${fmt(eta, 0)} s `,
     );
   }
   done(): void {
@@ -86,35 +95,54 @@ class Progress {
 }
 
 export interface RunOutcome {
-  summary: Summary;
+  summaries: Summary[];
   outDir: string;
+  /** files written, relative to outDir */
   files: string[];
 }
 
+/**
+ * Run a scenario once per ledger stack on the same city (built once), with the same seeds: one
+ * results folder per stack (DIR/<stack>/) plus comparison.csv/.md when there are several stacks,
+ * or the results directly in DIR for a single stack.
+ */
 export async function runScenario(sc: Scenario, outDir: string, quiet: boolean): Promise<RunOutcome> {
   const t0 = wallNow();
   const city = await buildCity(sc);
   const t1 = wallNow();
-  const sim = new Simulation(sc, city);
-  const progress = new Progress(!quiet && process.stderr.isTTY === true);
-  const t2 = wallNow();
-  const result = sim.run({ onProgress: (t, h, e) => progress.update(t, h, e) });
-  progress.done();
-  const t3 = wallNow();
-  const files = writeResults(outDir, result, () => {
-    const t4 = wallNow();
-    return {
-      note: 'wall-clock figures; they vary from run to run and are kept out of every other results file',
-      wallSeconds: { total: t4 - t0, city: t1 - t0, setup: t2 - t1, run: t3 - t2, write: t4 - t3 },
-      events: result.summary.events,
-      eventsPerSecond: result.summary.events / Math.max(1e-9, t3 - t2),
-      peakRssMB: process.resourceUsage().maxRSS / 1024,
-      node: process.version,
-      platform: `${os.platform()} ${os.arch()}`,
-      cpu: os.cpus()[0]?.model ?? 'unknown',
-    };
-  });
-  return { summary: result.summary, outDir, files };
+  const multi = sc.stacks.length > 1;
+  const summaries: Summary[] = [];
+  const files: string[] = [];
+  for (const stack of sc.stacks) {
+    const s0 = wallNow();
+    const sim = new Simulation(sc, city, {}, stack);
+    const label = multi ? `${stack.name} ` : '';
+    const progress = new Progress(!quiet && process.stderr.isTTY === true, label);
+    const s1 = wallNow();
+    const result = sim.run({ onProgress: (t, h, e) => progress.update(t, h, e) });
+    progress.done();
+    const s2 = wallNow();
+    const dir = multi ? join(outDir, stack.name) : outDir;
+    const written = writeResults(dir, result, () => {
+      const s3 = wallNow();
+      return {
+        note: 'wall-clock figures; they vary from run to run and are kept out of every other results file',
+        stack: stack.name,
+        wallSeconds: { total: s3 - s0 + (t1 - t0), city: t1 - t0, setup: s1 - s0, run: s2 - s1, write: s3 - s2 },
+        events: result.summary.events,
+        eventsPerSecond: result.summary.events / Math.max(1e-9, s2 - s1),
+        ledgerWallClock: sim.ledgerWallClock(),
+        peakRssMB: process.resourceUsage().maxRSS / 1024,
+        node: process.version,
+        platform: `${os.platform()} ${os.arch()}`,
+        cpu: os.cpus()[0]?.model ?? 'unknown',
+      };
+    });
+    for (const f of written) files.push(multi ? `${stack.name}/${f}` : f);
+    summaries.push(result.summary);
+  }
+  if (multi) files.push(...writeComparison(outDir, summaries));
+  return { summaries, outDir, files };
 }
 
 function collectSets(v: unknown): string[] {
@@ -137,17 +165,31 @@ export async function main(argv: string[]): Promise<number> {
           .option('out', { type: 'string', describe: 'output folder (default: results/<scenario name>/)' })
           .option('seed', { type: 'number', describe: 'override the scenario seed' })
           .option('set', { type: 'string', describe: 'override a field: --set fleet.size=500 (repeatable)' })
+          .option('ledger', { type: 'string', describe: 'ledger stacks to compare: all, or a comma-separated list (none,central,pow,nakamoto,qbft)' })
           .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar and no summary table' }),
       async (args) => {
         const file = args.file ?? join(root, DEFAULT_SCENARIO);
         if (args.seed !== undefined && (!Number.isInteger(args.seed) || args.seed < 0)) {
           throw new UserError([`--seed: must be an integer >= 0 (got ${String(args.seed)})`]);
         }
-        const sc = loadScenario(file, { overrides: collectSets(args.set), seed: args.seed });
+        const sets = collectSets(args.set);
+        if (args.ledger !== undefined) {
+          const v = String(args.ledger).trim();
+          sets.push(v === 'all' ? 'ledger.stacks=all' : `ledger.stacks=[${v}]`);
+        }
+        const sc = loadScenario(file, { overrides: sets, seed: args.seed });
         const outDir = resolve(args.out ?? join('results', sc.name));
         const r = await runScenario(sc, outDir, args.quiet);
         if (!args.quiet) {
-          process.stdout.write(`${summaryTable(r.summary)}\n  results     ${r.outDir}/ (${r.files.join(', ')})\n`);
+          if (r.summaries.length === 1) process.stdout.write(`${summaryTable(r.summaries[0]!)}\n`);
+          else process.stdout.write(`${summaryTable(r.summaries[0]!, true)}\n\n${comparisonMarkdown(r.summaries)}`);
+          process.stdout.write(`  results: ${r.outDir}/ (${r.files.length} files${r.summaries.length > 1 ? ', comparison.md' : ''})\n`);
+        }
+        for (const s of r.summaries) {
+          if (s.ledger.auditProblems > 0) {
+            process.stderr.write(`evsim: integrity audit of stack ${s.ledger.stack} found ${s.ledger.auditProblems} problem(s): ${s.ledger.audit[0]}\n`);
+            exitCode = 3;
+          }
         }
       },
     )

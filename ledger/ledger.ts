@@ -11,7 +11,9 @@
  */
 import type { Kernel } from '../sim/kernel.js';
 import { PRIORITY } from '../sim/priorities.js';
-import type { Streams } from '../sim/random.js';
+import type { Rng, Streams } from '../sim/random.js';
+import type { Network } from './network.js';
+import type { TxCodec } from './tx.js';
 
 export type TxKind = 'session-start' | 'charge' | 'session-end' | 'payment';
 export const TX_KINDS: readonly TxKind[] = ['session-start', 'charge', 'session-end', 'payment'];
@@ -45,10 +47,14 @@ export interface Settlement {
   readonly reason?: string;
 }
 
-/** What a backend is given: the clock, its own random stream(s), and where to report settlements. */
+/** What a backend is given: the clock, its own random streams, the network, the codec, and where
+ * to report settlements. */
 export interface LedgerContext {
   readonly kernel: Kernel;
-  readonly streams: Streams;
+  /** a named random stream of this backend instance (`ledger/<instance>/<name>`) */
+  rng(name: string): Rng;
+  readonly network: Network;
+  readonly codec: TxCodec;
   /** report a settlement; the simulation turns it into a kernel event at `s.at` (priority LEDGER) */
   settle(s: Settlement): void;
 }
@@ -57,16 +63,16 @@ export interface Ledger {
   readonly backend: string;
   /** accept a transaction at the current simulated time */
   submit(tx: LedgerTx): void;
-  /** backend-specific figures beyond the common ones (blocks, forks, ...) */
+  /** backend-specific, deterministic figures beyond the common ones (blocks, forks, ...) */
   extraMetrics(): Record<string, number>;
   /** integrity audit: a list of problems, empty when everything checks out */
   audit(): string[];
+  /** optional end-of-run hook, called at the horizon */
+  finish?(): void;
 }
 
-export type LedgerBackendName = 'none';
-
 /** The `none` ledger: accepts everything and settles at the submission instant, 0 confirmations. */
-class NoneLedger implements Ledger {
+export class NoneLedger implements Ledger {
   readonly backend = 'none';
   constructor(private readonly ctx: LedgerContext) {}
   submit(tx: LedgerTx): void {
@@ -80,10 +86,6 @@ class NoneLedger implements Ledger {
   }
 }
 
-export const LEDGERS: Record<LedgerBackendName, (ctx: LedgerContext) => Ledger> = {
-  none: (ctx) => new NoneLedger(ctx),
-};
-
 export interface LatencyStats {
   p50: number;
   p95: number;
@@ -93,11 +95,17 @@ export interface LatencyStats {
 
 export interface LedgerSummary {
   backend: string;
+  /** which records this backend carries: records, payments, or both */
+  role: string;
   submitted: number;
   confirmed: number;
   failed: number;
-  /** confirmed transactions / (last settlement − first submission), per simulated second */
+  pending: number;
+  successRatePct: number;
+  /** Hyperledger Caliper's definition: (successes + failures) / (last finish − first submit) */
   throughputTps: number;
+  /** committed valid transactions per simulated second of the run */
+  committedTps: number;
   latencySeconds: LatencyStats;
   byKind: Record<TxKind, number>;
   extra: Record<string, number>;
@@ -111,38 +119,77 @@ export function percentile(sorted: Float64Array | number[], p: number): number {
   return sorted[rank - 1]!;
 }
 
+/** Options of a port: the backend factory and what its context is built from. */
+export interface PortOptions {
+  role: string;
+  instance: string;
+  streams: Streams;
+  network: Network;
+  codec: TxCodec;
+  create: (ctx: LedgerContext) => Ledger;
+  onSettled: (s: Settlement) => void;
+}
+
+const KIND_CODE: Record<TxKind, number> = { 'session-start': 0, charge: 1, 'session-end': 2, payment: 3 };
+
 /**
  * Wraps a backend: numbers transactions, records submit/settle times in typed arrays, schedules
- * settlements as kernel events, and computes the common metrics.
+ * settlements as kernel events, and computes the common metrics identically for every backend.
  */
 export class LedgerPort {
   readonly ledger: Ledger;
+  readonly role: string;
   private nextId = 0;
   private submitT = new Float64Array(1024);
   private settleT = new Float64Array(1024);
   private status = new Int8Array(1024); // 0 pending, 1 final, 2 failed
+  private kindOf = new Uint8Array(1024);
   private readonly byKind: Record<TxKind, number> = { 'session-start': 0, charge: 0, 'session-end': 0, payment: 0 };
   private confirmed = 0;
   private failed = 0;
   private readonly settleKind: number;
-  private readonly inFlight = new Map<number, Settlement>();
+  private inFlight: (Settlement | undefined)[] = [];
+  private readonly onSettled: (s: Settlement) => void;
 
   constructor(
     private readonly kernel: Kernel,
-    streams: Streams,
-    backend: LedgerBackendName,
-    private readonly onSettled: (s: Settlement) => void = () => undefined,
+    opts: PortOptions,
   ) {
-    this.settleKind = kernel.register('ledger-settle', (id) => this.deliver(id));
+    this.role = opts.role;
+    this.onSettled = opts.onSettled;
+    this.settleKind = kernel.register(`ledger-settle/${opts.instance}`, (id) => this.deliver(id));
+    // The backend sees the kernel through a facade that times its event handlers (wall clock,
+    // reported in timing.json only, never in results).
+    const timed = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A) => {
+      const t = performance.now(); // wall-clock ok: compute-cost measurement for timing.json
+      try {
+        fn(...a);
+      } finally {
+        this.wallMs += performance.now() - t; // wall-clock ok
+      }
+    };
+    const facade = new Proxy(kernel, {
+      get(target, prop) {
+        if (prop === 'register') return (name: string, h: (a: number, b: number) => void) => target.register(name, timed(h));
+        if (prop === 'at') return (t: number, p: number, fn: () => void) => target.at(t, p, timed(fn));
+        const v = Reflect.get(target, prop, target);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
     const ctx: LedgerContext = {
-      kernel,
-      streams,
+      kernel: facade,
+      rng: (name) => opts.streams.stream(`ledger/${opts.instance}/${name}`),
+      network: opts.network,
+      codec: opts.codec,
       settle: (s) => {
-        this.inFlight.set(s.tx.id, s);
-        kernel.schedule(s.at, PRIORITY.LEDGER, this.settleKind, s.tx.id);
+        const id = s.tx.id;
+        if (this.status[id] !== 0 || this.inFlight[id]) throw new Error(`ledger ${opts.instance}: tx ${id} settled twice`);
+        if (!(s.at >= kernel.now)) throw new Error(`ledger ${opts.instance}: tx ${id} settled in the past (${s.at} < ${kernel.now})`);
+        this.inFlight[id] = s;
+        kernel.schedule(s.at, PRIORITY.LEDGER, this.settleKind, id);
       },
     };
-    this.ledger = LEDGERS[backend](ctx);
+    this.ledger = opts.create(ctx);
   }
 
   submit(kind: TxKind, sessionId: number, ev: number, station: number, energyKWh: number, amount: number, powerKW = 0, soc = NaN): LedgerTx {
@@ -150,14 +197,20 @@ export class LedgerPort {
     if (id >= this.submitT.length) this.grow();
     const tx: LedgerTx = { id, kind, sessionId, ev, station, energyKWh, amount, powerKW, soc, submittedAt: this.kernel.now };
     this.submitT[id] = this.kernel.now;
+    this.kindOf[id] = KIND_CODE[kind];
     this.byKind[kind]++;
+    const t = performance.now(); // wall-clock ok: compute-cost measurement for timing.json
     this.ledger.submit(tx);
+    this.wallMs += performance.now() - t; // wall-clock ok
     return tx;
   }
 
+  /** Wall-clock milliseconds spent in this backend (submit and its own events): timing.json only. */
+  wallMs = 0;
+
   private deliver(id: number): void {
-    const s = this.inFlight.get(id)!;
-    this.inFlight.delete(id);
+    const s = this.inFlight[id]!;
+    this.inFlight[id] = undefined;
     this.settleT[id] = s.at;
     if (s.status === 'final') {
       this.status[id] = 1;
@@ -181,13 +234,24 @@ export class LedgerPort {
     const s = new Int8Array(n);
     s.set(this.status);
     this.status = s;
+    const k = new Uint8Array(n);
+    k.set(this.kindOf);
+    this.kindOf = k;
   }
 
   get submitted(): number {
     return this.nextId;
   }
 
-  summary(): LedgerSummary {
+  /** Per-transaction rows for ledger.csv: [id, kind, submitted, final time or NaN, status]. */
+  forEachTx(fn: (id: number, kind: TxKind, submitted: number, settled: number, status: 'pending' | 'final' | 'failed') => void): void {
+    for (let i = 0; i < this.nextId; i++) {
+      const st = this.status[i]!;
+      fn(i, TX_KINDS[this.kindOf[i]!]!, this.submitT[i]!, st === 0 ? NaN : this.settleT[i]!, st === 0 ? 'pending' : st === 1 ? 'final' : 'failed');
+    }
+  }
+
+  summary(simulatedSeconds: number): LedgerSummary {
     const n = this.nextId;
     const lat = new Float64Array(this.confirmed);
     let k = 0;
@@ -195,21 +259,24 @@ export class LedgerPort {
     let last = -Infinity;
     for (let i = 0; i < n; i++) {
       if (this.submitT[i]! < first) first = this.submitT[i]!;
-      if (this.status[i] === 1) {
-        lat[k++] = this.settleT[i]! - this.submitT[i]!;
-        if (this.settleT[i]! > last) last = this.settleT[i]!;
-      }
+      if (this.status[i] !== 0 && this.settleT[i]! > last) last = this.settleT[i]!;
+      if (this.status[i] === 1) lat[k++] = this.settleT[i]! - this.submitT[i]!;
     }
     lat.sort();
     const span = last - first;
+    const done = this.confirmed + this.failed;
     return {
       backend: this.ledger.backend,
+      role: this.role,
       submitted: n,
       confirmed: this.confirmed,
       failed: this.failed,
-      // With an instant ledger every settlement can fall at one instant; then the rate is undefined
-      // and reported as 0 rather than Infinity.
-      throughputTps: span > 0 ? this.confirmed / span : 0,
+      pending: n - done,
+      successRatePct: n > 0 ? (100 * this.confirmed) / n : 100,
+      // With an instant ledger every settlement can fall at one instant; then the rate is
+      // undefined and reported as 0 rather than Infinity.
+      throughputTps: span > 0 ? done / span : 0,
+      committedTps: simulatedSeconds > 0 ? this.confirmed / simulatedSeconds : 0,
       latencySeconds: {
         p50: percentile(lat, 50),
         p95: percentile(lat, 95),

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { SESSION_STATUS_NAMES } from '../agents/station.js';
 import { STATE_NAMES } from '../agents/ev.js';
-import type { SimResult } from './simulation.js';
+import type { SimResult, Summary } from './simulation.js';
 
 /** Buffered writer to a temporary file, renamed into place by close(). */
 class AtomicWriter {
@@ -130,7 +130,76 @@ export function writeResults(dir: string, r: SimResult, timing: () => Record<str
     }
     written.push('events.csv');
   }
+  if (r.ledgerPorts && r.ledgerPorts.length) {
+    const w = new AtomicWriter(join(dir, 'ledger.csv'));
+    try {
+      w.write('tx_id,kind,backend,role,submitted_s,final_s,status,bytes\n');
+      for (const p of r.ledgerPorts) {
+        const name = p.ledger.backend;
+        const role = p.role;
+        p.forEachTx((id, kind, sub, fin, status) => {
+          w.write(`${id},${kind},${name},${role},${sub.toFixed(3)},${Number.isNaN(fin) ? '' : fin.toFixed(3)},${status},${r.txBytes(kind)}\n`);
+        });
+      }
+      w.close();
+    } catch (e) {
+      w.abort();
+      throw e;
+    }
+    written.push('ledger.csv');
+  }
   put('timing.json', JSON.stringify(timing(), null, 2) + '\n');
   put('summary.json', JSON.stringify(r.summary, null, 2) + '\n');
   return written;
+}
+
+/** One row of the stack comparison. */
+export function comparisonRows(summaries: readonly Summary[]): (string | number)[][] {
+  const header = [
+    'stack', 'records', 'payments', 'submitted', 'final', 'failed', 'pending', 'success_pct',
+    'throughput_tps_caliper', 'committed_tps', 'latency_p50_s', 'latency_p95_s', 'latency_p99_s', 'latency_max_s',
+    'blocks', 'stale_rate', 'mean_block_fill', 'bytes_stored_per_node', 'messages', 'bytes_sent', 'fees',
+    'audit_problems', 'sessions', 'completed', 'abandoned', 'mean_wait_s', 'p95_wait_s', 'auth_delay_s', 'payment_hold_s',
+    'utilization_pct', 'demand_met_pct',
+  ];
+  const rows: (string | number)[][] = [header];
+  const r3 = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(3)) : '');
+  for (const s of summaries) {
+    const b = s.ledger.backends;
+    const sum = (f: (x: (typeof b)[number]) => number) => b.reduce((a, x) => a + f(x), 0);
+    const max = (f: (x: (typeof b)[number]) => number) => b.reduce((a, x) => Math.max(a, f(x)), 0);
+    const extra = (k: string) => sum((x) => x.extra[k] ?? 0);
+    const submitted = sum((x) => x.submitted);
+    const confirmed = sum((x) => x.confirmed);
+    const roles = (role: string) => b.filter((x) => x.role.includes(role)).map((x) => x.backend).join('+');
+    rows.push([
+      s.ledger.stack, roles('records'), roles('payments'), submitted, confirmed, sum((x) => x.failed), sum((x) => x.pending),
+      r3(submitted ? (100 * confirmed) / submitted : 100),
+      r3(sum((x) => x.throughputTps)), r3(sum((x) => x.committedTps)),
+      r3(max((x) => x.latencySeconds.p50)), r3(max((x) => x.latencySeconds.p95)), r3(max((x) => x.latencySeconds.p99)), r3(max((x) => x.latencySeconds.max)),
+      extra('blocks'), r3(max((x) => x.extra.staleRate ?? 0)), r3(max((x) => x.extra.meanBlockFill ?? 0)),
+      Math.round(extra('bytesStoredPerNode')), extra('messages'), extra('bytesSent'), r3(extra('feesPaid')),
+      s.ledger.auditProblems, s.sessions.count, s.sessions.completed, s.sessions.abandoned,
+      r3(s.sessions.meanWaitSeconds), r3(s.sessions.p95WaitSeconds), r3(s.ledger.meanAuthorizationDelaySeconds), r3(s.ledger.meanPaymentHoldSeconds),
+      r3(s.stations.utilizationPct), r3(s.sessions.demandMetPct),
+    ]);
+  }
+  return rows;
+}
+
+export function comparisonMarkdown(summaries: readonly Summary[]): string {
+  const rows = comparisonRows(summaries);
+  const keep = ['stack', 'records', 'payments', 'submitted', 'final', 'failed', 'success_pct', 'throughput_tps_caliper', 'latency_p50_s', 'latency_p99_s', 'blocks', 'stale_rate', 'bytes_stored_per_node', 'audit_problems', 'abandoned', 'mean_wait_s', 'auth_delay_s', 'payment_hold_s', 'utilization_pct', 'demand_met_pct'];
+  const idx = keep.map((k) => rows[0]!.indexOf(k));
+  const lines = [`| ${keep.join(' | ')} |`, `|${keep.map(() => '---').join('|')}|`];
+  for (const r of rows.slice(1)) lines.push(`| ${idx.map((i) => String(r[i])).join(' | ')} |`);
+  return lines.join('\n') + '\n';
+}
+
+/** comparison.csv and comparison.md in `dir`. */
+export function writeComparison(dir: string, summaries: readonly Summary[]): string[] {
+  mkdirSync(dir, { recursive: true });
+  writeFileAtomic(join(dir, 'comparison.csv'), stringify(comparisonRows(summaries)));
+  writeFileAtomic(join(dir, 'comparison.md'), comparisonMarkdown(summaries));
+  return ['comparison.csv', 'comparison.md'];
 }

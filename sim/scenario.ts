@@ -11,6 +11,13 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ALLOCATION_NAMES } from '../agents/allocation.js';
+import { CentralParamsSchema } from '../ledger/backends/central.js';
+import { PowParamsSchema } from '../ledger/backends/pow.js';
+import { QbftParamsSchema } from '../ledger/backends/qbft.js';
+import { NetworkConfigSchema } from '../ledger/network.js';
+import { BACKEND_NAMES, BACKENDS, type BackendName } from '../ledger/registry.js';
+import { SHIPPED_STACK_NAMES, shippedStack, type StackDef } from '../ledger/stacks.js';
+import { CodecConfigSchema } from '../ledger/tx.js';
 
 // ---- durations ----------------------------------------------------------------------------------
 
@@ -211,9 +218,34 @@ const Tariff = z
   ])
   .prefault({ type: 'flat' });
 
+const BackendRefSchema = z.strictObject({
+  backend: z.enum(BACKEND_NAMES as [BackendName, ...BackendName[]]),
+  /** overrides on top of ledger.backends.<backend>, validated by the backend's schema */
+  params: z.record(z.string(), z.unknown()).optional(),
+});
+const StackInline = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9._-]+$/),
+  records: BackendRefSchema,
+  payments: BackendRefSchema,
+});
+
 const Ledger = z
   .strictObject({
-    backend: z.enum(['none']).default('none'),
+    /** stacks to run, one city day each: "all" (every shipped stack), or a list of shipped stack
+     * names and inline {name, records, payments} definitions */
+    stacks: z.union([z.literal('all'), z.array(z.union([z.enum(SHIPPED_STACK_NAMES), StackInline])).min(1)]).default(['none']),
+    /** charging starts only once the session-start record is final; the EV leaves only once its
+     * payment is final (both off = optimistic) */
+    coupling: z.strictObject({ waitForStart: z.boolean().default(false), waitForPayment: z.boolean().default(false) }).prefault({}),
+    network: NetworkConfigSchema.prefault({}),
+    codec: CodecConfigSchema.prefault({}),
+    backends: z
+      .strictObject({
+        central: CentralParamsSchema.prefault({}),
+        pow: PowParamsSchema.prefault({}),
+        qbft: QbftParamsSchema.prefault({}),
+      })
+      .prefault({}),
   })
   .prefault({});
 
@@ -222,6 +254,8 @@ const Output = z
     /** write events.csv with every state transition */
     eventsLog: z.boolean().default(false),
     stationsCsv: z.boolean().default(true),
+    /** write ledger.csv (one row per transaction) */
+    ledgerCsv: z.boolean().default(true),
   })
   .prefault({});
 
@@ -244,7 +278,20 @@ export const ScenarioSchema = z.strictObject({
   output: Output,
 });
 
-export type Scenario = z.output<typeof ScenarioSchema> & { name: string; baseDir: string; file: string };
+/** A stack with its backends' parameters merged and validated. */
+export interface ResolvedBackend {
+  backend: BackendName;
+  params: Record<string, unknown>;
+}
+export interface ResolvedStack {
+  name: string;
+  records: ResolvedBackend;
+  payments: ResolvedBackend;
+  /** records and payments share one backend instance */
+  shared: boolean;
+}
+
+export type Scenario = z.output<typeof ScenarioSchema> & { name: string; baseDir: string; file: string; stacks: ResolvedStack[] };
 export type ScenarioInput = z.input<typeof ScenarioSchema>;
 
 /** JSON Schema (draft 2020-12) of the scenario file, generated from the same definition. */
@@ -463,12 +510,45 @@ export function validateScenario(raw: Record<string, unknown>, file: string, opt
     extra.push(`${where}: city.bbox: must be [minLon, minLat, maxLon, maxLat] with min < max (got ${fmtValue(sc.city.bbox)})`);
   if (sc.demand.type === 'poisson' && sc.station.chargers === undefined)
     extra.push(`${where}: station.chargers: is required for demand.type "poisson" (an integer >= 1)`);
+  const stacks = resolveStacks(sc, obj, where, extra);
   if (extra.length) throw new UserError(extra);
   const baseDir = dirname(resolve(file));
   // The default model table is evsim's own, wherever the scenario file lives.
   if (getPath(obj, ['fleet', 'models']) === undefined) sc.fleet.models = defaultFleetModels();
   const name = sc.name ?? basename(file).replace(/\.(ya?ml|json)$/i, '');
-  return { ...sc, name, baseDir, file };
+  return { ...sc, name, baseDir, file, stacks };
+}
+
+function resolveStacks(sc: z.output<typeof ScenarioSchema>, raw: unknown, where: string, errors: string[]): ResolvedStack[] {
+  const list = sc.ledger.stacks === 'all' ? [...SHIPPED_STACK_NAMES] : sc.ledger.stacks;
+  const out: ResolvedStack[] = [];
+  const names = new Set<string>();
+  list.forEach((entry, i) => {
+    const def: StackDef = typeof entry === 'string' ? shippedStack(entry)! : (entry as StackDef);
+    if (names.has(def.name)) errors.push(`${where}: ledger.stacks[${i}]: stack name "${def.name}" appears twice`);
+    names.add(def.name);
+    const resolveRef = (role: 'records' | 'payments'): ResolvedBackend => {
+      const ref = def[role];
+      const base = (sc.ledger.backends as Record<string, Record<string, unknown>>)[ref.backend] ?? {};
+      const merged = { ...base, ...(ref.params ?? {}) };
+      const r = BACKENDS[ref.backend].params.safeParse(merged);
+      if (!r.success) {
+        const prefix = typeof entry === 'string' ? ['ledger', 'backends', ref.backend] : ['ledger', 'stacks', i, role, 'params'];
+        const rawHere = typeof entry === 'string' ? getPath(raw, prefix) : getPath(raw, prefix);
+        for (const line of issueLines(where, rawHere ?? merged, r.error.issues)) {
+          // re-anchor the field path at the stack entry
+          errors.push(line.replace(`${where}: `, `${where}: ${fmtPath(prefix)}.`));
+        }
+        return { backend: ref.backend, params: merged };
+      }
+      return { backend: ref.backend, params: r.data as Record<string, unknown> };
+    };
+    const records = resolveRef('records');
+    const payments = resolveRef('payments');
+    const shared = records.backend === payments.backend && JSON.stringify(records.params) === JSON.stringify(payments.params);
+    out.push({ name: def.name, records, payments, shared });
+  });
+  return out;
 }
 
 /** Resolve a path written in a scenario relative to the scenario's folder. */

@@ -23,11 +23,14 @@ import { chargeTimeS, idealModel, loadEvModels, makeModelPicker, type EvModel } 
 import { Session, SessionStatus, Station, type StationDef } from '../agents/station.js';
 import { loadTariff, type Tariff } from '../agents/tariff.js';
 import { LedgerPort, percentile, type LedgerSummary, type Settlement } from '../ledger/ledger.js';
+import { Network } from '../ledger/network.js';
+import { createBackend } from '../ledger/registry.js';
+import { SIGNED_TX_BYTES, TxCodec } from '../ledger/tx.js';
 import type { City } from './city/index.js';
 import { Kernel } from './kernel.js';
 import { PRIORITY } from './priorities.js';
 import { Streams } from './random.js';
-import { resolveScenarioPath, type Scenario } from './scenario.js';
+import { resolveScenarioPath, type ResolvedStack, type Scenario } from './scenario.js';
 
 /** Where an EV is or is heading: home, an activity place, or a station. */
 const LOC_HOME = 0;
@@ -57,7 +60,20 @@ export interface Summary {
   sessions: SessionsSummary;
   stations: { count: number; chargers: number; utilizationPct: number; peakKW: number; energyKWh: number };
   policy: { stationChoice: string; allocation: string };
-  ledger: LedgerSummary;
+  ledger: {
+    stack: string;
+    coupling: { waitForStart: boolean; waitForPayment: boolean };
+    /** mean time from plug-in until charging was authorised (session-start final; 0 when not coupled) */
+    meanAuthorizationDelaySeconds: number;
+    /** mean time from energy done until the payment was final and the EV left (0 when not coupled) */
+    meanPaymentHoldSeconds: number;
+    /** sessions ended because their session-start record failed; payments that failed */
+    failedStarts: number;
+    failedPayments: number;
+    auditProblems: number;
+    audit: string[];
+    backends: LedgerSummary[];
+  };
 }
 
 /** Per-station per-minute samples (stations.csv), kept in typed arrays. */
@@ -86,6 +102,9 @@ export interface SimResult {
   evModelName: (ev: number) => string;
   samples: StationSamples | null;
   log: TransitionLog | null;
+  ledgerPorts: LedgerPort[] | null;
+  /** canonical signed size of a transaction of this kind (ledger.csv) */
+  txBytes: (kind: string) => number;
 }
 
 export interface SimOptions {
@@ -105,7 +124,14 @@ export class Simulation {
   readonly streams: Streams;
   readonly stations: Station[];
   readonly sessions: Session[] = [];
-  readonly ledger: LedgerPort;
+  readonly records: LedgerPort;
+  readonly payments: LedgerPort;
+  readonly stack: ResolvedStack;
+  private readonly codec: TxCodec;
+  private readonly waitForStart: boolean;
+  private readonly waitForPayment: boolean;
+  private failedStarts = 0;
+  private failedPayments = 0;
   private readonly tariff: Tariff;
   private readonly startEpoch: number;
   private readonly horizon: number;
@@ -154,6 +180,7 @@ export class Simulation {
     readonly sc: Scenario,
     readonly city: City,
     hooks: SimHooks = {},
+    stack?: ResolvedStack,
   ) {
     this.streams = new Streams(sc.seed);
     this.horizon = sc.duration;
@@ -194,7 +221,32 @@ export class Simulation {
     );
     const choiceRng = this.streams.stream('choice');
     this.choice = makeStationChoice(sc.policy.stationChoice as StationChoiceName, () => choiceRng.next());
-    this.ledger = new LedgerPort(this.kernel, this.streams, sc.ledger.backend, hooks.settled);
+    this.stack = stack ?? sc.stacks[0]!;
+    this.waitForStart = sc.ledger.coupling.waitForStart;
+    this.waitForPayment = sc.ledger.coupling.waitForPayment;
+    const codec = TxCodec.fromConfig(sc.ledger.codec, sc.seed);
+    this.codec = codec;
+    const onSettled = (st: Settlement) => {
+      this.onLedgerSettled(st);
+      hooks.settled?.(st);
+    };
+    const port = (role: string, instance: string, ref: ResolvedStack['records']) =>
+      new LedgerPort(this.kernel, {
+        role,
+        instance,
+        streams: this.streams,
+        network: new Network(sc.ledger.network, this.streams.stream(`ledger/${instance}/network`)),
+        codec,
+        create: (ctx) => createBackend(ref.backend, ctx, ref.params),
+        onSettled,
+      });
+    if (this.stack.shared) {
+      this.records = port('records+payments', this.stack.records.backend, this.stack.records);
+      this.payments = this.records;
+    } else {
+      this.records = port('records', `records-${this.stack.records.backend}`, this.stack.records);
+      this.payments = port('payments', `payments-${this.stack.payments.backend}`, this.stack.payments);
+    }
     if (sc.output.eventsLog) {
       const cap = 1024;
       this.log = {
@@ -517,7 +569,34 @@ export class Simulation {
     this.setState(s.ev, EvState.charging);
     if (s.giveUpEvent >= 0) this.kernel.cancel(s.giveUpEvent);
     s.giveUpEvent = -1;
-    this.ledger.submit('session-start', s.sessionId, s.ev, s.station, 0, 0, 0, s.soc);
+    if (this.waitForStart) s.authorized = false; // no power until the session-start record is final
+    this.records.submit('session-start', s.sessionId, s.ev, s.station, 0, 0, 0, s.soc);
+  }
+
+  /** Ledger settlements that the city waits for (coupling); everything else is bookkeeping. */
+  private onLedgerSettled(st: Settlement): void {
+    const tx = st.tx;
+    const s = this.sessions[tx.sessionId];
+    if (!s || s.status !== SessionStatus.active) return;
+    const now = this.kernel.now;
+    if (tx.kind === 'session-start' && this.waitForStart && !s.authorized) {
+      const station = this.stations[s.station]!;
+      if (st.status === 'final') {
+        s.authorized = true;
+        s.authorizedAt = now;
+        station.advance(now);
+        station.reallocate(now);
+      } else {
+        this.failedStarts++;
+        station.unplug(s, now);
+        s.status = SessionStatus.abandoned;
+        this.soc[s.ev] = s.soc;
+        this.afterStation(s);
+      }
+    } else if (tx.kind === 'payment' && this.waitForPayment && s.awaitingPayment) {
+      if (st.status !== 'final') this.failedPayments++;
+      this.leaveStation(s);
+    }
   }
 
   /** A charge record of [from, to] (at most one minute): priced by integrating the tariff over
@@ -525,7 +604,7 @@ export class Simulation {
   private onRecord(s: Session, from: number, to: number, energyKWh: number): void {
     const kw = (energyKWh * 3600) / (to - from);
     s.price += this.tariff.cost(this.startEpoch + from, to - from, kw);
-    this.ledger.submit('charge', s.sessionId, s.ev, s.station, energyKWh, 0, kw, s.soc);
+    this.records.submit('charge', s.sessionId, s.ev, s.station, energyKWh, 0, kw, s.soc);
   }
 
   private onEnergyDone(sid: number): void {
@@ -566,14 +645,30 @@ export class Simulation {
     this.afterStation(s);
   }
 
+  /** Charging is over (energy target or deadline): meter totals and payment go to the ledger; the
+   * EV leaves at once, or (waitForPayment) when its payment is final. */
   private endSession(s: Session): void {
+    if (s.awaitingPayment) return;
     const st = this.stations[s.station]!;
     const now = this.kernel.now;
-    st.unplug(s, now);
+    st.energyReached(s, now);
+    st.flushRecord(s, now);
+    s.chargingEndedAt = now;
+    this.records.submit('session-end', s.sessionId, s.ev, s.station, s.deliveredKWh, 0, 0, s.soc);
+    if (this.waitForPayment) {
+      s.awaitingPayment = true;
+      st.reallocate(now); // its power goes to the others while it waits
+      this.payments.submit('payment', s.sessionId, s.ev, s.station, s.deliveredKWh, s.price);
+    } else {
+      this.payments.submit('payment', s.sessionId, s.ev, s.station, s.deliveredKWh, s.price);
+      this.leaveStation(s);
+    }
+  }
+
+  private leaveStation(s: Session): void {
+    this.stations[s.station]!.unplug(s, this.kernel.now);
     s.status = SessionStatus.completed;
     this.soc[s.ev] = s.soc;
-    this.ledger.submit('session-end', s.sessionId, s.ev, s.station, s.deliveredKWh, 0, 0, s.soc);
-    this.ledger.submit('payment', s.sessionId, s.ev, s.station, s.deliveredKWh, s.price);
     this.afterStation(s);
   }
 
@@ -627,6 +722,7 @@ export class Simulation {
     }
     const now = this.horizon;
     if (this.currentPowerKW > this.peakKW) this.peakKW = this.currentPowerKW;
+    for (const p of this.ledgerPorts()) p.ledger.finish?.();
     for (const st of this.stations) st.advance(now);
     for (const s of this.sessions) if (s.status === SessionStatus.active) s.status = SessionStatus.incomplete;
     return {
@@ -636,6 +732,8 @@ export class Simulation {
       evModelName: (ev) => this.modelOfEv(ev).name,
       samples: this.samples,
       log: this.log,
+      ledgerPorts: this.sc.output.ledgerCsv ? this.ledgerPorts() : null,
+      txBytes: () => SIGNED_TX_BYTES,
     };
   }
 
@@ -700,8 +798,58 @@ export class Simulation {
         energyKWh: energy,
       },
       policy: { stationChoice: this.sc.policy.stationChoice, allocation: this.sc.policy.allocation },
-      ledger: this.ledger.summary(),
+      ledger: this.ledgerSummary(),
     };
+  }
+
+  private ledgerSummary(): Summary['ledger'] {
+    const ports = this.stack.shared ? [this.records] : [this.records, this.payments];
+    const audit: string[] = [];
+    for (const p of ports) for (const line of p.ledger.audit()) audit.push(`${p.role} (${p.ledger.backend}): ${line}`);
+    let authSum = 0;
+    let authN = 0;
+    let holdSum = 0;
+    let holdN = 0;
+    for (const s of this.sessions) {
+      if (!Number.isNaN(s.authorizedAt) && !Number.isNaN(s.pluggedAt)) {
+        authSum += s.authorizedAt - s.pluggedAt;
+        authN++;
+      }
+      if (!Number.isNaN(s.chargingEndedAt) && !Number.isNaN(s.unpluggedAt)) {
+        holdSum += s.unpluggedAt - s.chargingEndedAt;
+        holdN++;
+      }
+    }
+    return {
+      stack: this.stack.name,
+      coupling: { ...this.sc.ledger.coupling },
+      meanAuthorizationDelaySeconds: authN ? authSum / authN : 0,
+      meanPaymentHoldSeconds: holdN ? holdSum / holdN : 0,
+      failedStarts: this.failedStarts,
+      failedPayments: this.failedPayments,
+      auditProblems: audit.length,
+      audit: audit.slice(0, 20),
+      backends: ports.map((p) => p.summary(this.horizon)),
+    };
+  }
+
+  /** Wall-clock compute of the ledger backends (timing.json only). */
+  ledgerWallClock(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const p of this.ledgerPorts()) {
+      out[p.role] = {
+        backend: p.ledger.backend,
+        wallSeconds: p.wallMs / 1000,
+        microsecondsPerTx: p.submitted ? (p.wallMs * 1000) / p.submitted : 0,
+      };
+    }
+    out.codec = this.codec.wallClockStats();
+    return out;
+  }
+
+  /** The ledger ports of this run (one when records and payments share a backend). */
+  ledgerPorts(): LedgerPort[] {
+    return this.stack.shared ? [this.records] : [this.records, this.payments];
   }
 
   stateName(ev: number): string {

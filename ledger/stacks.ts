@@ -1,0 +1,43 @@
+/**
+ * Ledger stacks: which backend carries the charge records (session start, per-minute records,
+ * session end) and which carries the payments. The shipped stacks follow the designs evsim draws
+ * on (see README, "Ledger stacks"):
+ *
+ *   none      none / none        ideal ledger: everything final at once (the zero point)
+ *   central   central / central  a charge-point operator's central database (status quo, control)
+ *   pow       pow / pow          the billing chain of Jeong et al. (scheduled miner with the
+ *                                longest history, mutual authentication, dual metering)
+ *   nakamoto  pow / pow          proof-of-work Nakamoto consensus (Bitcoin-like)
+ *   qbft      qbft / qbft        Quorum with QBFT, a record every minute (Inglese et al.); its
+ *                                payments move to Lightning with the next ledger issue
+ *
+ * When records and payments name the same backend with the same parameters, one instance (one
+ * chain) carries both.
+ */
+import type { BackendName } from './registry.js';
+
+export interface BackendRef {
+  backend: BackendName;
+  /** overrides on top of the scenario's ledger.backends.<backend> parameters */
+  params?: Record<string, unknown>;
+}
+
+export interface StackDef {
+  name: string;
+  records: BackendRef;
+  payments: BackendRef;
+}
+
+export const SHIPPED_STACKS: readonly StackDef[] = [
+  { name: 'none', records: { backend: 'none' }, payments: { backend: 'none' } },
+  { name: 'central', records: { backend: 'central' }, payments: { backend: 'central' } },
+  { name: 'pow', records: { backend: 'pow', params: { variant: 'billing' } }, payments: { backend: 'pow', params: { variant: 'billing' } } },
+  { name: 'nakamoto', records: { backend: 'pow', params: { variant: 'nakamoto' } }, payments: { backend: 'pow', params: { variant: 'nakamoto' } } },
+  { name: 'qbft', records: { backend: 'qbft' }, payments: { backend: 'qbft' } },
+];
+
+export const SHIPPED_STACK_NAMES = SHIPPED_STACKS.map((s) => s.name) as [string, ...string[]];
+
+export function shippedStack(name: string): StackDef | undefined {
+  return SHIPPED_STACKS.find((s) => s.name === name);
+}

@@ -51,6 +51,8 @@ export class Session implements PluggedSessionView {
   authorizedAt = NaN;
   chargingEndedAt = NaN;
   awaitingPayment = false;
+  /** kernel handle of the start/payment timeout while the EV waits for the ledger */
+  ledgerTimer = -1;
   maxKW = 0;
 
   constructor(

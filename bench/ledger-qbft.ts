@@ -61,8 +61,11 @@ export async function benchQbft(opts: { days?: number; validators?: number; tps?
   });
   kernel.schedule(load.exp(1 / tps), PRIORITY.TRIP, kArrive);
   const t0 = performance.now(); // wall-clock ok: benchmark
+  const c0 = process.cpuUsage();
   kernel.run(horizon);
   const wall = (performance.now() - t0) / 1000; // wall-clock ok: benchmark
+  const c1 = process.cpuUsage(c0);
+  const cpu = (c1.user + c1.system) / 1e6;
   const m = ledger.extraMetrics();
   const a0 = performance.now(); // wall-clock ok: benchmark
   const problems = ledger.audit().length;
@@ -76,6 +79,8 @@ export async function benchQbft(opts: { days?: number; validators?: number; tps?
     blocks: m.blocks!,
     messages: m.messages!,
     wallSeconds: wall,
+    /** CPU seconds of the run (user + system; GC threads included): steadier than wall time on a busy machine */
+    cpuSeconds: cpu,
     blocksPerWallSecond: m.blocks! / wall,
     simSecondsPerWallSecond: horizon / wall,
     auditWallSeconds: auditWall,

@@ -160,6 +160,7 @@ export function comparisonRows(summaries: readonly Summary[]): (string | number)
     'throughput_tps_caliper', 'committed_tps', 'latency_p50_s', 'latency_p95_s', 'latency_p99_s', 'latency_max_s',
     'blocks', 'stale_rate', 'mean_block_fill', 'bytes_stored_per_node', 'messages', 'bytes_sent', 'fees',
     'audit_problems', 'sessions', 'completed', 'abandoned', 'mean_wait_s', 'p95_wait_s', 'auth_delay_s', 'payment_hold_s',
+    'start_timeouts', 'payment_timeouts',
     'utilization_pct', 'demand_met_pct',
   ];
   const rows: (string | number)[][] = [header];
@@ -181,6 +182,7 @@ export function comparisonRows(summaries: readonly Summary[]): (string | number)
       Math.round(extra('bytesStoredPerNode')), extra('messages'), extra('bytesSent'), r3(extra('feesPaid')),
       s.ledger.auditProblems, s.sessions.count, s.sessions.completed, s.sessions.abandoned,
       r3(s.sessions.meanWaitSeconds), r3(s.sessions.p95WaitSeconds), r3(s.ledger.meanAuthorizationDelaySeconds), r3(s.ledger.meanPaymentHoldSeconds),
+      s.ledger.startTimeouts + s.ledger.failedStarts, s.ledger.paymentTimeouts + s.ledger.failedPayments,
       r3(s.stations.utilizationPct), r3(s.sessions.demandMetPct),
     ]);
   }
@@ -189,7 +191,7 @@ export function comparisonRows(summaries: readonly Summary[]): (string | number)
 
 export function comparisonMarkdown(summaries: readonly Summary[]): string {
   const rows = comparisonRows(summaries);
-  const keep = ['stack', 'records', 'payments', 'submitted', 'final', 'failed', 'success_pct', 'throughput_tps_caliper', 'latency_p50_s', 'latency_p99_s', 'blocks', 'stale_rate', 'bytes_stored_per_node', 'audit_problems', 'abandoned', 'mean_wait_s', 'auth_delay_s', 'payment_hold_s', 'utilization_pct', 'demand_met_pct'];
+  const keep = ['stack', 'records', 'payments', 'submitted', 'final', 'failed', 'success_pct', 'throughput_tps_caliper', 'latency_p50_s', 'latency_p99_s', 'blocks', 'stale_rate', 'bytes_stored_per_node', 'audit_problems', 'abandoned', 'mean_wait_s', 'auth_delay_s', 'start_timeouts', 'payment_hold_s', 'utilization_pct', 'demand_met_pct'];
   const idx = keep.map((k) => rows[0]!.indexOf(k));
   const lines = [`| ${keep.join(' | ')} |`, `|${keep.map(() => '---').join('|')}|`];
   for (const r of rows.slice(1)) lines.push(`| ${idx.map((i) => String(r[i])).join(' | ')} |`);

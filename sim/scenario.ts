@@ -227,6 +227,8 @@ const StackInline = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9._-]+$/),
   records: BackendRefSchema,
   payments: BackendRefSchema,
+  /** overrides on top of ledger.network for this stack (validated as a network section) */
+  network: z.record(z.string(), z.unknown()).optional(),
 });
 
 const Ledger = z
@@ -236,7 +238,16 @@ const Ledger = z
     stacks: z.union([z.literal('all'), z.array(z.union([z.enum(SHIPPED_STACK_NAMES), StackInline])).min(1)]).default(['none']),
     /** charging starts only once the session-start record is final; the EV leaves only once its
      * payment is final (both off = optimistic) */
-    coupling: z.strictObject({ waitForStart: z.boolean().default(false), waitForPayment: z.boolean().default(false) }).prefault({}),
+    coupling: z
+      .strictObject({
+        waitForStart: z.boolean().default(false),
+        waitForPayment: z.boolean().default(false),
+        /** a plugged EV whose session-start record is not final after this long gives up (0 = waits forever) */
+        startTimeout: duration().default(1800),
+        /** an EV waiting for its payment to be final leaves after this long anyway (0 = waits forever) */
+        paymentTimeout: duration().default(1800),
+      })
+      .prefault({}),
     network: NetworkConfigSchema.prefault({}),
     codec: CodecConfigSchema.prefault({}),
     backends: z
@@ -289,6 +300,8 @@ export interface ResolvedStack {
   payments: ResolvedBackend;
   /** records and payments share one backend instance */
   shared: boolean;
+  /** the network model of this stack (ledger.network with the stack's overrides) */
+  network: z.output<typeof NetworkConfigSchema>;
 }
 
 export type Scenario = z.output<typeof ScenarioSchema> & { name: string; baseDir: string; file: string; stacks: ResolvedStack[] };
@@ -546,7 +559,18 @@ function resolveStacks(sc: z.output<typeof ScenarioSchema>, raw: unknown, where:
     const records = resolveRef('records');
     const payments = resolveRef('payments');
     const shared = records.backend === payments.backend && JSON.stringify(records.params) === JSON.stringify(payments.params);
-    out.push({ name: def.name, records, payments, shared });
+    let network = sc.ledger.network;
+    const netOverride = typeof entry === 'string' ? undefined : (entry as { network?: Record<string, unknown> }).network;
+    if (netOverride) {
+      const r = NetworkConfigSchema.safeParse({ ...sc.ledger.network, ...netOverride });
+      if (!r.success) {
+        const prefix = ['ledger', 'stacks', i, 'network'];
+        for (const line of issueLines(where, getPath(raw, prefix) ?? netOverride, r.error.issues)) {
+          errors.push(line.replace(`${where}: `, `${where}: ${fmtPath(prefix)}.`));
+        }
+      } else network = r.data;
+    }
+    out.push({ name: def.name, records, payments, shared, network });
   });
   return out;
 }

@@ -62,14 +62,17 @@ export interface Summary {
   policy: { stationChoice: string; allocation: string };
   ledger: {
     stack: string;
-    coupling: { waitForStart: boolean; waitForPayment: boolean };
+    coupling: { waitForStart: boolean; waitForPayment: boolean; startTimeout: number; paymentTimeout: number };
     /** mean time from plug-in until charging was authorised (session-start final; 0 when not coupled) */
     meanAuthorizationDelaySeconds: number;
     /** mean time from energy done until the payment was final and the EV left (0 when not coupled) */
     meanPaymentHoldSeconds: number;
-    /** sessions ended because their session-start record failed; payments that failed */
+    /** sessions ended because their session-start record failed or was not final in time;
+     * payments that failed or were not final in time (the EV left anyway) */
     failedStarts: number;
+    startTimeouts: number;
     failedPayments: number;
+    paymentTimeouts: number;
     auditProblems: number;
     audit: string[];
     backends: LedgerSummary[];
@@ -132,6 +135,10 @@ export class Simulation {
   private readonly waitForPayment: boolean;
   private failedStarts = 0;
   private failedPayments = 0;
+  private startTimeouts = 0;
+  private paymentTimeouts = 0;
+  private readonly kStartTimeout: number;
+  private readonly kPaymentTimeout: number;
   private readonly tariff: Tariff;
   private readonly startEpoch: number;
   private readonly horizon: number;
@@ -197,6 +204,8 @@ export class Simulation {
     this.kDeadline = k.register('deadline-departure', (sid) => this.onDeadline(sid));
     this.kGiveUp = k.register('give-up', (sid) => this.onGiveUp(sid));
     this.kTick = k.register('minute-tick', (minute) => this.onTick(minute));
+    this.kStartTimeout = k.register('start-timeout', (sid) => this.onStartTimeout(sid));
+    this.kPaymentTimeout = k.register('payment-timeout', (sid) => this.onPaymentTimeout(sid));
 
     const periodS = sc.site.periodMinutes * 60;
     const capKW = sc.site.capKW ?? Infinity;
@@ -235,7 +244,7 @@ export class Simulation {
         role,
         instance,
         streams: this.streams,
-        network: new Network(sc.ledger.network, this.streams.stream(`ledger/${instance}/network`)),
+        network: new Network(this.stack.network, this.streams.stream(`ledger/${instance}/network`)),
         codec,
         create: (ctx) => createBackend(ref.backend, ctx, ref.params),
         onSettled,
@@ -569,8 +578,42 @@ export class Simulation {
     this.setState(s.ev, EvState.charging);
     if (s.giveUpEvent >= 0) this.kernel.cancel(s.giveUpEvent);
     s.giveUpEvent = -1;
-    if (this.waitForStart) s.authorized = false; // no power until the session-start record is final
+    if (this.waitForStart) {
+      s.authorized = false; // no power until the session-start record is final
+      const to = this.sc.ledger.coupling.startTimeout;
+      if (to > 0) s.ledgerTimer = this.kernel.schedule(this.kernel.now + to, PRIORITY.GIVE_UP, this.kStartTimeout, s.sessionId);
+    }
     this.records.submit('session-start', s.sessionId, s.ev, s.station, 0, 0, 0, s.soc);
+  }
+
+  /** The session-start record is not final in time: the EV unplugs without charging and drives on. */
+  private onStartTimeout(sid: number): void {
+    const s = this.sessions[sid]!;
+    s.ledgerTimer = -1;
+    if (s.status !== SessionStatus.active || s.authorized) return;
+    this.startTimeouts++;
+    this.abortUnauthorized(s);
+  }
+
+  private abortUnauthorized(s: Session): void {
+    this.stations[s.station]!.unplug(s, this.kernel.now);
+    s.status = SessionStatus.abandoned;
+    this.soc[s.ev] = s.soc;
+    this.afterStation(s);
+  }
+
+  /** The payment is not final in time: the EV leaves anyway (counted). */
+  private onPaymentTimeout(sid: number): void {
+    const s = this.sessions[sid]!;
+    s.ledgerTimer = -1;
+    if (s.status !== SessionStatus.active || !s.awaitingPayment) return;
+    this.paymentTimeouts++;
+    this.leaveStation(s);
+  }
+
+  private clearLedgerTimer(s: Session): void {
+    if (s.ledgerTimer >= 0) this.kernel.cancel(s.ledgerTimer);
+    s.ledgerTimer = -1;
   }
 
   /** Ledger settlements that the city waits for (coupling); everything else is bookkeeping. */
@@ -581,6 +624,7 @@ export class Simulation {
     const now = this.kernel.now;
     if (tx.kind === 'session-start' && this.waitForStart && !s.authorized) {
       const station = this.stations[s.station]!;
+      this.clearLedgerTimer(s);
       if (st.status === 'final') {
         s.authorized = true;
         s.authorizedAt = now;
@@ -588,12 +632,10 @@ export class Simulation {
         station.reallocate(now);
       } else {
         this.failedStarts++;
-        station.unplug(s, now);
-        s.status = SessionStatus.abandoned;
-        this.soc[s.ev] = s.soc;
-        this.afterStation(s);
+        this.abortUnauthorized(s);
       }
     } else if (tx.kind === 'payment' && this.waitForPayment && s.awaitingPayment) {
+      this.clearLedgerTimer(s);
       if (st.status !== 'final') this.failedPayments++;
       this.leaveStation(s);
     }
@@ -658,6 +700,8 @@ export class Simulation {
     if (this.waitForPayment) {
       s.awaitingPayment = true;
       st.reallocate(now); // its power goes to the others while it waits
+      const to = this.sc.ledger.coupling.paymentTimeout;
+      if (to > 0) s.ledgerTimer = this.kernel.schedule(now + to, PRIORITY.GIVE_UP, this.kPaymentTimeout, s.sessionId);
       this.payments.submit('payment', s.sessionId, s.ev, s.station, s.deliveredKWh, s.price);
     } else {
       this.payments.submit('payment', s.sessionId, s.ev, s.station, s.deliveredKWh, s.price);
@@ -826,7 +870,9 @@ export class Simulation {
       meanAuthorizationDelaySeconds: authN ? authSum / authN : 0,
       meanPaymentHoldSeconds: holdN ? holdSum / holdN : 0,
       failedStarts: this.failedStarts,
+      startTimeouts: this.startTimeouts,
       failedPayments: this.failedPayments,
+      paymentTimeouts: this.paymentTimeouts,
       auditProblems: audit.length,
       audit: audit.slice(0, 20),
       backends: ports.map((p) => p.summary(this.horizon)),

@@ -13,7 +13,7 @@ import { main } from '../cli/main.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MONACO = join(ROOT, 'scenarios', 'monaco.yaml');
-const RESULT_FILES = ['sessions.csv', 'stations.csv', 'summary.json', 'timing.json'];
+const RESULT_FILES = ['ledger.csv', 'sessions.csv', 'stations.csv', 'summary.json', 'timing.json'];
 
 const tmp = mkdtempSync(join(tmpdir(), 'evsim-cli-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -292,7 +292,7 @@ describe('the built CLI (node bin/evsim.js)', () => {
 
   it('a small real run writes the results files, with no leftover temporary files', async () => {
     const out = join(tmp, 'monaco-small');
-    const args = ['scenarios/monaco.yaml', '--quiet', '--set', 'fleet.size=50', '--set', 'duration=2h', '--out', out];
+    const args = ['scenarios/monaco.yaml', '--quiet', '--ledger', 'none', '--set', 'fleet.size=50', '--set', 'duration=2h', '--out', out];
     const o = evsim('run', ...args);
     expect(o.stderr).toBe('');
     expect(o.code).toBe(0);
@@ -313,5 +313,26 @@ describe('the built CLI (node bin/evsim.js)', () => {
     for (const f of RESULT_FILES.filter((f) => f !== 'timing.json')) {
       expect(readFileSync(join(out2, f), 'utf8'), f).toBe(readFileSync(join(out, f), 'utf8'));
     }
+  });
+
+  it('--ledger runs one city day per stack and writes the comparison', async () => {
+    const out = join(tmp, 'monaco-stacks');
+    const o = evsim('run', 'scenarios/monaco.yaml', '--quiet', '--ledger', 'none,central,qbft', '--set', 'fleet.size=100', '--set', 'duration=3h', '--out', out);
+    expect(o.stderr).toBe('');
+    expect(o.code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['central', 'comparison.csv', 'comparison.md', 'none', 'qbft']);
+    for (const stack of ['none', 'central', 'qbft']) {
+      expect(readdirSync(join(out, stack)).sort()).toEqual(RESULT_FILES);
+      const summary = JSON.parse(readFileSync(join(out, stack, 'summary.json'), 'utf8'));
+      expect(summary.ledger.stack).toBe(stack);
+      expect(summary.ledger.auditProblems).toBe(0);
+    }
+    const csv = readFileSync(join(out, 'comparison.csv'), 'utf8').trim().split('\n');
+    expect(csv).toHaveLength(4);
+    expect(csv[0]).toMatch(/^stack,records,payments,submitted,final,failed,/);
+    expect(csv.slice(1).map((l) => l.split(',')[0])).toEqual(['none', 'central', 'qbft']);
+    // the same city day: the ideal ledger and the others submit records for the same sessions
+    const sessions = (stack: string) => readFileSync(join(out, stack, 'sessions.csv'), 'utf8').split('\n').length;
+    expect(sessions('central')).toBe(sessions('none'));
   });
 });

@@ -104,6 +104,22 @@
  *   - Finality: k confirmations (default 1 for billing: there are no forks to wait out) as seen by
  *     the submitter's gateway, exactly as for nakamoto.
  *
+ * Metrics (extraMetrics, all deterministic): blocks (found, genesis excluded), mainChainBlocks,
+ * staleBlocks, staleRate, stalePerMainBlock, forks, forkRate, reorgs (switches of the most-work
+ * chain to another branch) and maxReorgDepth, meanBlockFill (bytes / maxBlockBytes over main-chain
+ * blocks), meanBlockIntervalS (main chain), meanTxPerBlock, txOnChain, mempoolAtEnd,
+ * bytesStoredPerNode (main-chain headers + bodies: what every full node stores), messages and
+ * bytesSent (ctx.network.stats since this ledger was made: tx gossip, block floods,
+ * authentication), feesPaid (currency units, main-chain txs), finalityViolations, oversizeTxs;
+ * billing adds disputes, meteredRecords, disputeRate, authentications, authFailures,
+ * meanAuthDelayS, lateBlocks, fallbackBlocks, distinctMiners. Wall-clock cost of the optional
+ * nonce search: wallClock() only.
+ *
+ * Fees: LedgerTx carries no fee, so each tx gets a fee rate (currency units per byte) drawn
+ * Exp(fees.meanPerByte) from ctx.rng('fees') (or fixed), times its size; default 1e-6/byte, i.e.
+ * ~0.00015 per 154-byte tx — only the ORDER matters to the model (mempool 'fee'), feesPaid is
+ * reported for completeness.
+ *
  * Assumptions: constant hash power and difficulty; honest miners (no selfish mining, no double
  * spends); static network (ledger/network.ts); unlimited mempools; txs are independent (no
  * ancestor packages); a node is a gateway, a miner and a full node at once.
@@ -268,11 +284,15 @@ function writeHeader(version: number, prev: Uint8Array, merkle: Uint8Array, time
   return h;
 }
 
+const LEAF_SCRATCH = new Uint8Array(32 + METER_BYTES);
+const LEAF_VIEW = new DataView(LEAF_SCRATCH.buffer);
+
+/** Billing Merkle leaf of an energy record: SHA-256(txid ‖ evReading f64le ‖ stationReading f64le). */
 function meterLeaf(txid: Uint8Array, evR: number, stR: number): Buffer {
-  const m = new DataView(new ArrayBuffer(METER_BYTES));
-  m.setFloat64(0, evR, true);
-  m.setFloat64(8, stR, true);
-  return createHash('sha256').update(txid).update(new Uint8Array(m.buffer)).digest();
+  LEAF_SCRATCH.set(txid, 0);
+  LEAF_VIEW.setFloat64(32, evR, true);
+  LEAF_VIEW.setFloat64(40, stR, true);
+  return createHash('sha256').update(LEAF_SCRATCH).digest();
 }
 
 /** Standard normal CDF (Abramowitz–Stegun 7.1.26 via erf; |error| < 1.5e-7). */

@@ -111,7 +111,7 @@
 import { z } from 'zod';
 import type { Ledger, LedgerContext, LedgerTx } from '../ledger.js';
 import { PRIORITY } from '../../sim/priorities.js';
-import { merkleRoot, sha256, type SignedTx } from '../tx.js';
+import { merkleRoot, sha256, SIGNATURE_BYTES, type SignedTx } from '../tx.js';
 
 // ---- parameters ---------------------------------------------------------------------------------
 
@@ -189,18 +189,17 @@ export interface QbftHeader {
   txCount: number;
 }
 
-export interface CommitSeal {
-  validator: number;
-  /** codec.signBytes('node', validator, blockHash) */
-  signature: Uint8Array;
-}
-
 export interface QbftBlock {
   header: QbftHeader;
   /** hex SHA-256 of encodeQbftHeader(header) */
   hash: string;
   txs: SignedTx[];
-  seals: CommitSeal[];
+  /** the validators whose commit seals the block carries (the first `quorum` COMMITs to reach the
+   * first committer, in arrival order) */
+  sealers: number[];
+  /** their seals, concatenated: seal k = codec.signBytes('node', sealers[k], blockHash) =
+   * seals.subarray(k·SIGNATURE_BYTES, (k+1)·SIGNATURE_BYTES) (one buffer per block: compact) */
+  seals: Uint8Array;
   /** simulated time of the first commit */
   committedAt: number;
 }
@@ -210,24 +209,18 @@ const ZERO_HASH = '0'.repeat(64);
 
 /** Canonical header encoding (little-endian): u8 version 1, u32 height, u32 round, 32 B parent hash,
  * 32 B Merkle root, f64 timestamp, u32 proposer, u32 tx count. */
-export function encodeQbftHeader(h: QbftHeader): Uint8Array {
-  const b = new Uint8Array(HEADER_ENCODED_BYTES);
-  const v = new DataView(b.buffer);
-  v.setUint8(0, 1);
-  v.setUint32(1, h.height >>> 0, true);
-  v.setUint32(5, h.round >>> 0, true);
-  b.set(hex32(h.parentHash), 9);
-  b.set(hex32(h.merkleRoot), 41);
-  v.setFloat64(73, h.timestamp, true);
-  v.setUint32(81, h.proposer >>> 0, true);
-  v.setUint32(85, h.txCount >>> 0, true);
+export function encodeQbftHeader(h: QbftHeader): Buffer {
+  const b = Buffer.alloc(HEADER_ENCODED_BYTES);
+  b.writeUInt8(1, 0);
+  b.writeUInt32LE(h.height >>> 0, 1);
+  b.writeUInt32LE(h.round >>> 0, 5);
+  // hex fields: 64 hex digits → 32 bytes (writing stops at the first non-hex digit)
+  b.write(h.parentHash, 9, 32, 'hex');
+  b.write(h.merkleRoot, 41, 32, 'hex');
+  b.writeDoubleLE(h.timestamp, 73);
+  b.writeUInt32LE(h.proposer >>> 0, 81);
+  b.writeUInt32LE(h.txCount >>> 0, 85);
   return b;
-}
-
-function hex32(s: string): Uint8Array {
-  const out = new Uint8Array(32);
-  out.set(Buffer.from(s, 'hex').subarray(0, 32));
-  return out;
 }
 
 // ---- internals ----------------------------------------------------------------------------------
@@ -397,6 +390,7 @@ export class QbftLedger implements Ledger {
   private readonly mP: Float64Array;
   private readonly mC: Float64Array;
   private readonly scratch: Float64Array;
+  private readonly learn: Float64Array;
 
   constructor(
     private readonly ctx: LedgerContext,
@@ -443,6 +437,7 @@ export class QbftLedger implements Ledger {
     this.mP = new Float64Array(n * n);
     this.mC = new Float64Array(n * n);
     this.scratch = new Float64Array(n);
+    this.learn = new Float64Array(net.n);
 
     this.msg0 = net.stats.messages;
     this.bytes0 = net.stats.bytes;
@@ -706,12 +701,11 @@ export class QbftLedger implements Ledger {
     for (let j = 0; j < n; j++) if (cT[j]! !== Infinity && (c0 < 0 || cT[j]! < cT[c0]!)) c0 = j;
 
     const signed = txs.map((e) => e.s);
-    const leaves = signed.map((s) => Buffer.from(s.txid, 'hex'));
     const header: QbftHeader = {
       height: this.height,
       round: r,
       parentHash: this.parentHash,
-      merkleRoot: merkleRoot(leaves).toString('hex'),
+      merkleRoot: signed.length === 0 ? ZERO_HASH : merkleRoot(signed.map((s) => Buffer.from(s.txid, 'hex'))).toString('hex'),
       timestamp: T,
       proposer: p,
       txCount: signed.length,
@@ -722,15 +716,16 @@ export class QbftLedger implements Ledger {
     const order: number[] = [];
     for (let i = 0; i < n; i++) if (mC[i * n + c0]! !== Infinity) order.push(i);
     order.sort((x, y) => mC[x * n + c0]! - mC[y * n + c0]! || x - y);
-    const seals: CommitSeal[] = order.slice(0, q).map((i) => ({ validator: i, signature: codec.signBytes('node', i, hashBytes) }));
-    let sealBytes = 0;
-    for (const s of seals) sealBytes += s.signature.length;
-    const block: QbftBlock = { header, hash, txs: signed, seals, committedAt: cT[c0]! };
+    const sealers = order.slice(0, q);
+    const seals = new Uint8Array(q * SIGNATURE_BYTES);
+    for (let k = 0; k < q; k++) seals.set(codec.signBytes('node', sealers[k]!, hashBytes), k * SIGNATURE_BYTES);
+    const sealBytes = seals.length;
+    const block: QbftBlock = { header, hash, txs: signed, sealers, seals, committedAt: cT[c0]! };
     this.chain.push(block);
 
     // who has the block when: committers at their commit, the others import it from the fastest
     // committer (one block transfer each), down ones when they recover
-    const learn = new Float64Array(this.nodes);
+    const learn = this.learn;
     for (let k = 0; k < this.nodes; k++) {
       if (k < n && cT[k]! !== Infinity) {
         learn[k] = cT[k]!;
@@ -998,8 +993,11 @@ export class QbftLedger implements Ledger {
       // commit seals: over the stored block hash (a mismatching header is reported above)
       const signedHash = Buffer.from(b.hash, 'hex');
       const good = new Set<number>();
-      for (const s of b.seals) {
-        if (Number.isInteger(s.validator) && s.validator >= 0 && s.validator < n && codec.verifyBytes('node', s.validator, signedHash, s.signature)) good.add(s.validator);
+      if (b.seals.length !== b.sealers.length * SIGNATURE_BYTES) out.push(`${name}: ${b.seals.length} bytes of seals for ${b.sealers.length} sealers`);
+      for (let k = 0; k < b.sealers.length; k++) {
+        const v = b.sealers[k]!;
+        const sig = b.seals.subarray(k * SIGNATURE_BYTES, (k + 1) * SIGNATURE_BYTES);
+        if (Number.isInteger(v) && v >= 0 && v < n && !good.has(v) && codec.verifyBytes('node', v, signedHash, sig)) good.add(v);
       }
       if (good.size < this.quorum) out.push(`${name}: only ${good.size} valid commit seals from distinct validators (quorum ${this.quorum})`);
       prevHash = b.hash;

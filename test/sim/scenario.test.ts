@@ -375,7 +375,7 @@ describe('--set overrides', () => {
   it('later overrides win, other fields are kept', () => {
     const sc = load('fleet.size=5', 'fleet.size=6');
     expect(sc.fleet.size).toBe(6);
-    expect(sc.fleet.initialSoc).toEqual({ min: 0.15, max: 0.9 }); // from monaco.yaml
+    expect(sc.fleet.initialSoc).toEqual({ min: 0.25, max: 0.95 }); // from monaco.yaml
     expect(sc.fleet.maxWait).toBe(1800);
   });
 
@@ -465,8 +465,9 @@ describe('defaults', () => {
     expect(sc.policy).toEqual({ stationChoice: 'min-total-time', allocation: 'fcfs', candidates: 10, incrementKW: 1 });
     expect(sc.site).toEqual({ capKW: null, periodMinutes: 1 });
     expect(sc.tariff).toEqual({ type: 'flat', pricePerKWh: 0.3 });
-    expect(sc.ledger).toEqual({ backend: 'none' });
-    expect(sc.output).toEqual({ eventsLog: false, stationsCsv: true });
+    expect(sc.ledger).toMatchObject({ stacks: ['none'], coupling: { waitForStart: false, waitForPayment: false } });
+    expect(sc.stacks.map((x) => x.name)).toEqual(['none']);
+    expect(sc.output).toEqual({ eventsLog: false, stationsCsv: true, ledgerCsv: true });
     expect(sc.baseDir).toBe(tmp);
   });
 

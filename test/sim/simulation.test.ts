@@ -126,7 +126,7 @@ describe('determinism', () => {
       dirs.push(dir);
     }
     const [a, b, c] = dirs.map(resultFiles);
-    expect(Object.keys(a!)).toEqual(['events.csv', 'sessions.csv', 'stations.csv', 'summary.json']);
+    expect(Object.keys(a!)).toEqual(['events.csv', 'ledger.csv', 'sessions.csv', 'stations.csv', 'summary.json']);
     expect(b).toEqual(a);
     expect(c!['sessions.csv']).not.toEqual(a!['sessions.csv']);
     expect(c!['summary.json']).not.toEqual(a!['summary.json']);

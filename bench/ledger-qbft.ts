@@ -1,9 +1,9 @@
 /**
- * QBFT backend micro-benchmark: one simulated day at a 1 s block period with 7 validators (the
- * ledger network's defaults otherwise: lognormal 50 ± 25 ms links, 25 Mbit/s), under a Poisson load
+ * QBFT backend micro-benchmark: one simulated day at a 1 s block period with 7 validators (full
+ * mesh, lognormal 50 ± 25 ms links, 25 Mbit/s, 20 ms access links), under a Poisson load
  * of `tps` transactions per second from 1000 EVs, 'modeled' signatures. Reports wall-clock figures
  * (this is a benchmark, never a test): blocks per wall second and simulated seconds per wall second,
- * plus the run's deterministic figures for reference. Runnable directly:
+ * plus CPU seconds (steadier on a busy machine) and the run's deterministic figures. Runnable directly:
  *
  *   npm run build && node dist/bench/ledger-qbft.js [--real]
  */

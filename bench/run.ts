@@ -17,6 +17,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchKernel } from './kernel.js';
 import { benchRouting } from './routing.js';
+import { benchCentral } from './ledger-central.js';
+import { benchPowBlocks } from './ledger-pow.js';
+import { benchQbft } from './ledger-qbft.js';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const BIN = join(ROOT, 'bin', 'evsim.js');
@@ -65,6 +68,14 @@ async function main(): Promise<number> {
   const routing = await benchRouting({ side: 150, roots: 600 });
   console.log(`routing: ${JSON.stringify(routing)}`);
 
+  // ledger micro-benchmarks: simulated work per wall second
+  const central = await benchCentral(1_000_000);
+  console.log(`central, 1,000,000 transactions: ${JSON.stringify(central)}`);
+  const pow = benchPowBlocks(100_000, 100);
+  console.log(`pow, 100,000 blocks with 100 miners: ${JSON.stringify(pow)}`);
+  const qbft = await benchQbft({ days: 1, validators: 7 });
+  console.log(`qbft, one day at a 1 s block period with 7 validators: ${JSON.stringify(qbft)}`);
+
   const runs: ScenarioRun[] = [];
   const show = (r: ScenarioRun) =>
     console.log(`${r.scenario} ${r.overrides.join(' ')}: ${r.wallSeconds.toFixed(2)} s wall (city ${r.citySeconds.toFixed(2)} s, run ${r.runSeconds.toFixed(2)} s), ${r.peakRssMB.toFixed(0)} MB peak, ${r.events} events`);
@@ -74,6 +85,13 @@ async function main(): Promise<number> {
     const li = runScenario('liechtenstein-10k.yaml');
     runs.push(li);
     show(li);
+    // every ledger stack on the same 10k city day, against the none ledger (target: at most 2x)
+    for (const stack of ['central', 'pow', 'nakamoto', 'qbft']) {
+      const r = runScenario('liechtenstein-10k.yaml', [`ledger.stacks=[${stack}]`]);
+      runs.push(r);
+      show(r);
+      checks.push({ what: `liechtenstein-10k ${stack} / none wall time`, value: (r.wallSeconds / li.wallSeconds).toFixed(2), target: '<= 2', pass: r.wallSeconds <= 2 * li.wallSeconds });
+    }
     checks.push({ what: 'liechtenstein-10k wall time', value: `${li.wallSeconds.toFixed(1)} s`, target: '<= 15 s', pass: li.wallSeconds <= 15 });
     checks.push({ what: 'liechtenstein-10k peak memory', value: `${li.peakRssMB.toFixed(0)} MB`, target: '<= 1536 MB', pass: li.peakRssMB <= 1536 });
     const sweep: ScenarioRun[] = [];
@@ -102,7 +120,7 @@ async function main(): Promise<number> {
   for (const c of checks) console.log(`| ${c.what} | ${c.value} | ${c.target} | ${c.pass ? 'PASS' : 'FAIL'} |`);
   const dir = join(ROOT, 'results', 'bench');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'bench.json'), JSON.stringify({ machine, kernel: k, routing, runs, checks }, null, 2) + '\n');
+  writeFileSync(join(dir, 'bench.json'), JSON.stringify({ machine, kernel: k, routing, ledger: { central, pow, qbft }, runs, checks }, null, 2) + '\n');
   console.log(`\nwritten: results/bench/bench.json`);
   return checks.every((c) => c.pass) ? 0 : 1;
 }

@@ -18,9 +18,12 @@
  *     timestamp (block timer = parent.timestamp + blockperiod). The period is therefore the MINIMUM
  *     time between blocks: when consensus takes less than the period (the normal case), blocks
  *     come exactly every blockPeriodS; when it takes longer, the next block follows as soon as the
- *     proposer has committed the parent. Empty blocks are produced when there is nothing to include
- *     (the default of both clients). Timestamps are kept at full precision (Ethereum headers carry
- *     whole seconds).
+ *     proposer has committed the parent. (The issue words it as "every blockPeriodS after the
+ *     previous block's commit"; the clients measure it from the parent's timestamp, i.e. its
+ *     proposal, so fault-free blocks are exactly P apart rather than P + 3 message delays, and the
+ *     mean latency is P/2 + 3 delays as the issue expects.) Empty blocks are produced when there is
+ *     nothing to include (the default of both clients). Timestamps are kept at full precision
+ *     (Ethereum headers carry whole seconds).
  *   - Proposer rotation (documented rule): proposer(h, r) = (h + r) mod N — round-robin by height
  *     plus round (`proposerPolicy: 'height-round'`, the rule of the issue and of Moniz's IBFT). Besu's
  *     round-robin policy is offered as `'after-last-proposer'`: proposer(h, r) =
@@ -38,16 +41,21 @@
  *     prepared, likewise for COMMIT. One block costs O(N²) arithmetic and one kernel event, plus one
  *     settlement event per tx. Validators that did not commit by themselves (down, or late) import
  *     the block from the first committer (one block transfer); non-validator gateway nodes likewise.
- *   - Finality: a tx is final (confirmations 1) when its submitter's gateway node has the committed
- *     block (commit for a validator gateway, block import for a non-validator one).
+ *   - Finality: a tx is final (confirmations 1) when the node its submitter is connected to (its
+ *     gateway, or the fail-over node, below) has the committed block (commit for a validator, block
+ *     import for a non-validator member).
  *   - Faults: crash-stop windows { validator, fromS, toS? } (toS absent = never recovers). A down
  *     validator sends and receives nothing; messages to it are lost; it loses its in-memory round
  *     state and its tx pool. A validator takes part in a round only if it is up from the proposal
  *     instant until its last action of the round (PREPARE, COMMIT, commit). On recovery it imports
  *     the missed blocks (instantaneous sync) and restarts the current height at round 0, like a
  *     restarted Besu node; its tx pool is refilled by the peers' re-announcements (instantaneous).
- *     A tx submitted while its gateway validator is down reaches it when the gateway recovers (the
- *     client retries); if the gateway never recovers the tx stays pending.
+ *     Clients fail over (`gatewayFailoverS`, default 5 s — a typical RPC client request timeout):
+ *     a tx whose gateway validator is down when it arrives is resent to the next node (gateway+1,
+ *     +2, … mod network nodes), one timeout per dead node tried, and the client then watches that
+ *     node; a client whose node is down when the block is decided fails over likewise (timeouts
+ *     counted from the decision). With gatewayFailoverS = null the tx waits for its gateway to
+ *     recover, and stays pending if it never does.
  *   - Round changes (exact QBFT rules, message by message, on a small local event queue that runs
  *     only while a height is in trouble): every validator runs a round timer. Round 0's timer starts
  *     when the block period has expired (max(parent import, parent.timestamp + blockPeriodS); Besu
@@ -87,9 +95,10 @@
  * (in QBFT it travels in the ROUND-CHANGE messages' prepared certificates).
  *
  * Left out: Byzantine behaviour, validator set changes (votes), gas / block gas limit (the tx count
- * limit stands in for it), Besu's emptyblockperiodseconds, QBFT's re-broadcast of the proposal on
- * round change with its full justification payload details, block sync time after a recovery,
- * ordering of the pool by gas price and nonce, private transactions (Tessera), smart contracts.
+ * limit stands in for it), Besu's emptyblockperiodseconds, the exact justification payloads of
+ * round-change proposals (sized as quorum × ROUND-CHANGE (+ quorum × PREPARE when locked)), block
+ * sync time and tx-pool re-announcement traffic after a recovery, ordering of the pool by gas price
+ * and nonce, private transactions (Tessera), smart contracts (EVM execution).
  *
  * Defaults (QbftParamsSchema): all network nodes validate; blockPeriodS = 1 (the issue's benchmark;
  * GoQuorum's default istanbul.blockperiod is 5 s, Besu's examples use 2–5 s); requestTimeoutS = 10
@@ -97,12 +106,18 @@
  * more); no timeout cap; maxTxPerBlock = 10 000; PREPARE/COMMIT/ROUND-CHANGE ≈ 200 B (RLP message
  * with round identifier, digest, 65-byte signature, framing); header 600 B; no crashes.
  *
+ * Performance: fault-free heights never touch the round-change queue: one kernel event per block,
+ * 3·N² network.transferS calls, one header hash, one Merkle root, `quorum` seal signatures (the
+ * dominant cost: codec.signBytes, ~1 µs each in 'modeled' mode, ~40 µs in 'real' Ed25519 mode).
+ * bench/ledger-qbft.ts: a day at P = 1 s with 7 validators and 2 tx/s runs in ~3 s of CPU.
+ *
  * Sources: H. Moniz, "The Istanbul BFT Consensus Algorithm", arXiv:2002.03613 (2020) — the
  * PRE-PREPARE/PREPARE/COMMIT/ROUND-CHANGE algorithm, quorums, the f+1 round-change rule, timer
  * doubling; R. Saltini & D. Hyland-Wood, "IBFT 2.0: A Safe and Live Variation of the IBFT Blockchain
  * Consensus Protocol for Eventually Synchronous Networks", arXiv:1909.10194 (2019) — quorum ⌈2N/3⌉,
- * locking and round-change justification; Enterprise Ethereum Alliance, "QBFT Blockchain Consensus
- * Protocol Specification" v1 (2022) and the Hyperledger Besu / GoQuorum QBFT documentation
+ * locking and round-change justification; the Enterprise Ethereum Alliance QBFT specification (and
+ * its formal Dafny version, ConsenSys qbft-formal-spec-and-verification) and the Hyperledger Besu /
+ * GoQuorum QBFT documentation
  * (blockperiodseconds, requesttimeoutseconds, round-robin proposer selection, commit seals in the
  * header extraData); Besu issue #2095 (round-0 timer after the block period), besu-docs #611 (more
  * than 1/3 of validators down: no blocks, doubling round timeouts), GoQuorum maxRequestTimeoutSeconds
@@ -155,6 +170,10 @@ export const QbftParamsSchema = z.strictObject({
       roundChange: z.number().int().min(0).default(200),
     })
     .prefault({}),
+  /** client fail-over, seconds: a client whose gateway validator is down resends to the next node
+   * (gateway + 1, + 2, … mod network nodes) after this request timeout per dead node tried, and
+   * watches that node for finality; null = no fail-over (the tx waits for its gateway to recover) */
+  gatewayFailoverS: z.number().min(0).nullable().default(5),
   /** validators check every tx signature of a proposal before PREPARE (txs × codec.verifyCostS) */
   validateTxs: z.boolean().default(true),
 });
@@ -480,9 +499,29 @@ export class QbftLedger implements Ledger {
   submit(tx: LedgerTx): void {
     const { codec, network: net } = this.ctx;
     const s = codec.sign(tx);
-    const g = net.gatewayOf(tx.ev);
-    let tg = this.ctx.kernel.now + codec.signCostS + net.gatewayS(s.size);
-    if (g < this.n && !this.up(g, tg)) tg = this.recoveryAfter(g, tg);
+    const g0 = net.gatewayOf(tx.ev);
+    const t0 = this.ctx.kernel.now + codec.signCostS + net.gatewayS(s.size);
+    let g = g0;
+    let tg = t0;
+    if (g0 < this.n && !this.up(g0, t0)) {
+      // the gateway validator is down: fail over to the next nodes (gatewayFailoverS per dead node
+      // tried), or (no failover) wait for it to recover
+      const fo = this.params.gatewayFailoverS;
+      tg = Infinity;
+      if (fo !== null) {
+        for (let i = 1; i < this.nodes; i++) {
+          const k = (g0 + i) % this.nodes;
+          const t = t0 + i * fo;
+          net.gatewayS(s.size); // the resent request
+          if (k >= this.n || this.up(k, t)) {
+            g = k;
+            tg = t;
+            break;
+          }
+        }
+      }
+      if (tg === Infinity) tg = this.recoveryAfter(g0, t0);
+    }
     if (tg === Infinity) {
       this.stuck.push({ s, g, tg, d: this.scratch, done: false });
       return;
@@ -677,6 +716,7 @@ export class QbftLedger implements Ledger {
       if (x !== Infinity) s[c++] = x;
     }
     if (c < k) return Infinity;
+    if (c > 24) return s.subarray(0, c).sort()[k - 1]!;
     // insertion sort of the first c values (N is small)
     for (let i = 1; i < c; i++) {
       const x = s[i]!;
@@ -750,9 +790,10 @@ export class QbftLedger implements Ledger {
       if (learn[k]! !== Infinity) this.chains[k]!.push(hash);
     }
     // settle
+    const tDec = cT[c0]!;
     for (const e of txs) {
       e.done = true;
-      const at = learn[e.g]!;
+      const at = this.observe(e.g, tDec);
       if (at === Infinity) this.unsettled++;
       else this.ctx.settle({ tx: e.s.tx, status: 'final', at, confirmations: 1 });
     }
@@ -768,6 +809,24 @@ export class QbftLedger implements Ledger {
     this.parentHash = hash;
     this.lastProposer = p;
     this.startHeight(T);
+  }
+
+  /** When the client connected to node g sees the block decided at tDec final: when g has it; if g
+   * is a validator that is down at tDec, the client fails over to the next live node (gatewayFailoverS
+   * per node tried, counted from tDec) unless waiting for g's recovery is quicker. */
+  private observe(g: number, tDec: number): number {
+    const learn = this.learn;
+    const fo = this.params.gatewayFailoverS;
+    if (g >= this.n || fo === null || this.up(g, tDec)) return learn[g]!;
+    let best = learn[g]!;
+    for (let i = 1; i < this.nodes; i++) {
+      const k = (g + i) % this.nodes;
+      if (k >= this.n || this.up(k, tDec)) {
+        best = Math.min(best, Math.max(learn[k]!, tDec) + i * fo);
+        break;
+      }
+    }
+    return best;
   }
 
   // ---- round changes (local event queue) ----------------------------------------------------------

@@ -229,11 +229,36 @@ describe('qbft with crashed validators', () => {
     expect(m.rounds! - committedRounds).toBeGreaterThanOrEqual(0);
     expect(m.rounds! - committedRounds).toBeLessThanOrEqual(1);
     expect(m.crashedValidators).toBe(1);
-    // txs whose gateway is the crashed validator never get in; all others settle
-    for (const tx of h.txs) expect(h.settled.has(tx.id)).toBe(tx.ev % 4 !== 2);
-    expect(m.pendingTxs).toBe(h.txs.filter((tx) => tx.ev % 4 === 2).length);
+    // every tx is final; the clients of the crashed gateway 2 fail over to node 3 after 5 s
+    expect(h.settled.size).toBe(h.txs.length);
+    expect(m.pendingTxs).toBe(0);
+    for (const tx of h.txs) {
+      const lat = h.settled.get(tx.id)!.at - tx.submittedAt;
+      if (tx.ev % 4 === 2) expect(lat).toBeGreaterThanOrEqual(5 + 3 * D - 1e-6);
+      else expect(lat).toBeLessThan(1 + 10 + 5 * D);
+    }
     expectChainsAgree(h.ledger);
     expect(h.ledger.audit()).toEqual([]);
+  });
+
+  it('without client fail-over, the txs of a crashed gateway stay pending', () => {
+    const h = harness(11, { crashed: [{ validator: 2, fromS: 0 }], gatewayFailoverS: null }, net(4));
+    load(h, 400, 0, 370);
+    h.run(400);
+    for (const tx of h.txs) expect(h.settled.has(tx.id)).toBe(tx.ev % 4 !== 2);
+    expect(h.ledger.extraMetrics().pendingTxs).toBe(h.txs.filter((tx) => tx.ev % 4 === 2).length);
+  });
+
+  it('a client whose node is down when the block is decided fails over to the next node', () => {
+    // tx 0 enters through validator 1, which crashes at 0.9 (before block 1 at t = 1, proposer 1
+    // down → round change); the block holding tx 0 is decided at 1 + 10 + 4d (round 1, proposer 2)
+    const h = harness(17, { crashed: [{ validator: 1, fromS: 0.9, toS: 100 }] }, net(4));
+    h.submitAt(0.5, 1);
+    h.run(50);
+    const b = h.ledger.blocks.find((x) => x.txs.some((s) => s.tx.id === 0))!;
+    expect(b.header).toMatchObject({ height: 1, round: 1, proposer: 2 });
+    // node 2 commits at ts + 3d; the client gives up on node 1 after 5 s and asks node 2
+    expect(h.settled.get(0)!.at).toBeCloseTo(b.header.timestamp + 3 * D + 5, 6);
   });
 
   it('two crashed proposers in a row: the second round change waits the doubled timeout', () => {

@@ -12,6 +12,7 @@ import { hideBin } from 'yargs/helpers';
 import { buildCity } from '../sim/city/index.js';
 import { comparisonMarkdown, writeComparison, writeResults } from '../sim/output.js';
 import { loadScenario, scenarioJsonSchema, UserError, type Scenario } from '../sim/scenario.js';
+import { SHIPPED_STACK_NAMES } from '../ledger/stacks.js';
 import { Simulation, type Summary } from '../sim/simulation.js';
 
 /** The package root (where package.json named evsim is), from this file's location. */
@@ -175,6 +176,13 @@ export async function main(argv: string[]): Promise<number> {
         const sets = collectSets(args.set);
         if (args.ledger !== undefined) {
           const v = String(args.ledger).trim();
+          if (v !== 'all') {
+            const names = v.split(',').map((x) => x.trim());
+            const bad = names.filter((x) => !SHIPPED_STACK_NAMES.includes(x));
+            if (bad.length || names.length === 0) {
+              throw new UserError([`--ledger: unknown stack ${JSON.stringify(bad[0] ?? v)}; allowed: all, or a comma-separated list of ${SHIPPED_STACK_NAMES.join(', ')} (inline stacks go in the scenario's ledger.stacks)`]);
+            }
+          }
           sets.push(v === 'all' ? 'ledger.stacks=all' : `ledger.stacks=[${v}]`);
         }
         const sc = loadScenario(file, { overrides: sets, seed: args.seed });

@@ -405,7 +405,13 @@ function issueLines(where: string, raw: unknown, issues: z.core.$ZodIssue[]): st
         break;
       case 'invalid_union': {
         const opts = (is as { options?: unknown[] }).options;
-        what = opts ? `allowed: ${opts.map(String).join(' | ')}` : is.message;
+        if (opts) what = `allowed: ${opts.map(String).join(' | ')}`;
+        else if (path[0] === 'ledger' && path[1] === 'stacks')
+          what =
+            path.length === 2
+              ? `must be "all" or a list of stacks`
+              : `must be a shipped stack (${SHIPPED_STACK_NAMES.join(', ')}) or {name, records: {backend, params}, payments: {backend, params}, network}`;
+        else what = is.message;
         break;
       }
       case 'invalid_format':

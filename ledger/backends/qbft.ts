@@ -1014,7 +1014,7 @@ export class QbftLedger implements Ledger {
       meanBlockIntervalS: blocks > 1 ? (last - first) / (blocks - 1) : 0,
       bytesStoredPerNode: this.storedBytes,
       messages: net.stats.messages - this.msg0,
-      bytes: net.stats.bytes - this.bytes0,
+      bytesSent: net.stats.bytes - this.bytes0,
       crashedValidators: crashed,
       pendingTxs: pending + this.unsettled,
     };

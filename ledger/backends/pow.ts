@@ -144,7 +144,7 @@ import { z } from 'zod';
 import { PRIORITY } from '../../sim/priorities.js';
 import type { Rng } from '../../sim/random.js';
 import type { Ledger, LedgerContext, LedgerTx } from '../ledger.js';
-import { SIGNATURE_BYTES, merkleRoot, type SignedTx } from '../tx.js';
+import { SIGNATURE_BYTES, merkleRoot, sha256, type SignedTx } from '../tx.js';
 
 // ---- parameters ---------------------------------------------------------------------------------
 
@@ -253,7 +253,7 @@ export function compactBits(d: number): number {
 }
 
 function sha256d(b: Uint8Array): Buffer {
-  return createHash('sha256').update(createHash('sha256').update(b).digest()).digest();
+  return sha256(sha256(b));
 }
 
 function hasLeadingZeroBits(h: Uint8Array, d: number): boolean {
@@ -292,7 +292,7 @@ function meterLeaf(txid: Uint8Array, evR: number, stR: number): Buffer {
   LEAF_SCRATCH.set(txid, 0);
   LEAF_VIEW.setFloat64(32, evR, true);
   LEAF_VIEW.setFloat64(40, stR, true);
-  return createHash('sha256').update(LEAF_SCRATCH).digest();
+  return sha256(LEAF_SCRATCH);
 }
 
 /** Standard normal CDF (Abramowitz–Stegun 7.1.26 via erf; |error| < 1.5e-7). */

@@ -35,6 +35,8 @@ export interface LedgerTx {
   readonly soc: number;
   /** simulated submission time (s) */
   readonly submittedAt: number;
+  /** streaming payment backends only: the session's last payment (see Ledger.streaming) */
+  readonly closing?: boolean;
 }
 
 export type SettlementStatus = 'final' | 'failed';
@@ -69,6 +71,9 @@ export interface Ledger {
   audit(): string[];
   /** optional end-of-run hook, called at the horizon */
   finish?(): void;
+  /** a payment-channel backend that wants one payment per charge record (amount = that minute's
+   * cost) plus a closing payment (amount 0, closing = true) at the end of each session */
+  readonly streaming?: boolean;
 }
 
 /** The `none` ledger: accepts everything and settles at the submission instant, 0 confirmations. */
@@ -287,4 +292,14 @@ export class LedgerPort {
       extra: this.ledger.extraMetrics(),
     };
   }
+}
+
+/**
+ * A context for a ledger that another backend runs inside itself (the chain under a payment-channel
+ * backend): same kernel, network and codec; its own random streams (`<name>/...`) and its own
+ * settlement callback, so the outer backend sees the inner settlements (channel open/close final)
+ * and decides what to report to the city.
+ */
+export function subContext(ctx: LedgerContext, name: string, settle: (s: Settlement) => void): LedgerContext {
+  return { kernel: ctx.kernel, rng: (n) => ctx.rng(`${name}/${n}`), network: ctx.network, codec: ctx.codec, settle };
 }

@@ -197,10 +197,12 @@ export class LedgerPort {
     this.ledger = opts.create(ctx);
   }
 
-  submit(kind: TxKind, sessionId: number, ev: number, station: number, energyKWh: number, amount: number, powerKW = 0, soc = NaN): LedgerTx {
+  submit(kind: TxKind, sessionId: number, ev: number, station: number, energyKWh: number, amount: number, powerKW = 0, soc = NaN, closing = false): LedgerTx {
     const id = this.nextId++;
     if (id >= this.submitT.length) this.grow();
-    const tx: LedgerTx = { id, kind, sessionId, ev, station, energyKWh, amount, powerKW, soc, submittedAt: this.kernel.now };
+    const tx: LedgerTx = closing
+      ? { id, kind, sessionId, ev, station, energyKWh, amount, powerKW, soc, submittedAt: this.kernel.now, closing: true }
+      : { id, kind, sessionId, ev, station, energyKWh, amount, powerKW, soc, submittedAt: this.kernel.now };
     this.submitT[id] = this.kernel.now;
     this.kindOf[id] = KIND_CODE[kind];
     this.byKind[kind]++;

@@ -133,6 +133,8 @@ export class Simulation {
   private readonly codec: TxCodec;
   private readonly waitForStart: boolean;
   private readonly waitForPayment: boolean;
+  /** the payments backend streams: one payment per charge record and a closing one per session */
+  private readonly streaming: boolean;
   private failedStarts = 0;
   private failedPayments = 0;
   private startTimeouts = 0;
@@ -256,6 +258,7 @@ export class Simulation {
       this.records = port('records', `records-${this.stack.records.backend}`, this.stack.records);
       this.payments = port('payments', `payments-${this.stack.payments.backend}`, this.stack.payments);
     }
+    this.streaming = this.payments.ledger.streaming === true;
     if (sc.output.eventsLog) {
       const cap = 1024;
       this.log = {
@@ -634,7 +637,7 @@ export class Simulation {
         this.failedStarts++;
         this.abortUnauthorized(s);
       }
-    } else if (tx.kind === 'payment' && this.waitForPayment && s.awaitingPayment) {
+    } else if (tx.kind === 'payment' && this.waitForPayment && s.awaitingPayment && (!this.streaming || tx.closing)) {
       this.clearLedgerTimer(s);
       if (st.status !== 'final') this.failedPayments++;
       this.leaveStation(s);
@@ -645,8 +648,10 @@ export class Simulation {
    * the interval at the record's mean power (exact when a block boundary falls inside it). */
   private onRecord(s: Session, from: number, to: number, energyKWh: number): void {
     const kw = (energyKWh * 3600) / (to - from);
-    s.price += this.tariff.cost(this.startEpoch + from, to - from, kw);
+    const cost = this.tariff.cost(this.startEpoch + from, to - from, kw);
+    s.price += cost;
     this.records.submit('charge', s.sessionId, s.ev, s.station, energyKWh, 0, kw, s.soc);
+    if (this.streaming) this.payments.submit('payment', s.sessionId, s.ev, s.station, energyKWh, cost, kw, s.soc);
   }
 
   private onEnergyDone(sid: number): void {
@@ -702,11 +707,18 @@ export class Simulation {
       st.reallocate(now); // its power goes to the others while it waits
       const to = this.sc.ledger.coupling.paymentTimeout;
       if (to > 0) s.ledgerTimer = this.kernel.schedule(now + to, PRIORITY.GIVE_UP, this.kPaymentTimeout, s.sessionId);
-      this.payments.submit('payment', s.sessionId, s.ev, s.station, s.deliveredKWh, s.price);
+      this.submitPayment(s);
     } else {
-      this.payments.submit('payment', s.sessionId, s.ev, s.station, s.deliveredKWh, s.price);
+      this.submitPayment(s);
       this.leaveStation(s);
     }
+  }
+
+  /** The session's payment: the whole price, or (streaming backends) the closing payment after the
+   * per-minute ones. */
+  private submitPayment(s: Session): void {
+    if (this.streaming) this.payments.submit('payment', s.sessionId, s.ev, s.station, s.deliveredKWh, 0, 0, s.soc, true);
+    else this.payments.submit('payment', s.sessionId, s.ev, s.station, s.deliveredKWh, s.price);
   }
 
   private leaveStation(s: Session): void {

@@ -209,11 +209,14 @@ export class Kernel {
   }
 
   private push(time: number, key: number, slot: number): void {
+    this.siftUp(this.size++, time, key, slot);
+  }
+
+  /** Move the hole at i up until (time, key) fits, then store the entry there. */
+  private siftUp(i: number, time: number, key: number, slot: number): void {
     const hTime = this.hTime;
     const hKey = this.hKey;
     const hSlot = this.hSlot;
-    let i = this.size++;
-    // sift up with a hole
     while (i > 0) {
       const p = (i - 1) >> 1;
       const pt = hTime[p]!;
@@ -255,20 +258,6 @@ export class Kernel {
       c = 2 * i + 1;
     }
     // place the last element at the hole and sift it up
-    const time = hTime[n]!;
-    const key = hKey[n]!;
-    const slot = hSlot[n]!;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const pt = hTime[p]!;
-      if (pt < time || (pt === time && hKey[p]! < key)) break;
-      hTime[i] = pt;
-      hKey[i] = hKey[p]!;
-      hSlot[i] = hSlot[p]!;
-      i = p;
-    }
-    hTime[i] = time;
-    hKey[i] = key;
-    hSlot[i] = slot;
+    this.siftUp(i, hTime[n]!, hKey[n]!, hSlot[n]!);
   }
 }

@@ -599,10 +599,7 @@ export class Simulation {
   }
 
   private abortUnauthorized(s: Session): void {
-    this.stations[s.station]!.unplug(s, this.kernel.now);
-    s.status = SessionStatus.abandoned;
-    this.soc[s.ev] = s.soc;
-    this.afterStation(s);
+    this.departStation(s, SessionStatus.abandoned);
   }
 
   /** The payment is not final in time: the EV leaves anyway (counted). */
@@ -722,8 +719,12 @@ export class Simulation {
   }
 
   private leaveStation(s: Session): void {
+    this.departStation(s, SessionStatus.completed);
+  }
+
+  private departStation(s: Session, status: number): void {
     this.stations[s.station]!.unplug(s, this.kernel.now);
-    s.status = SessionStatus.completed;
+    s.status = status;
     this.soc[s.ev] = s.soc;
     this.afterStation(s);
   }

@@ -8,6 +8,8 @@ import { NoneLedger, type Ledger, type LedgerContext } from './ledger.js';
 import { CentralParamsSchema, createCentralLedger } from './backends/central.js';
 import { PowParamsSchema, createPowLedger } from './backends/pow.js';
 import { QbftParamsSchema, createQbftLedger } from './backends/qbft.js';
+import { LightningParamsSchema, createLightningLedger } from './backends/lightning.js';
+import { FlashParamsSchema, createFlashLedger } from './backends/flash.js';
 
 export const NoneParamsSchema = z.strictObject({});
 
@@ -16,6 +18,8 @@ export const BACKENDS = {
   central: { params: CentralParamsSchema, create: createCentralLedger },
   pow: { params: PowParamsSchema, create: createPowLedger },
   qbft: { params: QbftParamsSchema, create: createQbftLedger },
+  lightning: { params: LightningParamsSchema, create: createLightningLedger },
+  flash: { params: FlashParamsSchema, create: createFlashLedger },
 } as const;
 
 export type BackendName = keyof typeof BACKENDS;

@@ -8,8 +8,9 @@
  *   pow       pow / pow          the billing chain of Jeong et al. (scheduled miner with the
  *                                longest history, mutual authentication, dual metering)
  *   nakamoto  pow / pow          proof-of-work Nakamoto consensus (Bitcoin-like)
- *   qbft      qbft / qbft        Quorum with QBFT, a record every minute (Inglese et al.); its
- *                                payments move to Lightning with the next ledger issue
+ *   qbft      qbft / qbft        Quorum with QBFT, a record every minute, payments on the chain
+ *   qbft-lightning  qbft / lightning  Inglese et al.: QBFT records, Lightning payments via a hub
+ *   tangle-flash    tangle / flash    Strugar et al.: Tangle records, Flash-channel payments
  *
  * When records and payments name the same backend with the same parameters, one instance (one
  * chain) carries both.
@@ -34,6 +35,7 @@ export const SHIPPED_STACKS: readonly StackDef[] = [
   { name: 'pow', records: { backend: 'pow', params: { variant: 'billing' } }, payments: { backend: 'pow', params: { variant: 'billing' } } },
   { name: 'nakamoto', records: { backend: 'pow', params: { variant: 'nakamoto' } }, payments: { backend: 'pow', params: { variant: 'nakamoto' } } },
   { name: 'qbft', records: { backend: 'qbft' }, payments: { backend: 'qbft' } },
+  { name: 'qbft-lightning', records: { backend: 'qbft' }, payments: { backend: 'lightning' } },
 ];
 
 export const SHIPPED_STACK_NAMES = SHIPPED_STACKS.map((s) => s.name) as [string, ...string[]];

@@ -14,6 +14,8 @@ import { ALLOCATION_NAMES } from '../agents/allocation.js';
 import { CentralParamsSchema } from '../ledger/backends/central.js';
 import { PowParamsSchema } from '../ledger/backends/pow.js';
 import { QbftParamsSchema } from '../ledger/backends/qbft.js';
+import { LightningParamsSchema } from '../ledger/backends/lightning.js';
+import { FlashParamsSchema } from '../ledger/backends/flash.js';
 import { NetworkConfigSchema } from '../ledger/network.js';
 import { BACKEND_NAMES, BACKENDS, type BackendName } from '../ledger/registry.js';
 import { SHIPPED_STACK_NAMES, shippedStack, type StackDef } from '../ledger/stacks.js';
@@ -255,6 +257,8 @@ const Ledger = z
         central: CentralParamsSchema.prefault({}),
         pow: PowParamsSchema.prefault({}),
         qbft: QbftParamsSchema.prefault({}),
+        lightning: LightningParamsSchema.prefault({}),
+        flash: FlashParamsSchema.prefault({}),
       })
       .prefault({}),
   })

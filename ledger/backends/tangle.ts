@@ -122,8 +122,12 @@ export const TangleParamsSchema = z.strictObject({
       alpha: z.number().min(0).default(0.001),
       /** start site: 'weight' = a vertex that recently reached startWeight; 'milestone' = latest visible milestone */
       start: z.enum(['weight', 'milestone']).default('weight'),
-      /** cumulative weight of the start site ('weight' start) */
-      startWeight: z.number().int().min(1).default(20),
+      /** cumulative weight of the start site ('weight' start); deeper starts leave fewer tips behind
+       * but cost more (weights are maintained up to 2·startWeight); ≳ 20·λh leaves < 0.2 % behind */
+      startWeight: z.number().int().min(1).default(100),
+      /** 'milestone' start: walk from the visible milestone this many milestones before the latest
+       * (IRI's depth); 0 = the latest, whose future cone is too young to cover the tips */
+      startMilestoneDepth: z.number().int().min(0).default(2),
       /** upper bound on the steps of one walk */
       maxSteps: z.number().int().min(1).default(100_000),
     })
@@ -637,7 +641,7 @@ export class TangleLedger implements Ledger {
   }
 
   private startSite(): number {
-    if (this.params.mcmc.start === 'milestone') return this.msV[this.msVisible]!;
+    if (this.params.mcmc.start === 'milestone') return this.msV[Math.max(0, this.msVisible - this.params.mcmc.startMilestoneDepth)]!;
     const n = this.ringN;
     for (let tries = 0; tries < n; tries++) {
       const v = this.startRing[this.rngTips.int(n)]!;
@@ -1010,6 +1014,24 @@ export class TangleLedger implements Ledger {
           this.inv[ch] = 1;
           queue.push(ch);
         }
+      }
+    }
+    // valid parents left without a valid approver are tips again
+    for (const u of queue) {
+      for (let j = 0; j < k; j++) {
+        const p = this.parents[u * k + j]!;
+        if (p < 0 || this.inv[p] === 1) continue;
+        let valid = false;
+        let validVisible = false;
+        for (let e = this.childHead[p]!; e >= 0; e = this.childNext[e]!) {
+          const ch = (e / k) | 0;
+          if (this.inv[ch] === 0) {
+            valid = true;
+            if (this.vis[ch] === 1) validVisible = true;
+          }
+        }
+        if (!valid && this.tipPos[p]! < 0) this.tipAdd(p);
+        if (!validVisible && this.vis[p] === 1 && this.vtipPos[p]! < 0) this.vtipAdd(p);
       }
     }
   }

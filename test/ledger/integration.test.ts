@@ -113,6 +113,38 @@ describe('shipped fault scenarios', () => {
   });
 });
 
+describe('shipped fault scenarios: payment channels', () => {
+  it('Lightning hub outage: payments fail during the window only', async () => {
+    const r = await runStacks('faults/lightning-hub-outage.yaml', SMALL);
+    const ok = r.get('qbft-lightning')!;
+    const out = r.get('hub-outage')!;
+    const pay = (x: { summary: Summary }) => x.summary.ledger.backends.find((b) => b.backend === 'lightning')!;
+    expect(pay(ok).failed).toBe(0);
+    expect(pay(out).extra.failedHubOutage).toBeGreaterThan(20);
+    expect(pay(out).failed).toBe(pay(out).extra.failedHubOutage);
+    // every failure was submitted inside 08:00-09:00 (in-flight payments at the start wait it out)
+    for (const port of out.sim.ledgerPorts()) {
+      if (port.ledger.backend !== 'lightning') continue;
+      port.forEachTx((_id, _k, sub, _fin, status) => {
+        if (status === 'failed') {
+          expect(sub).toBeGreaterThanOrEqual(28800 - 60);
+          expect(sub).toBeLessThan(32400);
+        }
+      });
+    }
+    for (const x of [ok, out]) expect(x.summary.ledger.auditProblems).toBe(0);
+  });
+
+  it('Lightning liquidity exhaustion: the hub->station hop runs dry without top-ups', async () => {
+    const r = await runStacks('faults/lightning-liquidity.yaml', SMALL);
+    const pay = (name: string) => r.get(name)!.summary.ledger.backends.find((b) => b.backend === 'lightning')!;
+    expect(pay('no-topup').extra.failedLiquidityHop1).toBeGreaterThan(100);
+    expect(pay('no-topup').extra.failedLiquidityHop0).toBe(0);
+    expect(pay('topup').failed).toBe(0);
+    expect(pay('topup').extra.topups).toBeGreaterThan(0);
+  });
+});
+
 describe('integrity audit through a simulation', () => {
   it('is clean after an honest day and names an altered stored record', async () => {
     const r = await runStacks('monaco.yaml', [...SMALL, 'ledger.stacks=[pow]']);

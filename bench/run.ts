@@ -20,6 +20,7 @@ import { benchRouting } from './routing.js';
 import { benchCentral } from './ledger-central.js';
 import { benchPowBlocks } from './ledger-pow.js';
 import { benchQbft } from './ledger-qbft.js';
+import { benchLightning } from './ledger-lightning.js';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const BIN = join(ROOT, 'bin', 'evsim.js');
@@ -78,6 +79,8 @@ async function main(): Promise<number> {
   console.log(`pow, 100,000 blocks with 100 miners: ${JSON.stringify(pow)}`);
   const qbft = await benchQbft({ days: 1, validators: 7 });
   console.log(`qbft, one day at a 1 s block period with 7 validators: ${JSON.stringify(qbft)}`);
+  const lightning = await benchLightning();
+  console.log(`lightning, 1,000,000 hub payments: ${JSON.stringify(lightning)}`);
 
   const runs: ScenarioRun[] = [];
   const show = (r: ScenarioRun) =>
@@ -89,7 +92,7 @@ async function main(): Promise<number> {
     runs.push(li);
     show(li);
     // every ledger stack on the same 10k city day, against the none ledger (target: at most 2x)
-    for (const stack of ['central', 'pow', 'nakamoto', 'qbft']) {
+    for (const stack of ['central', 'pow', 'nakamoto', 'qbft', 'qbft-lightning']) {
       const r = runScenario('liechtenstein-10k.yaml', [`ledger.stacks=[${stack}]`]);
       runs.push(r);
       show(r);
@@ -123,7 +126,7 @@ async function main(): Promise<number> {
   for (const c of checks) console.log(`| ${c.what} | ${c.value} | ${c.target} | ${c.pass ? 'PASS' : 'FAIL'} |`);
   const dir = join(ROOT, 'results', 'bench');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'bench.json'), JSON.stringify({ machine, kernel: k, routing, ledger: { central, pow, qbft }, runs, checks }, null, 2) + '\n');
+  writeFileSync(join(dir, 'bench.json'), JSON.stringify({ machine, kernel: k, routing, ledger: { central, pow, qbft, lightning }, runs, checks }, null, 2) + '\n');
   console.log(`\nwritten: results/bench/bench.json`);
   return checks.every((c) => c.pass) ? 0 : 1;
 }

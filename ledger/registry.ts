@@ -10,6 +10,7 @@ import { PowParamsSchema, createPowLedger } from './backends/pow.js';
 import { QbftParamsSchema, createQbftLedger } from './backends/qbft.js';
 import { LightningParamsSchema, createLightningLedger } from './backends/lightning.js';
 import { FlashParamsSchema, createFlashLedger } from './backends/flash.js';
+import { TangleParamsSchema, createTangleLedger } from './backends/tangle.js';
 
 export const NoneParamsSchema = z.strictObject({});
 
@@ -20,6 +21,7 @@ export const BACKENDS = {
   qbft: { params: QbftParamsSchema, create: createQbftLedger },
   lightning: { params: LightningParamsSchema, create: createLightningLedger },
   flash: { params: FlashParamsSchema, create: createFlashLedger },
+  tangle: { params: TangleParamsSchema, create: createTangleLedger },
 } as const;
 
 export type BackendName = keyof typeof BACKENDS;

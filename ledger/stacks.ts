@@ -36,6 +36,7 @@ export const SHIPPED_STACKS: readonly StackDef[] = [
   { name: 'nakamoto', records: { backend: 'pow', params: { variant: 'nakamoto' } }, payments: { backend: 'pow', params: { variant: 'nakamoto' } } },
   { name: 'qbft', records: { backend: 'qbft' }, payments: { backend: 'qbft' } },
   { name: 'qbft-lightning', records: { backend: 'qbft' }, payments: { backend: 'lightning' } },
+  { name: 'tangle-flash', records: { backend: 'tangle' }, payments: { backend: 'flash' } },
 ];
 
 export const SHIPPED_STACK_NAMES = SHIPPED_STACKS.map((s) => s.name) as [string, ...string[]];

@@ -16,6 +16,7 @@ import { PowParamsSchema } from '../ledger/backends/pow.js';
 import { QbftParamsSchema } from '../ledger/backends/qbft.js';
 import { LightningParamsSchema } from '../ledger/backends/lightning.js';
 import { FlashParamsSchema } from '../ledger/backends/flash.js';
+import { TangleParamsSchema } from '../ledger/backends/tangle.js';
 import { NetworkConfigSchema } from '../ledger/network.js';
 import { BACKEND_NAMES, BACKENDS, type BackendName } from '../ledger/registry.js';
 import { SHIPPED_STACK_NAMES, shippedStack, type StackDef } from '../ledger/stacks.js';
@@ -259,6 +260,7 @@ const Ledger = z
         qbft: QbftParamsSchema.prefault({}),
         lightning: LightningParamsSchema.prefault({}),
         flash: FlashParamsSchema.prefault({}),
+        tangle: TangleParamsSchema.prefault({}),
       })
       .prefault({}),
   })

@@ -100,8 +100,7 @@
  * J. Poon & T. Dryja, "The Bitcoin Lightning Network: Scalable Off-Chain Instant Payments", 2016
  * (payment-channel concepts: funding transaction, commitment states, settlement).
  *
- * Defaults (FlashParamsSchema): chain 'none' for now (see DEFAULT_CHAIN; the design target is the
- * IOTA Tangle backend 'tangle'), deposit 2 × expected session cost of 10, equal station deposit,
+ * Defaults (FlashParamsSchema): chain 'tangle' (the IOTA-like Tangle backend), deposit 2 × expected session cost of 10, equal station deposit,
  * onExhausted 'top-up'.
  */
 import { z } from 'zod';
@@ -109,6 +108,7 @@ import { NoneLedger, subContext, type Ledger, type LedgerContext, type LedgerTx,
 import { PRIORITY } from '../../sim/priorities.js';
 import { CentralParamsSchema, createCentralLedger } from './central.js';
 import { PowParamsSchema, createPowLedger } from './pow.js';
+import { TangleParamsSchema, createTangleLedger } from './tangle.js';
 import { SIGNATURE_BYTES } from '../tx.js';
 
 /** Signed channel-state body (layout in the header). */
@@ -127,11 +127,12 @@ const ChainSchema = z.discriminatedUnion('backend', [
   z.strictObject({ backend: z.literal('none'), params: z.strictObject({}).prefault({}) }),
   z.strictObject({ backend: z.literal('central'), params: CentralParamsSchema.prefault({}) }),
   z.strictObject({ backend: z.literal('pow'), params: PowParamsSchema.prefault({}) }),
+  z.strictObject({ backend: z.literal('tangle'), params: TangleParamsSchema.prefault({}) }),
 ]);
 type ChainConfig = z.output<typeof ChainSchema>;
 
-/** Default chain: 'none' until the tangle backend lands (then 'tangle'). */
-const DEFAULT_CHAIN = { backend: 'none' } as const;
+/** Default chain: the IOTA-like Tangle (Strugar et al.). */
+const DEFAULT_CHAIN = { backend: 'tangle' } as const;
 
 export const FlashParamsSchema = z.strictObject({
   /** the ledger the channels open and close on: backend name + that backend's parameters */
@@ -162,6 +163,8 @@ function createChain(ctx: LedgerContext, chain: ChainConfig): Ledger {
       return createCentralLedger(ctx, chain.params);
     case 'pow':
       return createPowLedger(ctx, chain.params);
+    case 'tangle':
+      return createTangleLedger(ctx, chain.params);
   }
 }
 

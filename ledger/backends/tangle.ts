@@ -36,7 +36,7 @@
  *       y with probability ∝ exp(−α(H_x − H_y)) (H = cumulative weight, computed in the view);
  *       a walk ends at a vertex without visible valid approvers. Start site ('start'):
  *       'weight' (default) — one of the 16 vertices that most recently reached cumulative weight
- *       `startWeight` (default 20), i.e. a site whose weight lies just above a window's lower edge,
+ *       `startWeight` (default 100; choose ≳ 20·λh), i.e. a site whose weight lies just above a window's lower edge,
  *       at a bounded depth below the tips (Kusmierz et al. 2019 start their walks at such a depth);
  *       'milestone' — the latest visible milestone (IRI's reference milestone). α default 0.001
  *       (IRI's default --alpha). Walks are capped at maxSteps (counted in walkTruncated).
@@ -98,9 +98,16 @@
  * milestone-based confirmation); D. Strugar, R. Hussain, M. Mazzara, V. Rivera, "M2M Billing for
  * Electric Autonomous Vehicles" (shared/papers/000).
  *
+ * Metrics: meanTips / maxTips / finalTips are time averages / extremes of the DAG tip count (valid
+ * vertices no issued vertex approves; orphaned tips included, so under MCMC they grow slowly with
+ * time), meanVisibleTips the view's; leftBehind = valid city-tx vertices still unconfirmed
+ * leftBehindAfterS after their issue, orphanedTips those among them never approved.
+ *
  * Performance: per tx O(k) tip-set updates, one bounded walk per parent (MCMC), one bounded
- * cone walk for cumulative weights, two SHA-256 (txid, bundle) plus the codec's signature; typed
- * arrays throughout. bench/ledger-tangle.ts: 1,000,000 txs with MCMC tip selection.
+ * cone walk for cumulative weights (≈ 2·startWeight ancestor updates), two SHA-256 (txid, bundle)
+ * plus the codec's signature; typed arrays throughout. bench/ledger-tangle.ts: 1,000,000 txs at
+ * 50 tx/s with MCMC tip selection and milestones: 13.7 s wall on one core (≈ 73,000 txs per wall
+ * second), 160 MB heap.
  */
 import { z } from 'zod';
 import { performance } from 'node:perf_hooks';
@@ -123,7 +130,8 @@ export const TangleParamsSchema = z.strictObject({
       /** start site: 'weight' = a vertex that recently reached startWeight; 'milestone' = latest visible milestone */
       start: z.enum(['weight', 'milestone']).default('weight'),
       /** cumulative weight of the start site ('weight' start); deeper starts leave fewer tips behind
-       * but cost more (weights are maintained up to 2·startWeight); ≳ 20·λh leaves < 0.2 % behind */
+       * but cost more (weights are maintained up to 2·startWeight). Measured (α = 0.001, milestones):
+       * λh ≈ 5: 0.1 % of txs left behind at 100 (1.2 % at 20); λh ≈ 54: 1.2 % at 100, 0.5 % at 600 */
       startWeight: z.number().int().min(1).default(100),
       /** 'milestone' start: walk from the visible milestone this many milestones before the latest
        * (IRI's depth); 0 = the latest, whose future cone is too young to cover the tips */

@@ -95,7 +95,7 @@ const latency = (h: Harness, tx: LedgerTx) => h.settlements.get(tx.id)!.at - tx.
 describe('flash: parameters', () => {
   it('defaults: chain none (until the tangle lands), deposit 2 × 10, equal station deposit, top-up', () => {
     const p = FlashParamsSchema.parse({});
-    expect(p.chain.backend).toBe('none');
+    expect(p.chain.backend).toBe('tangle');
     expect(p.depositCurrency).toBeNull();
     expect(p.depositMultiple * p.expectedSessionCost).toBe(20);
     expect(p.stationDepositFactor).toBe(1);

@@ -21,6 +21,7 @@ import { benchCentral } from './ledger-central.js';
 import { benchPowBlocks } from './ledger-pow.js';
 import { benchQbft } from './ledger-qbft.js';
 import { benchLightning } from './ledger-lightning.js';
+import { benchTangle } from './ledger-tangle.js';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const BIN = join(ROOT, 'bin', 'evsim.js');
@@ -81,6 +82,9 @@ async function main(): Promise<number> {
   console.log(`qbft, one day at a 1 s block period with 7 validators: ${JSON.stringify(qbft)}`);
   const lightning = await benchLightning();
   console.log(`lightning, 1,000,000 hub payments: ${JSON.stringify(lightning)}`);
+  const tangle = await benchTangle();
+  console.log(`tangle, 1,000,000 transactions with MCMC tip selection: ${JSON.stringify(tangle)}`);
+  checks.push({ what: 'tangle 1,000,000 txs (MCMC) wall time', value: `${Number(tangle.wallSeconds).toFixed(1)} s`, target: '< 60 s', pass: Number(tangle.wallSeconds) < 60 });
 
   const runs: ScenarioRun[] = [];
   const show = (r: ScenarioRun) =>
@@ -92,7 +96,7 @@ async function main(): Promise<number> {
     runs.push(li);
     show(li);
     // every ledger stack on the same 10k city day, against the none ledger (target: at most 2x)
-    for (const stack of ['central', 'pow', 'nakamoto', 'qbft', 'qbft-lightning']) {
+    for (const stack of ['central', 'pow', 'nakamoto', 'qbft', 'qbft-lightning', 'tangle-flash']) {
       const r = runScenario('liechtenstein-10k.yaml', [`ledger.stacks=[${stack}]`]);
       runs.push(r);
       show(r);
@@ -126,7 +130,7 @@ async function main(): Promise<number> {
   for (const c of checks) console.log(`| ${c.what} | ${c.value} | ${c.target} | ${c.pass ? 'PASS' : 'FAIL'} |`);
   const dir = join(ROOT, 'results', 'bench');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'bench.json'), JSON.stringify({ machine, kernel: k, routing, ledger: { central, pow, qbft, lightning }, runs, checks }, null, 2) + '\n');
+  writeFileSync(join(dir, 'bench.json'), JSON.stringify({ machine, kernel: k, routing, ledger: { central, pow, qbft, lightning, tangle }, runs, checks }, null, 2) + '\n');
   console.log(`\nwritten: results/bench/bench.json`);
   return checks.every((c) => c.pass) ? 0 : 1;
 }

@@ -145,6 +145,27 @@ describe('shipped fault scenarios: payment channels', () => {
   });
 });
 
+describe('shipped fault scenarios: the Tangle', () => {
+  it('double spends are detected and never both confirmed; MCMC leaves lazy transactions behind', async () => {
+    const r = await runStacks('faults/tangle-conflicts.yaml', SMALL);
+    const rec = (name: string) => r.get(name)!.summary.ledger.backends.find((b) => b.backend === 'tangle')!;
+    expect(rec('tangle-flash').extra.doubleSpendsIssued).toBe(0);
+    for (const name of ['conflicts-mcmc', 'conflicts-uniform']) {
+      const e = rec(name).extra;
+      expect(e.doubleSpendsIssued).toBeGreaterThan(50);
+      expect(e.doubleSpendsDetected).toBeGreaterThan(0.8 * e.doubleSpendsIssued!);
+      expect(e.invariantViolations).toBe(0); // never both sides of a conflict confirmed
+      expect(e.lazyTips).toBeGreaterThan(100);
+      expect(r.get(name)!.summary.ledger.auditProblems).toBe(0);
+    }
+    expect(rec('conflicts-mcmc').extra.lazyLeftBehind!).toBeGreaterThanOrEqual(rec('conflicts-uniform').extra.lazyLeftBehind!);
+    // Flash: only opening and closing touch the Tangle
+    const flash = r.get('tangle-flash')!.summary.ledger.backends.find((b) => b.backend === 'flash')!;
+    expect(flash.extra.onLedgerTxs).toBeLessThanOrEqual(2 * flash.extra.channels! + flash.extra.topUps!);
+    expect(flash.extra.ledgerTxsSaved).toBeGreaterThan(0);
+  });
+});
+
 describe('integrity audit through a simulation', () => {
   it('is clean after an honest day and names an altered stored record', async () => {
     const r = await runStacks('monaco.yaml', [...SMALL, 'ledger.stacks=[pow]']);

@@ -122,7 +122,7 @@ const STATE_VERSION = 1;
 /** relative tolerance of the balance-conservation check */
 const CONSERVATION_TOL = 1e-9;
 
-/** The chain under the channels. Add 'tangle' here once ledger/backends/tangle.ts exists. */
+/** The chain under the channels (none, central, pow or tangle). */
 const ChainSchema = z.discriminatedUnion('backend', [
   z.strictObject({ backend: z.literal('none'), params: z.strictObject({}).prefault({}) }),
   z.strictObject({ backend: z.literal('central'), params: CentralParamsSchema.prefault({}) }),

@@ -93,7 +93,7 @@ function sessions(h: Harness, n: number, minutes: number, amount = 0.15): void {
 const latency = (h: Harness, tx: LedgerTx) => h.settlements.get(tx.id)!.at - tx.submittedAt;
 
 describe('flash: parameters', () => {
-  it('defaults: chain none (until the tangle lands), deposit 2 × 10, equal station deposit, top-up', () => {
+  it('defaults: the default chain is the tangle, deposit 2 × 10, equal station deposit, top-up', () => {
     const p = FlashParamsSchema.parse({});
     expect(p.chain.backend).toBe('tangle');
     expect(p.depositCurrency).toBeNull();

@@ -92,6 +92,7 @@ import type { Ledger, LedgerContext, LedgerTx } from '../ledger.js';
 import { PRIORITY } from '../../sim/priorities.js';
 import type { Rng } from '../../sim/random.js';
 import type { SignedTx } from '../tx.js';
+import { growF64, growI32, growU8 } from '../../sim/typed.js';
 
 /** Size of an acknowledgement or rejection: txid (32) + log index (8) + commit time (8) + status and framing (16). */
 export const ACK_BYTES = 64;
@@ -151,24 +152,6 @@ export interface CentralLogEntry {
 
 const ZERO_HASH = new Uint8Array(32);
 
-function growF64(a: Float64Array, n: number): Float64Array {
-  if (n <= a.length) return a;
-  const b = new Float64Array(Math.max(n, a.length * 2));
-  b.set(a);
-  return b;
-}
-function growI32(a: Int32Array, n: number): Int32Array {
-  if (n <= a.length) return a;
-  const b = new Int32Array(Math.max(n, a.length * 2));
-  b.set(a);
-  return b;
-}
-function growU8(a: Uint8Array, n: number): Uint8Array {
-  if (n <= a.length) return a;
-  const b = new Uint8Array(Math.max(n, a.length * 2));
-  b.set(a);
-  return b;
-}
 function growBuf(a: Buffer, n: number): Buffer {
   if (n <= a.length) return a;
   const b = Buffer.alloc(Math.max(n, a.length * 2));

@@ -110,6 +110,7 @@ import { CentralParamsSchema, createCentralLedger } from './central.js';
 import { PowParamsSchema, createPowLedger } from './pow.js';
 import { TangleParamsSchema, createTangleLedger } from './tangle.js';
 import { SIGNATURE_BYTES } from '../tx.js';
+import { growF64, growI32, growU8 } from '../../sim/typed.js';
 
 /** Signed channel-state body (layout in the header). */
 export const STATE_BYTES = 62;
@@ -272,24 +273,6 @@ export class FlashStateView {
   }
 }
 
-function growF64(a: Float64Array, n: number): Float64Array {
-  if (n <= a.length) return a;
-  const b = new Float64Array(Math.max(n, a.length * 2));
-  b.set(a);
-  return b;
-}
-function growI32(a: Int32Array, n: number): Int32Array {
-  if (n <= a.length) return a;
-  const b = new Int32Array(Math.max(n, a.length * 2));
-  b.set(a);
-  return b;
-}
-function growU8(a: Uint8Array, n: number): Uint8Array {
-  if (n <= a.length) return a;
-  const b = new Uint8Array(Math.max(n, a.length * 2));
-  b.set(a);
-  return b;
-}
 
 export class FlashLedger implements Ledger {
   readonly backend = 'flash';

@@ -335,4 +335,22 @@ describe('the built CLI (node bin/evsim.js)', () => {
     const sessions = (stack: string) => readFileSync(join(out, stack, 'sessions.csv'), 'utf8').split('\n').length;
     expect(sessions('central')).toBe(sessions('none'));
   });
+
+  it('every ledger stack is byte-for-byte reproducible, process after process', async () => {
+    const stacks = 'central,pow,nakamoto,qbft-lightning,tangle-flash';
+    const args = ['scenarios/monaco.yaml', '--quiet', '--ledger', stacks, '--set', 'fleet.size=150', '--set', 'duration=4h'];
+    const a = join(tmp, 'repro-a');
+    const b = join(tmp, 'repro-b');
+    expect(evsim('run', ...args, '--out', a).code).toBe(0);
+    expect(evsim('run', ...args, '--out', b).code).toBe(0);
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile() && e.name !== 'timing.json')
+        .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name).slice(dir.length + 1))
+        .sort();
+    const fa = files(a);
+    expect(fa).toEqual(files(b));
+    expect(fa.filter((f) => f.endsWith('ledger.csv'))).toHaveLength(5);
+    for (const f of fa) expect(readFileSync(join(b, f), 'utf8'), f).toBe(readFileSync(join(a, f), 'utf8'));
+  });
 });

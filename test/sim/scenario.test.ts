@@ -26,7 +26,7 @@ const SCENARIOS = join(ROOT, 'scenarios');
 const MONACO = join(SCENARIOS, 'monaco.yaml');
 const SCHEMA_FILE = join(SCENARIOS, 'scenario.schema.json');
 
-/** scenarios/*.yaml and scenarios/validation/*.yaml, whatever is there when the tests run. */
+/** scenarios/*.yaml, scenarios/validation/*.yaml and scenarios/faults/*.yaml, whatever is there when the tests run. */
 function shippedScenarios(): string[] {
   const list = (dir: string) =>
     existsSync(dir)
@@ -35,7 +35,7 @@ function shippedScenarios(): string[] {
           .sort()
           .map((f) => join(dir, f))
       : [];
-  return [...list(SCENARIOS), ...list(join(SCENARIOS, 'validation'))];
+  return [...list(SCENARIOS), ...list(join(SCENARIOS, 'validation')), ...list(join(SCENARIOS, 'faults'))];
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'evsim-scenario-test-'));
@@ -99,7 +99,7 @@ describe('shipped scenarios', () => {
 
     // Required on monaco.yaml and scenarios/validation/*.yaml; on any other file, if present, it
     // must be the first line and point at the schema.
-    const required = file === MONACO || dirname(file) === join(SCENARIOS, 'validation');
+    const required = file === MONACO || dirname(file) === join(SCENARIOS, 'validation') || dirname(file) === join(SCENARIOS, 'faults');
     it(`${required ? 'starts' : 'if it names the schema, starts'} with the yaml-language-server schema comment`, () => {
       const text = readFileSync(file, 'utf8');
       if (!required && !text.includes('yaml-language-server')) return;

@@ -368,7 +368,6 @@ export class PowLedger implements Ledger {
 
   // billing
   private readonly history: Int32Array;
-  private serial = 0;
   private lateBlocks = 0;
   private fallbackBlocks = 0;
   private disputes = 0;

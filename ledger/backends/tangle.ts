@@ -133,6 +133,12 @@ export const TangleParamsSchema = z.strictObject({
        * but cost more (weights are maintained up to 2·startWeight). Measured (α = 0.001, milestones):
        * λh ≈ 5: 0.1 % of txs left behind at 100 (1.2 % at 20); λh ≈ 54: 1.2 % at 100, 0.5 % at 600 */
       startWeight: z.number().int().min(1).default(100),
+      /** how many of the most recent vertices to reach startWeight are kept as start sites (a walk
+       * starts at one drawn uniformly). 16 keeps walks shallow (lazy txs are left behind, as MCMC
+       * intends) but fails under bursty load: minute-synchronised bursts of ~1,000 records
+       * (grid-100k) left 81 % unconfirmed with 16 and 0.07 % with 4,096; 4,096 start sites, however,
+       * reach so deep that lazy txs get approved too */
+      startSites: z.number().int().min(1).default(16),
       /** 'milestone' start: walk from the visible milestone this many milestones before the latest
        * (IRI's depth); 0 = the latest, whose future cone is too young to cover the tips */
       startMilestoneDepth: z.number().int().min(0).default(2),
@@ -289,7 +295,7 @@ export class TangleLedger implements Ledger {
   private pend: (LedgerTx | undefined)[] = [];
   private pendFree: number[] = [];
   // MCMC
-  private startRing = new Int32Array(16);
+  private startRing: Int32Array;
   private ringN = 0;
   private ringPos = 0;
   private candV = new Int32Array(64);
@@ -364,6 +370,7 @@ export class TangleLedger implements Ledger {
     if (p.coordinatorNode >= ctx.network.n) throw new RangeError(`tangle: coordinatorNode ${p.coordinatorNode} is not a network node (0..${ctx.network.n - 1})`);
     this.visibilityDelayS = p.visibilityDelayS ?? this.meanGossipDelay();
     this.rngTips = ctx.rng('tips');
+    this.startRing = new Int32Array(p.mcmc.startSites);
     this.rngPow = ctx.rng('pow');
     this.rngFault = ctx.rng('faults');
     this.msg0 = ctx.network.stats.messages;

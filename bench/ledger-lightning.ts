@@ -11,41 +11,16 @@
  *   npm run build && node dist/bench/ledger-lightning.js [payments]
  */
 import { createLightningLedger } from '../ledger/backends/lightning.js';
-import type { LedgerContext, LedgerTx, Settlement } from '../ledger/ledger.js';
-import { Network } from '../ledger/network.js';
-import { TxCodec } from '../ledger/tx.js';
-import { Kernel } from '../sim/kernel.js';
+import type { LedgerTx } from '../ledger/ledger.js';
 import { PRIORITY } from '../sim/priorities.js';
-import { Streams } from '../sim/random.js';
+import { benchContext, timed } from './ledger-harness.js';
 
 export async function benchLightning(opts: { payments?: number; evs?: number; stations?: number; tps?: number } = {}): Promise<Record<string, number>> {
   const count = opts.payments ?? 1_000_000;
   const evs = opts.evs ?? 1000;
   const stations = opts.stations ?? 50;
   const tps = opts.tps ?? 100;
-  const kernel = new Kernel();
-  const streams = new Streams(42);
-  const network = new Network(
-    { nodes: 10, latency: { dist: 'lognormal', meanMs: 50, sdMs: 25 }, bandwidthMbps: 25, topology: { type: 'full' }, gatewayLatencyMs: 20 },
-    streams.stream('net'),
-  );
-  const codec = TxCodec.fromConfig({ mode: 'modeled' }, 42);
-  let settled = 0;
-  let ok = 0;
-  let latSum = 0;
-  const ctx: LedgerContext = {
-    kernel,
-    rng: (name) => streams.stream(`ledger/${name}`),
-    network,
-    codec,
-    settle: (s: Settlement) => {
-      settled++;
-      if (s.status === 'final') {
-        ok++;
-        latSum += s.at - s.tx.submittedAt;
-      }
-    },
-  };
+  const { kernel, streams, ctx, stats } = benchContext(10);
   const ledger = createLightningLedger(ctx, { chain: { backend: 'none' }, streaming: false, rebalance: 'topup' });
   const load = streams.stream('load');
   let id = 0;
@@ -66,12 +41,10 @@ export async function benchLightning(opts: { payments?: number; evs?: number; st
     if (id < count) kernel.schedule(kernel.now + load.exp(1 / tps), PRIORITY.TRIP, kArrive);
   });
   kernel.schedule(load.exp(1 / tps), PRIORITY.TRIP, kArrive);
-  const t0 = performance.now(); // wall-clock ok: benchmark
-  const c0 = process.cpuUsage();
-  kernel.run(Infinity);
-  const wall = (performance.now() - t0) / 1000; // wall-clock ok: benchmark
-  const c1 = process.cpuUsage(c0);
-  const cpu = (c1.user + c1.system) / 1e6;
+  const { wall, cpu } = timed(() => kernel.run(Infinity));
+  const settled = stats.settled;
+  const ok = stats.final;
+  const latSum = stats.finalLatencySum;
   const m = ledger.extraMetrics();
   const a0 = performance.now(); // wall-clock ok: benchmark
   const problems = ledger.audit().length;

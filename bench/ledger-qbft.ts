@@ -8,37 +8,16 @@
  *   npm run build && node dist/bench/ledger-qbft.js [--real]
  */
 import { createQbftLedger } from '../ledger/backends/qbft.js';
-import type { LedgerContext, LedgerTx, Settlement } from '../ledger/ledger.js';
-import { Network } from '../ledger/network.js';
-import { TxCodec } from '../ledger/tx.js';
-import { Kernel } from '../sim/kernel.js';
+import type { LedgerTx } from '../ledger/ledger.js';
 import { PRIORITY } from '../sim/priorities.js';
-import { Streams } from '../sim/random.js';
+import { benchContext, timed } from './ledger-harness.js';
 
 export async function benchQbft(opts: { days?: number; validators?: number; tps?: number; mode?: 'modeled' | 'real' } = {}): Promise<Record<string, number>> {
   const days = opts.days ?? 1;
   const n = opts.validators ?? 7;
   const tps = opts.tps ?? 2;
   const horizon = 86_400 * days;
-  const kernel = new Kernel();
-  const streams = new Streams(42);
-  const network = new Network(
-    { nodes: n, latency: { dist: 'lognormal', meanMs: 50, sdMs: 25 }, bandwidthMbps: 25, topology: { type: 'full' }, gatewayLatencyMs: 20 },
-    streams.stream('net'),
-  );
-  const codec = TxCodec.fromConfig({ mode: opts.mode ?? 'modeled' }, 42);
-  let settled = 0;
-  let latSum = 0;
-  const ctx: LedgerContext = {
-    kernel,
-    rng: (name) => streams.stream(`ledger/${name}`),
-    network,
-    codec,
-    settle: (s: Settlement) => {
-      settled++;
-      latSum += s.at - s.tx.submittedAt;
-    },
-  };
+  const { kernel, streams, ctx, stats } = benchContext(n, opts.mode ?? 'modeled');
   const ledger = createQbftLedger(ctx, { validators: n, blockPeriodS: 1 });
   const load = streams.stream('load');
   let id = 0;
@@ -60,12 +39,9 @@ export async function benchQbft(opts: { days?: number; validators?: number; tps?
     if (next < horizon) kernel.schedule(next, PRIORITY.TRIP, kArrive);
   });
   kernel.schedule(load.exp(1 / tps), PRIORITY.TRIP, kArrive);
-  const t0 = performance.now(); // wall-clock ok: benchmark
-  const c0 = process.cpuUsage();
-  kernel.run(horizon);
-  const wall = (performance.now() - t0) / 1000; // wall-clock ok: benchmark
-  const c1 = process.cpuUsage(c0);
-  const cpu = (c1.user + c1.system) / 1e6;
+  const { wall, cpu } = timed(() => kernel.run(horizon));
+  const settled = stats.settled;
+  const latSum = stats.latencySum;
   const m = ledger.extraMetrics();
   const a0 = performance.now(); // wall-clock ok: benchmark
   const problems = ledger.audit().length;

@@ -9,35 +9,14 @@
  *   npm run build && node dist/bench/ledger-tangle.js [txs] [tps]
  */
 import { createTangleLedger } from '../ledger/backends/tangle.js';
-import type { LedgerContext, LedgerTx, Settlement } from '../ledger/ledger.js';
-import { Network } from '../ledger/network.js';
-import { TxCodec } from '../ledger/tx.js';
-import { Kernel } from '../sim/kernel.js';
+import type { LedgerTx } from '../ledger/ledger.js';
 import { PRIORITY } from '../sim/priorities.js';
-import { Streams } from '../sim/random.js';
+import { benchContext, timed } from './ledger-harness.js';
 
 export async function benchTangle(opts: { txs?: number; tps?: number; audit?: boolean } = {}): Promise<Record<string, number>> {
   const total = opts.txs ?? 1_000_000;
   const tps = opts.tps ?? 50;
-  const kernel = new Kernel();
-  const streams = new Streams(42);
-  const network = new Network(
-    { nodes: 7, latency: { dist: 'lognormal', meanMs: 50, sdMs: 25 }, bandwidthMbps: 25, topology: { type: 'full' }, gatewayLatencyMs: 20 },
-    streams.stream('net'),
-  );
-  const codec = TxCodec.fromConfig({ mode: 'modeled' }, 42);
-  let settled = 0;
-  let latSum = 0;
-  const ctx: LedgerContext = {
-    kernel,
-    rng: (name) => streams.stream(`ledger/${name}`),
-    network,
-    codec,
-    settle: (s: Settlement) => {
-      settled++;
-      latSum += s.at - s.tx.submittedAt;
-    },
-  };
+  const { kernel, streams, ctx, stats } = benchContext(7);
   const ledger = createTangleLedger(ctx, { tipSelection: 'mcmc', confirmation: 'milestone' });
   const load = streams.stream('load');
   let id = 0;
@@ -60,14 +39,13 @@ export async function benchTangle(opts: { txs?: number; tps?: number; audit?: bo
     if (id < total) kernel.schedule(kernel.now + load.exp(1 / tps), PRIORITY.TRIP, kArrive);
   });
   kernel.schedule(load.exp(1 / tps), PRIORITY.TRIP, kArrive);
-  const t0 = performance.now(); // wall-clock ok: benchmark
-  const c0 = process.cpuUsage();
-  // run until every tx was submitted, plus two milestone intervals to confirm the last ones
-  while (id < total) kernel.run(kernel.now + 3600);
-  kernel.run(last + 130);
-  const wall = (performance.now() - t0) / 1000; // wall-clock ok: benchmark
-  const c1 = process.cpuUsage(c0);
-  const cpu = (c1.user + c1.system) / 1e6;
+  const { wall, cpu } = timed(() => {
+    // run until every tx was submitted, then 130 s more (two milestone intervals) for the last ones
+    while (id < total) kernel.run(kernel.now + 3600);
+    kernel.run(Math.max(kernel.now, last + 130));
+  });
+  const settled = stats.settled;
+  const latSum = stats.latencySum;
   const m = ledger.extraMetrics();
   const out: Record<string, number> = {
     txs: id,

@@ -11,6 +11,7 @@
  */
 import type { Kernel } from '../sim/kernel.js';
 import { PRIORITY } from '../sim/priorities.js';
+import { growF64, growU8 } from '../sim/typed.js';
 import type { Rng, Streams } from '../sim/random.js';
 import type { Network } from './network.js';
 import type { TxCodec } from './tx.js';
@@ -145,10 +146,10 @@ export class LedgerPort {
   readonly ledger: Ledger;
   readonly role: string;
   private nextId = 0;
-  private submitT = new Float64Array(1024);
-  private settleT = new Float64Array(1024);
-  private status = new Int8Array(1024); // 0 pending, 1 final, 2 failed
-  private kindOf = new Uint8Array(1024);
+  private submitT: Float64Array = new Float64Array(1024);
+  private settleT: Float64Array = new Float64Array(1024);
+  private status: Uint8Array = new Uint8Array(1024); // 0 pending, 1 final, 2 failed
+  private kindOf: Uint8Array = new Uint8Array(1024);
   private readonly byKind: Record<TxKind, number> = { 'session-start': 0, charge: 0, 'session-end': 0, payment: 0 };
   private confirmed = 0;
   private failed = 0;
@@ -230,20 +231,11 @@ export class LedgerPort {
   }
 
   private grow(): void {
-    const n = this.submitT.length * 2;
-    const f = (a: Float64Array) => {
-      const b = new Float64Array(n);
-      b.set(a);
-      return b;
-    };
-    this.submitT = f(this.submitT);
-    this.settleT = f(this.settleT);
-    const s = new Int8Array(n);
-    s.set(this.status);
-    this.status = s;
-    const k = new Uint8Array(n);
-    k.set(this.kindOf);
-    this.kindOf = k;
+    const n = this.submitT.length + 1;
+    this.submitT = growF64(this.submitT, n);
+    this.settleT = growF64(this.settleT, n);
+    this.status = growU8(this.status, n);
+    this.kindOf = growU8(this.kindOf, n);
   }
 
   get submitted(): number {

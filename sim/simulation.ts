@@ -30,6 +30,7 @@ import type { City } from './city/index.js';
 import { Kernel } from './kernel.js';
 import { PRIORITY } from './priorities.js';
 import { Streams } from './random.js';
+import { growF64, growI32, growU8 } from './typed.js';
 import { resolveScenarioPath, type ResolvedStack, type Scenario } from './scenario.js';
 
 /** Where an EV is or is heading: home, an activity place, or a station. */
@@ -396,17 +397,12 @@ export class Simulation {
 
   private growLog(): void {
     const l = this.log!;
-    const n = l.time.length * 2;
-    const g = <T extends Float64Array | Int32Array | Uint8Array>(a: T, C: new (n: number) => T): T => {
-      const b = new C(n);
-      b.set(a);
-      return b;
-    };
-    l.time = g(l.time, Float64Array);
-    l.ev = g(l.ev, Int32Array);
-    l.from = g(l.from, Uint8Array);
-    l.to = g(l.to, Uint8Array);
-    l.session = g(l.session, Int32Array);
+    const n = l.time.length + 1;
+    l.time = growF64(l.time, n);
+    l.ev = growI32(l.ev, n);
+    l.from = growU8(l.from, n);
+    l.to = growU8(l.to, n);
+    l.session = growI32(l.session, n);
   }
 
   // ---- trips ---------------------------------------------------------------------------------
@@ -860,7 +856,7 @@ export class Simulation {
   }
 
   private ledgerSummary(): Summary['ledger'] {
-    const ports = this.stack.shared ? [this.records] : [this.records, this.payments];
+    const ports = this.ledgerPorts();
     const audit: string[] = [];
     for (const p of ports) for (const line of p.ledger.audit()) audit.push(`${p.role} (${p.ledger.backend}): ${line}`);
     let authSum = 0;

@@ -3,8 +3,8 @@
  * one successor at now + an increment drawn from an exponential table (precomputed, so the
  * figure measures the queue, not the random generator), so the queue stays at N.
  */
-import { Kernel } from '../sim/kernel.js';
-import { Streams } from '../sim/random.js';
+import { Kernel } from '../src/core/kernel.js';
+import { Streams } from '../src/core/random.js';
 
 export function benchKernel(pending = 100_000, events = 5_000_000): { pending: number; events: number; seconds: number; eventsPerSecond: number } {
   const k = new Kernel(pending * 2);

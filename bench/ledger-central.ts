@@ -9,13 +9,13 @@
  *   npx tsc -p tsconfig.build.json && node dist/bench/ledger-central.js [transactions] [real|modeled]
  */
 import { performance } from 'node:perf_hooks';
-import { createCentralLedger } from '../ledger/backends/central.js';
-import type { LedgerContext, LedgerTx } from '../ledger/ledger.js';
-import { DEFAULT_NETWORK_CONFIG, Network } from '../ledger/network.js';
-import { TxCodec } from '../ledger/tx.js';
-import { Kernel } from '../sim/kernel.js';
-import { PRIORITY } from '../sim/priorities.js';
-import { Streams } from '../sim/random.js';
+import { createCentralLedger } from '../src/ledger/backends/central.js';
+import type { LedgerContext, LedgerTx } from '../src/ledger/ledger.js';
+import { DEFAULT_NETWORK_CONFIG, Network } from '../src/ledger/network.js';
+import { TxCodec } from '../src/ledger/tx.js';
+import { Kernel } from '../src/core/kernel.js';
+import { PRIORITY } from '../src/core/priorities.js';
+import { Streams } from '../src/core/random.js';
 
 export async function benchCentral(transactions = 1_000_000, mode: 'real' | 'modeled' = 'modeled'): Promise<Record<string, number>> {
   const kernel = new Kernel(1 << 16);

@@ -3,11 +3,11 @@
  * full-mesh network, a codec) that counts settlements, and wall/CPU timing of a run. Wall clock
  * here is benchmark-only.
  */
-import type { LedgerContext, Settlement } from '../ledger/ledger.js';
-import { Network } from '../ledger/network.js';
-import { TxCodec, type SigMode } from '../ledger/tx.js';
-import { Kernel } from '../sim/kernel.js';
-import { Streams } from '../sim/random.js';
+import type { LedgerContext, Settlement } from '../src/ledger/ledger.js';
+import { Network } from '../src/ledger/network.js';
+import { TxCodec, type SigMode } from '../src/ledger/tx.js';
+import { Kernel } from '../src/core/kernel.js';
+import { Streams } from '../src/core/random.js';
 
 export interface BenchContext {
   kernel: Kernel;

@@ -10,9 +10,9 @@
  *
  *   npm run build && node dist/bench/ledger-lightning.js [payments]
  */
-import { createLightningLedger } from '../ledger/backends/lightning.js';
-import type { LedgerTx } from '../ledger/ledger.js';
-import { PRIORITY } from '../sim/priorities.js';
+import { createLightningLedger } from '../src/ledger/backends/lightning.js';
+import type { LedgerTx } from '../src/ledger/ledger.js';
+import { PRIORITY } from '../src/core/priorities.js';
 import { benchContext, timed } from './ledger-harness.js';
 
 export async function benchLightning(opts: { payments?: number; evs?: number; stations?: number; tps?: number } = {}): Promise<Record<string, number>> {

@@ -1,8 +1,8 @@
 /**
- * Micro-benchmark of the `pow` backend (ledger/backends/pow.ts).
+ * Micro-benchmark of the `pow` backend (src/ledger/backends/pow.ts).
  *
  *   1. Nakamoto, 100,000 blocks, 100 miners with equal shares: the default network model
- *      (ledger/network.ts: random overlay of degree 8, lognormal 50 ± 25 ms, 25 Mbit/s), empty
+ *      (src/ledger/network.ts: random overlay of degree 8, lognormal 50 ± 25 ms, 25 Mbit/s), empty
  *      blocks — the cost of the consensus machinery itself (one kernel event, two SHA-256 of the
  *      header, one broadcast and the lazy node-view bookkeeping per block).
  *   2. A city-like day on each variant: 110,000 transactions (Poisson arrivals over 86,400 s,
@@ -12,13 +12,13 @@
  * Reports blocks per wall second and simulated seconds per wall second. Wall-clock is measured
  * here only (never inside the simulation). Run directly: `node dist/bench/ledger-pow.js`.
  */
-import { createPowLedger, type PowParamsInput } from '../ledger/backends/pow.js';
-import type { LedgerContext, LedgerTx, TxKind } from '../ledger/ledger.js';
-import { Network, type NetworkConfig } from '../ledger/network.js';
-import { TxCodec } from '../ledger/tx.js';
-import { Kernel } from '../sim/kernel.js';
-import { PRIORITY } from '../sim/priorities.js';
-import { Streams } from '../sim/random.js';
+import { createPowLedger, type PowParamsInput } from '../src/ledger/backends/pow.js';
+import type { LedgerContext, LedgerTx, TxKind } from '../src/ledger/ledger.js';
+import { Network, type NetworkConfig } from '../src/ledger/network.js';
+import { TxCodec } from '../src/ledger/tx.js';
+import { Kernel } from '../src/core/kernel.js';
+import { PRIORITY } from '../src/core/priorities.js';
+import { Streams } from '../src/core/random.js';
 
 function makeCtx(seed: number, net: Partial<NetworkConfig>): { kernel: Kernel; ctx: LedgerContext; streams: Streams; settled: { n: number } } {
   const kernel = new Kernel();

@@ -7,9 +7,9 @@
  *
  *   npm run build && node dist/bench/ledger-qbft.js [--real]
  */
-import { createQbftLedger } from '../ledger/backends/qbft.js';
-import type { LedgerTx } from '../ledger/ledger.js';
-import { PRIORITY } from '../sim/priorities.js';
+import { createQbftLedger } from '../src/ledger/backends/qbft.js';
+import type { LedgerTx } from '../src/ledger/ledger.js';
+import { PRIORITY } from '../src/core/priorities.js';
 import { benchContext, timed } from './ledger-harness.js';
 
 export async function benchQbft(opts: { days?: number; validators?: number; tps?: number; mode?: 'modeled' | 'real' } = {}): Promise<Record<string, number>> {

@@ -8,9 +8,9 @@
  *
  *   npm run build && node dist/bench/ledger-tangle.js [txs] [tps]
  */
-import { createTangleLedger } from '../ledger/backends/tangle.js';
-import type { LedgerTx } from '../ledger/ledger.js';
-import { PRIORITY } from '../sim/priorities.js';
+import { createTangleLedger } from '../src/ledger/backends/tangle.js';
+import type { LedgerTx } from '../src/ledger/ledger.js';
+import { PRIORITY } from '../src/core/priorities.js';
 import { benchContext, timed } from './ledger-harness.js';
 
 export async function benchTangle(opts: { txs?: number; tps?: number; audit?: boolean } = {}): Promise<Record<string, number>> {

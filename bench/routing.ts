@@ -1,18 +1,18 @@
 /**
- * Micro-benchmark for sim/routing.ts: tree build throughput (trees/s), O(1) lookups (lookups/s),
+ * Micro-benchmark for src/city/routing.ts: tree build throughput (trees/s), O(1) lookups (lookups/s),
  * path reconstruction and one-to-one searches, with ngraph.path A* for comparison.
  *
  *   npm run build && node dist/bench/routing.js            # defaults: 150×150 grid, 600 roots
  *   node dist/bench/routing.js --side 100 --roots 200
  *
- * The synthetic grid is built here (self-contained; no dependency on sim/city/synthetic.ts).
+ * The synthetic grid is built here (self-contained; no dependency on src/city/synthetic.ts).
  */
 import { pathToFileURL } from 'node:url';
 import createGraph from 'ngraph.graph';
 import ngraphPath from 'ngraph.path';
 import seedrandom from 'seedrandom';
-import { buildGraph, type RoadGraph } from '../sim/city/graph.js';
-import { buildTrees, dijkstraOne, pathTo } from '../sim/routing.js';
+import { buildGraph, type RoadGraph } from '../src/city/graph.js';
+import { buildTrees, dijkstraOne, pathTo } from '../src/city/routing.js';
 
 export interface RoutingBenchOptions {
   /** Grid side (nodes per row). Default 150 (22,500 nodes, ~90,000 directed edges). */

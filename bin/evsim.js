@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const compiled = new URL('../dist/cli/main.js', import.meta.url);
+const compiled = new URL('../dist/src/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(compiled))) {
   process.stderr.write('evsim: the compiled CLI is missing (dist/); run `npm install` or `npm run build` first\n');
   process.exit(1);

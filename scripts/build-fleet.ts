@@ -1,6 +1,6 @@
 /**
  * Derives data/ev-specs/fleet-nl-popular.json, the vehicle mix the simulator loads at run time
- * (agents/evModels.ts: loadEvModels), from two real, MIT-licensed sources copied into data/ev-specs/:
+ * (src/charging/evModels.ts: loadEvModels), from two real, MIT-licensed sources copied into data/ev-specs/:
  *
  *   - ev2gym-nl-popular.json (StavrosOrf/EV2Gym · ev2gym/data/ev_specs.json · 2ec280fcc1a9):
  *     13 popular Dutch EV models with registration counts -> the fleet weights;
@@ -37,7 +37,7 @@
  *     --target es2022 --types node --strict --skipLibCheck scripts/build-fleet.ts \
  *   && node /tmp/evsim-build-fleet/scripts/build-fleet.js
  * or, after `npm run build`: node dist/scripts/build-fleet.js. The output is byte-for-byte
- * reproducible; test/agents/evModels.test.ts checks the committed file against buildFleet().
+ * reproducible; test/charging/evModels.test.ts checks the committed file against buildFleet().
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';

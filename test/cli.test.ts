@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../cli/main.js';
+import { main } from '../src/cli/main.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MONACO = join(ROOT, 'scenarios', 'monaco.yaml');
@@ -232,7 +232,7 @@ describe('the built CLI (node bin/evsim.js)', () => {
       cwd: ROOT,
       encoding: 'utf8',
     });
-    if (r.status !== 0 || !existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
+    if (r.status !== 0 || !existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))) {
       throw new Error(`npm run build failed:\n${r.stdout}${r.stderr}`);
     }
   });

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { buildCity } from '../sim/city/index.js';
-import { loadScenario } from '../sim/scenario.js';
-import { Simulation, type SimHooks, type SimResult } from '../sim/simulation.js';
+import { buildCity } from '../src/simulation/world.js';
+import { loadScenario } from '../src/scenario/scenario.js';
+import { Simulation, type SimHooks, type SimResult } from '../src/simulation/simulation.js';
 
 export const ROOT = join(import.meta.dirname, '..');
 export const scenarioPath = (name: string) => join(ROOT, 'scenarios', name);

@@ -1,5 +1,5 @@
 /**
- * The `central` backend (ledger/backends/central.ts) against queueing theory and its own rules.
+ * The `central` backend (src/ledger/backends/central.ts) against queueing theory and its own rules.
  *
  * Queueing checks. Poisson submissions (rate λ) reach the server through a static network, so the
  * arrivals at the server are Poisson too (each agent's stream is shifted by a constant delay; the
@@ -16,13 +16,13 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CentralLedger, createCentralLedger, ACK_BYTES, type CentralParamsInput } from '../../ledger/backends/central.js';
-import { LedgerPort, type LedgerContext, type LedgerTx, type Settlement } from '../../ledger/ledger.js';
-import { Network, type NetworkConfig } from '../../ledger/network.js';
-import { TxCodec, SIGNED_TX_BYTES } from '../../ledger/tx.js';
-import { Kernel } from '../../sim/kernel.js';
-import { PRIORITY } from '../../sim/priorities.js';
-import { Streams } from '../../sim/random.js';
+import { CentralLedger, createCentralLedger, ACK_BYTES, type CentralParamsInput } from '../../src/ledger/backends/central.js';
+import { LedgerPort, type LedgerContext, type LedgerTx, type Settlement } from '../../src/ledger/ledger.js';
+import { Network, type NetworkConfig } from '../../src/ledger/network.js';
+import { TxCodec, SIGNED_TX_BYTES } from '../../src/ledger/tx.js';
+import { Kernel } from '../../src/core/kernel.js';
+import { PRIORITY } from '../../src/core/priorities.js';
+import { Streams } from '../../src/core/random.js';
 
 const NET: NetworkConfig = {
   nodes: 4,

@@ -1,5 +1,5 @@
 /**
- * The `flash` backend (ledger/backends/flash.ts): Flash payment channels over a chain.
+ * The `flash` backend (src/ledger/backends/flash.ts): Flash payment channels over a chain.
  *
  * Expected times are computed exactly: the network is static, so a state's round trip is
  *   RTT = sign + gw(req) + link(gEv→gSt, req) + gw(req) + verify + sign + gw(rep) + link(gSt→gEv, rep) + gw(rep) + verify
@@ -7,14 +7,14 @@
  * disturbed). Chain settlement times are taken from what the chain reported (chainSettlement).
  */
 import { describe, expect, it } from 'vitest';
-import { createFlashLedger, FlashParamsSchema, STATE_REPLY_BYTES, STATE_REQUEST_BYTES, type FlashLedger, type FlashParamsInput } from '../../ledger/backends/flash.js';
-import type { CentralLedger } from '../../ledger/backends/central.js';
-import type { LedgerContext, LedgerTx, Settlement } from '../../ledger/ledger.js';
-import { Network, type NetworkConfig } from '../../ledger/network.js';
-import { TxCodec } from '../../ledger/tx.js';
-import { Kernel } from '../../sim/kernel.js';
-import { PRIORITY } from '../../sim/priorities.js';
-import { Streams } from '../../sim/random.js';
+import { createFlashLedger, FlashParamsSchema, STATE_REPLY_BYTES, STATE_REQUEST_BYTES, type FlashLedger, type FlashParamsInput } from '../../src/ledger/backends/flash.js';
+import type { CentralLedger } from '../../src/ledger/backends/central.js';
+import type { LedgerContext, LedgerTx, Settlement } from '../../src/ledger/ledger.js';
+import { Network, type NetworkConfig } from '../../src/ledger/network.js';
+import { TxCodec } from '../../src/ledger/tx.js';
+import { Kernel } from '../../src/core/kernel.js';
+import { PRIORITY } from '../../src/core/priorities.js';
+import { Streams } from '../../src/core/random.js';
 
 const NET: NetworkConfig = {
   nodes: 4,

@@ -3,10 +3,10 @@
  * shipped fault scenarios, and the integrity audit through a whole simulation.
  */
 import { describe, expect, it } from 'vitest';
-import type { PowLedger } from '../../ledger/backends/pow.js';
-import { buildCity } from '../../sim/city/index.js';
-import { loadScenario } from '../../sim/scenario.js';
-import { Simulation, type Summary } from '../../sim/simulation.js';
+import type { PowLedger } from '../../src/ledger/backends/pow.js';
+import { buildCity } from '../../src/simulation/world.js';
+import { loadScenario } from '../../src/scenario/scenario.js';
+import { Simulation, type Summary } from '../../src/simulation/simulation.js';
 import { scenarioPath } from '../helpers.js';
 
 /** Run every stack of a scenario on one city (built once), like `evsim run` does. */

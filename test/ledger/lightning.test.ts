@@ -1,5 +1,5 @@
 /**
- * The `lightning` backend (ledger/backends/lightning.ts): BOLT #7 fee arithmetic, the
+ * The `lightning` backend (src/ledger/backends/lightning.ts): BOLT #7 fee arithmetic, the
  * Pickhardt–Richter success probability under uniformly distributed liquidity, HTLC failure and
  * balance restoration, liquidity exhaustion and top-ups, hub outages, channel opening on the
  * underlying chain, streaming sessions, audit and determinism.
@@ -23,14 +23,14 @@ import {
   routingFeeMsatSafe,
   type LightningLedger,
   type LightningParamsInput,
-} from '../../ledger/backends/lightning.js';
-import type { PowLedger } from '../../ledger/backends/pow.js';
-import type { LedgerContext, LedgerTx, Settlement } from '../../ledger/ledger.js';
-import { Network, type NetworkConfig } from '../../ledger/network.js';
-import { TxCodec } from '../../ledger/tx.js';
-import { Kernel } from '../../sim/kernel.js';
-import { PRIORITY } from '../../sim/priorities.js';
-import { Streams } from '../../sim/random.js';
+} from '../../src/ledger/backends/lightning.js';
+import type { PowLedger } from '../../src/ledger/backends/pow.js';
+import type { LedgerContext, LedgerTx, Settlement } from '../../src/ledger/ledger.js';
+import { Network, type NetworkConfig } from '../../src/ledger/network.js';
+import { TxCodec } from '../../src/ledger/tx.js';
+import { Kernel } from '../../src/core/kernel.js';
+import { PRIORITY } from '../../src/core/priorities.js';
+import { Streams } from '../../src/core/random.js';
 
 const NET: NetworkConfig = { nodes: 4, latency: { dist: 'fixed', meanMs: 50 }, bandwidthMbps: 1e6, topology: { type: 'full' }, gatewayLatencyMs: 20 };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DEFAULT_NETWORK_CONFIG, Network, NetworkConfigSchema, type NetworkConfig } from '../../ledger/network.js';
-import { Rng } from '../../sim/random.js';
+import { DEFAULT_NETWORK_CONFIG, Network, NetworkConfigSchema, type NetworkConfig } from '../../src/ledger/network.js';
+import { Rng } from '../../src/core/random.js';
 
 const mk = (over: Partial<NetworkConfig> = {}, seed = '1'): Network =>
   new Network(NetworkConfigSchema.parse(over), new Rng('network', seed));

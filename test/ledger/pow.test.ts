@@ -1,5 +1,5 @@
 /**
- * The `pow` backend (ledger/backends/pow.ts): Nakamoto consensus and the billing chain of Jeong et
+ * The `pow` backend (src/ledger/backends/pow.ts): Nakamoto consensus and the billing chain of Jeong et
  * al., checked against the analytic results they are built on.
  *
  * Sample sizes: the statistical tests use 20,000 blocks (or 20,000 records) per point. For
@@ -10,13 +10,13 @@
  * < 1e-4 per check. Every run is seeded, so the tests are deterministic anyway.
  */
 import { describe, expect, it } from 'vitest';
-import { createPowLedger, normalCdf, PowParamsSchema, type PowLedger, type PowParamsInput } from '../../ledger/backends/pow.js';
-import type { LedgerContext, LedgerTx, Settlement, TxKind } from '../../ledger/ledger.js';
-import { Network, type NetworkConfig } from '../../ledger/network.js';
-import { sha256, TxCodec } from '../../ledger/tx.js';
-import { Kernel } from '../../sim/kernel.js';
-import { PRIORITY } from '../../sim/priorities.js';
-import { Rng, Streams } from '../../sim/random.js';
+import { createPowLedger, normalCdf, PowParamsSchema, type PowLedger, type PowParamsInput } from '../../src/ledger/backends/pow.js';
+import type { LedgerContext, LedgerTx, Settlement, TxKind } from '../../src/ledger/ledger.js';
+import { Network, type NetworkConfig } from '../../src/ledger/network.js';
+import { sha256, TxCodec } from '../../src/ledger/tx.js';
+import { Kernel } from '../../src/core/kernel.js';
+import { PRIORITY } from '../../src/core/priorities.js';
+import { Rng, Streams } from '../../src/core/random.js';
 
 const T = 600;
 

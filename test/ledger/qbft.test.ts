@@ -1,5 +1,5 @@
 /**
- * The `qbft` backend (ledger/backends/qbft.ts): quorum arithmetic, fault-free latency against the
+ * The `qbft` backend (src/ledger/backends/qbft.ts): quorum arithmetic, fault-free latency against the
  * protocol's timing, round changes with crashed proposers (doubling timeouts), loss of liveness with
  * more than f validators down and recovery, safety (one block per height at every validator),
  * block limit, determinism and the audit.
@@ -18,13 +18,13 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createQbftLedger, qbftF, qbftQuorum, QbftParamsSchema, type QbftLedger, type QbftParamsInput } from '../../ledger/backends/qbft.js';
-import type { LedgerContext, LedgerTx, Settlement } from '../../ledger/ledger.js';
-import { Network, type NetworkConfig } from '../../ledger/network.js';
-import { TxCodec } from '../../ledger/tx.js';
-import { Kernel } from '../../sim/kernel.js';
-import { PRIORITY } from '../../sim/priorities.js';
-import { Streams, type Rng } from '../../sim/random.js';
+import { createQbftLedger, qbftF, qbftQuorum, QbftParamsSchema, type QbftLedger, type QbftParamsInput } from '../../src/ledger/backends/qbft.js';
+import type { LedgerContext, LedgerTx, Settlement } from '../../src/ledger/ledger.js';
+import { Network, type NetworkConfig } from '../../src/ledger/network.js';
+import { TxCodec } from '../../src/ledger/tx.js';
+import { Kernel } from '../../src/core/kernel.js';
+import { PRIORITY } from '../../src/core/priorities.js';
+import { Streams, type Rng } from '../../src/core/random.js';
 
 const D = 0.05; // one-way delay, s
 

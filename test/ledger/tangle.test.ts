@@ -1,5 +1,5 @@
 /**
- * The `tangle` backend (ledger/backends/tangle.ts).
+ * The `tangle` backend (src/ledger/backends/tangle.ts).
  *
  * Tip count under uniform random tip selection (URTS), k = 2: Popov's stationary mean L0 = 2λh
  * (white paper v1.4.3 §3; confirmed by Kusmierz et al.'s simulations). Poisson arrivals at rate λ,
@@ -19,13 +19,13 @@
  * No timing assertions: the 1,000,000-tx measurement is bench/ledger-tangle.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { createTangleLedger, TangleParamsSchema, type TangleLedger, type TangleParamsInput } from '../../ledger/backends/tangle.js';
-import type { LedgerContext, LedgerTx, Settlement } from '../../ledger/ledger.js';
-import { Network, type NetworkConfig } from '../../ledger/network.js';
-import { TxCodec } from '../../ledger/tx.js';
-import { Kernel } from '../../sim/kernel.js';
-import { PRIORITY } from '../../sim/priorities.js';
-import { Streams } from '../../sim/random.js';
+import { createTangleLedger, TangleParamsSchema, type TangleLedger, type TangleParamsInput } from '../../src/ledger/backends/tangle.js';
+import type { LedgerContext, LedgerTx, Settlement } from '../../src/ledger/ledger.js';
+import { Network, type NetworkConfig } from '../../src/ledger/network.js';
+import { TxCodec } from '../../src/ledger/tx.js';
+import { Kernel } from '../../src/core/kernel.js';
+import { PRIORITY } from '../../src/core/priorities.js';
+import { Streams } from '../../src/core/random.js';
 
 function net(nodes = 4, over: Partial<NetworkConfig> = {}): NetworkConfig {
   return { nodes, latency: { dist: 'fixed', meanMs: 50 }, bandwidthMbps: 1e6, topology: { type: 'full' }, gatewayLatencyMs: 0, ...over };

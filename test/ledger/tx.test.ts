@@ -1,6 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, verify as edVerify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { LedgerTx } from '../../ledger/ledger.js';
+import type { LedgerTx } from '../../src/ledger/ledger.js';
 import {
   CodecConfigSchema,
   merkleProof,
@@ -11,7 +11,7 @@ import {
   TxCodec,
   verifyMerkleProof,
   type SignedTx,
-} from '../../ledger/tx.js';
+} from '../../src/ledger/tx.js';
 
 const tx = (over: Partial<LedgerTx> = {}): LedgerTx => ({
   id: 17,

@@ -1,0 +1,299 @@
+/**
+ * The ledger contract. Every charge record and every payment of the simulation goes through a
+ * `Ledger`: the simulation submits a transaction, and the backend reports its settlement (final at
+ * time t, or failed with a reason) back as a kernel event through `LedgerContext.settle`.
+ * Backends live in a typed registry (no class-name strings, no reflection).
+ *
+ * This file ships the contract, the metrics every backend reports (computed here, identically for
+ * all backends, from submit and settlement times) and the `none` backend, which accepts every
+ * transaction and settles it at the instant it was submitted: the ideal ledger, the zero point of
+ * any comparison.
+ */
+import type { Kernel } from '../core/kernel.js';
+import { PRIORITY } from '../core/priorities.js';
+import { growF64, growU8 } from '../core/typed.js';
+import type { Rng, Streams } from '../core/random.js';
+import type { Network } from './network.js';
+import type { TxCodec } from './tx.js';
+
+export type TxKind = 'session-start' | 'charge' | 'session-end' | 'payment';
+export const TX_KINDS: readonly TxKind[] = ['session-start', 'charge', 'session-end', 'payment'];
+
+export interface LedgerTx {
+  /** dense integer id, in submission order */
+  readonly id: number;
+  readonly kind: TxKind;
+  readonly sessionId: number;
+  /** payer / reporter (EV id for records and payments) and payee (station id) */
+  readonly ev: number;
+  readonly station: number;
+  /** energy covered by the record (kWh); 0 for session-start */
+  readonly energyKWh: number;
+  /** amount paid (currency units of the tariff); 0 except for payments */
+  readonly amount: number;
+  /** charge records: mean power over the record's interval (kW) and state of charge at its end */
+  readonly powerKW: number;
+  readonly soc: number;
+  /** simulated submission time (s) */
+  readonly submittedAt: number;
+  /** streaming payment backends only: the session's last payment (see Ledger.streaming) */
+  readonly closing?: boolean;
+}
+
+export type SettlementStatus = 'final' | 'failed';
+
+export interface Settlement {
+  readonly tx: LedgerTx;
+  readonly status: SettlementStatus;
+  readonly at: number;
+  readonly confirmations: number;
+  readonly reason?: string;
+}
+
+/** What a backend is given: the clock, its own random streams, the network, the codec, and where
+ * to report settlements. */
+export interface LedgerContext {
+  readonly kernel: Kernel;
+  /** a named random stream of this backend instance (`ledger/<instance>/<name>`) */
+  rng(name: string): Rng;
+  readonly network: Network;
+  readonly codec: TxCodec;
+  /** report a settlement; the simulation turns it into a kernel event at `s.at` (priority LEDGER) */
+  settle(s: Settlement): void;
+}
+
+export interface Ledger {
+  readonly backend: string;
+  /** accept a transaction at the current simulated time */
+  submit(tx: LedgerTx): void;
+  /** backend-specific, deterministic figures beyond the common ones (blocks, forks, ...) */
+  extraMetrics(): Record<string, number>;
+  /** integrity audit: a list of problems, empty when everything checks out */
+  audit(): string[];
+  /** optional end-of-run hook, called at the horizon */
+  finish?(): void;
+  /** a payment-channel backend that wants one payment per charge record (amount = that minute's
+   * cost) plus a closing payment (amount 0, closing = true) at the end of each session */
+  readonly streaming?: boolean;
+}
+
+/** The `none` ledger: accepts everything and settles at the submission instant, 0 confirmations. */
+export class NoneLedger implements Ledger {
+  readonly backend = 'none';
+  constructor(private readonly ctx: LedgerContext) {}
+  submit(tx: LedgerTx): void {
+    this.ctx.settle({ tx, status: 'final', at: this.ctx.kernel.now, confirmations: 0 });
+  }
+  extraMetrics(): Record<string, number> {
+    return {};
+  }
+  audit(): string[] {
+    return [];
+  }
+}
+
+export interface LatencyStats {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export interface LedgerSummary {
+  backend: string;
+  /** which records this backend carries: records, payments, or both */
+  role: string;
+  submitted: number;
+  confirmed: number;
+  failed: number;
+  pending: number;
+  successRatePct: number;
+  /** Hyperledger Caliper's definition: (successes + failures) / (last finish − first submit) */
+  throughputTps: number;
+  /** committed valid transactions per simulated second of the run */
+  committedTps: number;
+  latencySeconds: LatencyStats;
+  byKind: Record<TxKind, number>;
+  extra: Record<string, number>;
+}
+
+/** Nearest-rank percentile of a sorted array (0 for an empty one). */
+export function percentile(sorted: Float64Array | number[], p: number): number {
+  const n = sorted.length;
+  if (n === 0) return 0;
+  const rank = Math.min(n, Math.max(1, Math.ceil((p / 100) * n)));
+  return sorted[rank - 1]!;
+}
+
+/** Options of a port: the backend factory and what its context is built from. */
+export interface PortOptions {
+  role: string;
+  instance: string;
+  streams: Streams;
+  network: Network;
+  codec: TxCodec;
+  create: (ctx: LedgerContext) => Ledger;
+  onSettled: (s: Settlement) => void;
+}
+
+const KIND_CODE: Record<TxKind, number> = { 'session-start': 0, charge: 1, 'session-end': 2, payment: 3 };
+
+/**
+ * Wraps a backend: numbers transactions, records submit/settle times in typed arrays, schedules
+ * settlements as kernel events, and computes the common metrics identically for every backend.
+ */
+export class LedgerPort {
+  readonly ledger: Ledger;
+  readonly role: string;
+  private nextId = 0;
+  private submitT: Float64Array = new Float64Array(1024);
+  private settleT: Float64Array = new Float64Array(1024);
+  private status: Uint8Array = new Uint8Array(1024); // 0 pending, 1 final, 2 failed
+  private kindOf: Uint8Array = new Uint8Array(1024);
+  private readonly byKind: Record<TxKind, number> = { 'session-start': 0, charge: 0, 'session-end': 0, payment: 0 };
+  private confirmed = 0;
+  private failed = 0;
+  private readonly settleKind: number;
+  private inFlight: (Settlement | undefined)[] = [];
+  private readonly onSettled: (s: Settlement) => void;
+
+  constructor(
+    private readonly kernel: Kernel,
+    opts: PortOptions,
+  ) {
+    this.role = opts.role;
+    this.onSettled = opts.onSettled;
+    this.settleKind = kernel.register(`ledger-settle/${opts.instance}`, (id) => this.deliver(id));
+    // The backend sees the kernel through a facade that times its event handlers (wall clock,
+    // reported in timing.json only, never in results).
+    const timed = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A) => {
+      const t = performance.now(); // wall-clock ok: compute-cost measurement for timing.json
+      try {
+        fn(...a);
+      } finally {
+        this.wallMs += performance.now() - t; // wall-clock ok
+      }
+    };
+    const facade = new Proxy(kernel, {
+      get(target, prop) {
+        if (prop === 'register') return (name: string, h: (a: number, b: number) => void) => target.register(name, timed(h));
+        if (prop === 'at') return (t: number, p: number, fn: () => void) => target.at(t, p, timed(fn));
+        const v = Reflect.get(target, prop, target);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const ctx: LedgerContext = {
+      kernel: facade,
+      rng: (name) => opts.streams.stream(`ledger/${opts.instance}/${name}`),
+      network: opts.network,
+      codec: opts.codec,
+      settle: (s) => {
+        const id = s.tx.id;
+        if (this.status[id] !== 0 || this.inFlight[id]) throw new Error(`ledger ${opts.instance}: tx ${id} settled twice`);
+        if (!(s.at >= kernel.now)) throw new Error(`ledger ${opts.instance}: tx ${id} settled in the past (${s.at} < ${kernel.now})`);
+        this.inFlight[id] = s;
+        kernel.schedule(s.at, PRIORITY.LEDGER, this.settleKind, id);
+      },
+    };
+    this.ledger = opts.create(ctx);
+  }
+
+  submit(kind: TxKind, sessionId: number, ev: number, station: number, energyKWh: number, amount: number, powerKW = 0, soc = NaN, closing = false): LedgerTx {
+    const id = this.nextId++;
+    if (id >= this.submitT.length) this.grow();
+    const tx: LedgerTx = closing
+      ? { id, kind, sessionId, ev, station, energyKWh, amount, powerKW, soc, submittedAt: this.kernel.now, closing: true }
+      : { id, kind, sessionId, ev, station, energyKWh, amount, powerKW, soc, submittedAt: this.kernel.now };
+    this.submitT[id] = this.kernel.now;
+    this.kindOf[id] = KIND_CODE[kind];
+    this.byKind[kind]++;
+    const t = performance.now(); // wall-clock ok: compute-cost measurement for timing.json
+    this.ledger.submit(tx);
+    this.wallMs += performance.now() - t; // wall-clock ok
+    return tx;
+  }
+
+  /** Wall-clock milliseconds spent in this backend (submit and its own events): timing.json only. */
+  wallMs = 0;
+
+  private deliver(id: number): void {
+    const s = this.inFlight[id]!;
+    this.inFlight[id] = undefined;
+    this.settleT[id] = s.at;
+    if (s.status === 'final') {
+      this.status[id] = 1;
+      this.confirmed++;
+    } else {
+      this.status[id] = 2;
+      this.failed++;
+    }
+    this.onSettled(s);
+  }
+
+  private grow(): void {
+    const n = this.submitT.length + 1;
+    this.submitT = growF64(this.submitT, n);
+    this.settleT = growF64(this.settleT, n);
+    this.status = growU8(this.status, n);
+    this.kindOf = growU8(this.kindOf, n);
+  }
+
+  get submitted(): number {
+    return this.nextId;
+  }
+
+  /** Per-transaction rows for ledger.csv: [id, kind, submitted, final time or NaN, status]. */
+  forEachTx(fn: (id: number, kind: TxKind, submitted: number, settled: number, status: 'pending' | 'final' | 'failed') => void): void {
+    for (let i = 0; i < this.nextId; i++) {
+      const st = this.status[i]!;
+      fn(i, TX_KINDS[this.kindOf[i]!]!, this.submitT[i]!, st === 0 ? NaN : this.settleT[i]!, st === 0 ? 'pending' : st === 1 ? 'final' : 'failed');
+    }
+  }
+
+  summary(simulatedSeconds: number): LedgerSummary {
+    const n = this.nextId;
+    const lat = new Float64Array(this.confirmed);
+    let k = 0;
+    let first = Infinity;
+    let last = -Infinity;
+    for (let i = 0; i < n; i++) {
+      if (this.submitT[i]! < first) first = this.submitT[i]!;
+      if (this.status[i] !== 0 && this.settleT[i]! > last) last = this.settleT[i]!;
+      if (this.status[i] === 1) lat[k++] = this.settleT[i]! - this.submitT[i]!;
+    }
+    lat.sort();
+    const span = last - first;
+    const done = this.confirmed + this.failed;
+    return {
+      backend: this.ledger.backend,
+      role: this.role,
+      submitted: n,
+      confirmed: this.confirmed,
+      failed: this.failed,
+      pending: n - done,
+      successRatePct: n > 0 ? (100 * this.confirmed) / n : 100,
+      // With an instant ledger every settlement can fall at one instant; then the rate is
+      // undefined and reported as 0 rather than Infinity.
+      throughputTps: span > 0 ? done / span : 0,
+      committedTps: simulatedSeconds > 0 ? this.confirmed / simulatedSeconds : 0,
+      latencySeconds: {
+        p50: percentile(lat, 50),
+        p95: percentile(lat, 95),
+        p99: percentile(lat, 99),
+        max: lat.length ? lat[lat.length - 1]! : 0,
+      },
+      byKind: { ...this.byKind },
+      extra: this.ledger.extraMetrics(),
+    };
+  }
+}
+
+/**
+ * A context for a ledger that another backend runs inside itself (the chain under a payment-channel
+ * backend): same kernel, network and codec; its own random streams (`<name>/...`) and its own
+ * settlement callback, so the outer backend sees the inner settlements (channel open/close final)
+ * and decides what to report to the city.
+ */
+export function subContext(ctx: LedgerContext, name: string, settle: (s: Settlement) => void): LedgerContext {
+  return { kernel: ctx.kernel, rng: (n) => ctx.rng(`${name}/${n}`), network: ctx.network, codec: ctx.codec, settle };
+}

@@ -1,0 +1,207 @@
+/**
+ * Results files. Every file is written atomically (a temporary file in the same folder, then
+ * rename), and summary.json is written last, so an interrupted run never leaves a half-written file
+ * that looks complete. Numbers are formatted deterministically (fixed decimals in CSV, JavaScript's
+ * shortest round-trip form in JSON): same scenario and seed → byte-identical files. Wall-clock
+ * figures go to timing.json only.
+ *
+ * stations.csv can have millions of rows (stations × minutes); it is written through a small
+ * buffered writer instead of csv-stringify (whose per-row object handling dominated the time on
+ * such files); csv-stringify writes sessions.csv, whose text fields (names) may need quoting.
+ */
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import { SESSION_STATUS_NAMES } from '../charging/station.js';
+import { STATE_NAMES } from '../charging/ev.js';
+import type { SimResult, Summary } from '../simulation/simulation.js';
+
+/** Buffered writer to a temporary file, renamed into place by close(). */
+class AtomicWriter {
+  private fd: number;
+  private buf = '';
+  private readonly tmp: string;
+  constructor(private readonly path: string) {
+    this.tmp = `${path}.tmp-${process.pid}`;
+    this.fd = openSync(this.tmp, 'w');
+  }
+  write(s: string): void {
+    this.buf += s;
+    if (this.buf.length > 1 << 20) this.flush();
+  }
+  private flush(): void {
+    if (this.buf) writeSync(this.fd, this.buf);
+    this.buf = '';
+  }
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+    renameSync(this.tmp, this.path);
+  }
+  abort(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      /* already closed */
+    }
+    rmSync(this.tmp, { force: true });
+  }
+}
+
+export function writeFileAtomic(path: string, data: string): void {
+  const w = new AtomicWriter(path);
+  try {
+    w.write(data);
+    w.close();
+  } catch (e) {
+    w.abort();
+    throw e;
+  }
+}
+
+const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '');
+const f6 = (x: number) => (Number.isFinite(x) ? x.toFixed(6) : '');
+
+export function sessionsCsv(r: SimResult): string {
+  const rows: (string | number)[][] = [
+    [
+      'session_id', 'ev_id', 'ev_model', 'station_id', 'station_name', 'charger', 'status',
+      'decided_s', 'arrived_s', 'plugged_s', 'unplugged_s', 'wait_s', 'travel_s', 'deadline_s',
+      'kwh_requested', 'kwh_delivered', 'soc_start', 'soc_end', 'price',
+    ],
+  ];
+  for (const s of r.sessions) {
+    const st = r.stationDefs[s.station]!;
+    // wait: until plugged in, or until it left the queue (abandoned); empty if neither happened
+    const wait = (Number.isNaN(s.pluggedAt) ? s.unpluggedAt : s.pluggedAt) - s.arrivedAt;
+    rows.push([
+      s.sessionId, s.ev, r.evModelName(s.ev), s.station, st.name, s.charger >= 0 ? s.charger : '',
+      SESSION_STATUS_NAMES[s.status]!,
+      f3(s.decidedAt), f3(s.arrivedAt), f3(s.pluggedAt), f3(s.unpluggedAt),
+      f3(wait), f3(s.travelS), f3(s.deadline),
+      f6(s.requestedKWh), f6(s.deliveredKWh),
+      f6(s.socStart), Number.isNaN(s.socStart) ? '' : f6(s.soc), f6(s.price),
+    ]);
+  }
+  return stringify(rows);
+}
+
+/** Write every results file of one run into `dir`; summary.json last. */
+export function writeResults(dir: string, r: SimResult, timing: () => Record<string, unknown>): string[] {
+  mkdirSync(dir, { recursive: true });
+  const written: string[] = [];
+  const put = (name: string, data: string) => {
+    writeFileAtomic(join(dir, name), data);
+    written.push(name);
+  };
+  put('sessions.csv', sessionsCsv(r));
+  if (r.samples) {
+    const w = new AtomicWriter(join(dir, 'stations.csv'));
+    try {
+      const { minutes, stations, queue, plugged, powerKW } = r.samples;
+      w.write('minute,station_id,queue,plugged,power_kw\n');
+      for (let m = 0; m < minutes; m++) {
+        let chunk = '';
+        for (let s = 0; s < stations; s++) {
+          const k = m * stations + s;
+          chunk += `${m},${s},${queue[k]},${plugged[k]},${powerKW[k]!.toFixed(3)}\n`;
+        }
+        w.write(chunk);
+      }
+      w.close();
+    } catch (e) {
+      w.abort();
+      throw e;
+    }
+    written.push('stations.csv');
+  }
+  if (r.log) {
+    const w = new AtomicWriter(join(dir, 'events.csv'));
+    try {
+      const l = r.log;
+      w.write('time_s,ev_id,from,to,session_id\n');
+      for (let i = 0; i < l.n; i++) {
+        w.write(`${l.time[i]!.toFixed(3)},${l.ev[i]},${STATE_NAMES[l.from[i]!]},${STATE_NAMES[l.to[i]!]},${l.session[i]! >= 0 ? l.session[i] : ''}\n`);
+      }
+      w.close();
+    } catch (e) {
+      w.abort();
+      throw e;
+    }
+    written.push('events.csv');
+  }
+  if (r.ledgerPorts && r.ledgerPorts.length) {
+    const w = new AtomicWriter(join(dir, 'ledger.csv'));
+    try {
+      w.write('tx_id,kind,backend,role,submitted_s,final_s,status,bytes\n');
+      for (const p of r.ledgerPorts) {
+        const name = p.ledger.backend;
+        const role = p.role;
+        p.forEachTx((id, kind, sub, fin, status) => {
+          w.write(`${id},${kind},${name},${role},${sub.toFixed(3)},${Number.isNaN(fin) ? '' : fin.toFixed(3)},${status},${r.txBytes(kind)}\n`);
+        });
+      }
+      w.close();
+    } catch (e) {
+      w.abort();
+      throw e;
+    }
+    written.push('ledger.csv');
+  }
+  put('timing.json', JSON.stringify(timing(), null, 2) + '\n');
+  put('summary.json', JSON.stringify(r.summary, null, 2) + '\n');
+  return written;
+}
+
+/** One row of the stack comparison. */
+export function comparisonRows(summaries: readonly Summary[]): (string | number)[][] {
+  const header = [
+    'stack', 'records', 'payments', 'submitted', 'final', 'failed', 'pending', 'success_pct',
+    'throughput_tps_caliper', 'committed_tps', 'latency_p50_s', 'latency_p95_s', 'latency_p99_s', 'latency_max_s',
+    'blocks', 'stale_rate', 'mean_block_fill', 'bytes_stored_per_node', 'messages', 'bytes_sent', 'fees', 'fees_msat',
+    'audit_problems', 'sessions', 'completed', 'abandoned', 'mean_wait_s', 'p95_wait_s', 'auth_delay_s', 'payment_hold_s',
+    'start_timeouts', 'payment_timeouts',
+    'utilization_pct', 'demand_met_pct',
+  ];
+  const rows: (string | number)[][] = [header];
+  const r3 = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(3)) : '');
+  for (const s of summaries) {
+    const b = s.ledger.backends;
+    const sum = (f: (x: (typeof b)[number]) => number) => b.reduce((a, x) => a + f(x), 0);
+    const max = (f: (x: (typeof b)[number]) => number) => b.reduce((a, x) => Math.max(a, f(x)), 0);
+    const extra = (k: string) => sum((x) => x.extra[k] ?? 0);
+    const submitted = sum((x) => x.submitted);
+    const confirmed = sum((x) => x.confirmed);
+    const roles = (role: string) => b.filter((x) => x.role.includes(role)).map((x) => x.backend).join('+');
+    rows.push([
+      s.ledger.stack, roles('records'), roles('payments'), submitted, confirmed, sum((x) => x.failed), sum((x) => x.pending),
+      r3(submitted ? (100 * confirmed) / submitted : 100),
+      r3(sum((x) => x.throughputTps)), r3(sum((x) => x.committedTps)),
+      r3(max((x) => x.latencySeconds.p50)), r3(max((x) => x.latencySeconds.p95)), r3(max((x) => x.latencySeconds.p99)), r3(max((x) => x.latencySeconds.max)),
+      extra('blocks') + extra('chainBlocks'), r3(max((x) => x.extra.staleRate ?? 0)), r3(max((x) => x.extra.meanBlockFill ?? 0)),
+      Math.round(extra('bytesStoredPerNode') + extra('chainBytesStoredPerNode')), extra('messages'), extra('bytesSent'), r3(extra('feesPaid')), extra('feesMsat'),
+      s.ledger.auditProblems, s.sessions.count, s.sessions.completed, s.sessions.abandoned,
+      r3(s.sessions.meanWaitSeconds), r3(s.sessions.p95WaitSeconds), r3(s.ledger.meanAuthorizationDelaySeconds), r3(s.ledger.meanPaymentHoldSeconds),
+      s.ledger.startTimeouts + s.ledger.failedStarts, s.ledger.paymentTimeouts + s.ledger.failedPayments,
+      r3(s.stations.utilizationPct), r3(s.sessions.demandMetPct),
+    ]);
+  }
+  return rows;
+}
+
+export function comparisonMarkdown(summaries: readonly Summary[]): string {
+  const rows = comparisonRows(summaries);
+  const keep = ['stack', 'records', 'payments', 'submitted', 'final', 'failed', 'success_pct', 'throughput_tps_caliper', 'latency_p50_s', 'latency_p99_s', 'blocks', 'stale_rate', 'bytes_stored_per_node', 'audit_problems', 'abandoned', 'mean_wait_s', 'auth_delay_s', 'start_timeouts', 'payment_hold_s', 'utilization_pct', 'demand_met_pct'];
+  const idx = keep.map((k) => rows[0]!.indexOf(k));
+  const lines = [`| ${keep.join(' | ')} |`, `|${keep.map(() => '---').join('|')}|`];
+  for (const r of rows.slice(1)) lines.push(`| ${idx.map((i) => String(r[i])).join(' | ')} |`);
+  return lines.join('\n') + '\n';
+}
+
+/** comparison.csv and comparison.md in `dir`. */
+export function writeComparison(dir: string, summaries: readonly Summary[]): string[] {
+  mkdirSync(dir, { recursive: true });
+  writeFileAtomic(join(dir, 'comparison.csv'), stringify(comparisonRows(summaries)));
+  writeFileAtomic(join(dir, 'comparison.md'), comparisonMarkdown(summaries));
+  return ['comparison.csv', 'comparison.md'];
+}

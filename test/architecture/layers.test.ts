@@ -8,6 +8,7 @@
  *   1 charging    EVs, stations, sessions, allocation and choice policies, tariffs, replay files
  *   1 ledger      contract, port, registry, network, codec, backends
  *   2 scenario    the scenario schema, validation and loading
+ *   2 optimum     offline (hindsight) optima of charging sites, with the HiGHS LP solver
  *   3 simulation  composes the layers above into a run
  *   4 output      results folders
  *   5 cli         the command line
@@ -25,6 +26,7 @@ export const LAYERS: Record<string, number> = {
   charging: 1,
   ledger: 1,
   scenario: 2,
+  optimum: 2,
   simulation: 3,
   output: 4,
   cli: 5,

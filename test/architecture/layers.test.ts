@@ -9,6 +9,7 @@
  *   1 ledger      contract, port, registry, network, codec, backends
  *   2 scenario    the scenario schema, validation and loading
  *   2 optimum     offline (hindsight) optima of charging sites, with the HiGHS LP solver
+ *   2 ai          the TensorFlow.js runtime, model files, learned policies
  *   3 simulation  composes the layers above into a run
  *   4 output      results folders
  *   5 cli         the command line
@@ -27,6 +28,7 @@ export const LAYERS: Record<string, number> = {
   ledger: 1,
   scenario: 2,
   optimum: 2,
+  ai: 2,
   simulation: 3,
   output: 4,
   cli: 5,

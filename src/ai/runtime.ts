@@ -1,0 +1,160 @@
+/**
+ * The TensorFlow.js runtime of evsim's learned policies.
+ *
+ * Backend choice (`initTf`), in this order unless one is asked for:
+ *   1. `tensorflow` — `@tensorflow/tfjs-node` (native libtensorflow), an optionalDependency used
+ *      only when it loads (its install script downloads libtensorflow, which fails where only the
+ *      npm registry is reachable, so it is usually absent);
+ *   2. `wasm` — `@tensorflow/tfjs-backend-wasm`, SIMD on, single thread, its .wasm files loaded
+ *      from the installed package's dist/ folder (never a URL);
+ *   3. `cpu` — `@tensorflow/tfjs-backend-cpu`, plain JavaScript.
+ * Versions are pinned exactly in package.json; `runtimeInfo()` reports the backend, the TF.js
+ * version and whether SIMD is on, for summary.json and model cards.
+ *
+ * Models are stored as `model.json` (topology + weights manifest) and `weights.bin` (float32,
+ * little-endian) by a small file IOHandler (`tf.loadLayersModel('file://…')` exists only in
+ * tfjs-node). A model's identity is `modelSha256`: sha256 of model.json's bytes, a newline, and
+ * weights.bin's bytes.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { UserError } from '../core/errors.js';
+
+export { tf, tfl };
+
+export type TfBackendName = 'tensorflow' | 'wasm' | 'cpu';
+export const TF_BACKENDS: readonly TfBackendName[] = ['tensorflow', 'wasm', 'cpu'];
+
+export interface RuntimeInfo {
+  backend: TfBackendName;
+  tfjsVersion: string;
+  simd: boolean;
+  /** why a preferred backend was not used (empty when the first choice loaded) */
+  fallbacks: string[];
+}
+
+let current: RuntimeInfo | null = null;
+
+function wasmDist(): string {
+  const req = createRequire(import.meta.url);
+  return join(dirname(req.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+}
+
+/**
+ * Initialise TF.js once per process. `prefer`: 'auto' (tensorflow → wasm → cpu) or one backend
+ * (falls back down the same list if it cannot load, noting why in `fallbacks`).
+ */
+export async function initTf(prefer: 'auto' | TfBackendName = 'auto'): Promise<RuntimeInfo> {
+  if (current && (prefer === 'auto' || current.backend === prefer)) return current;
+  tf.enableProdMode();
+  const order: TfBackendName[] = prefer === 'auto' ? [...TF_BACKENDS] : [prefer, ...TF_BACKENDS.filter((b) => b !== prefer)];
+  const fallbacks: string[] = [];
+  for (const b of order) {
+    try {
+      if (b === 'tensorflow') {
+        // optional native backend: registers itself as 'tensorflow' when it loads
+        await import('@tensorflow/tfjs-node' as string);
+      } else if (b === 'wasm') {
+        const d = wasmDist();
+        setWasmPaths({
+          'tfjs-backend-wasm.wasm': join(d, 'tfjs-backend-wasm.wasm'),
+          'tfjs-backend-wasm-simd.wasm': join(d, 'tfjs-backend-wasm-simd.wasm'),
+          'tfjs-backend-wasm-threaded-simd.wasm': join(d, 'tfjs-backend-wasm-threaded-simd.wasm'),
+        });
+        setThreadsCount(1);
+      }
+      if (!(await tf.setBackend(b))) throw new Error(`backend ${b} did not initialise`);
+      await tf.ready();
+      const simd = b === 'wasm' ? tf.env().getBool('WASM_HAS_SIMD_SUPPORT') : false;
+      current = { backend: b, tfjsVersion: tf.version_core, simd, fallbacks };
+      return current;
+    } catch (e) {
+      fallbacks.push(`${b}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw new Error(`no TensorFlow.js backend could be initialised (${fallbacks.join('; ')})`);
+}
+
+export function runtimeInfo(): RuntimeInfo | null {
+  return current;
+}
+
+// ---- model files ---------------------------------------------------------------------------------
+
+/** sha256 of model.json's bytes + "\n" + weights.bin's bytes, hex. */
+export function modelSha256(dir: string): string {
+  const h = createHash('sha256');
+  h.update(readFileSync(join(dir, 'model.json')));
+  h.update('\n');
+  h.update(readFileSync(join(dir, 'weights.bin')));
+  return h.digest('hex');
+}
+
+/** A TF.js IOHandler that saves to and loads from a folder (model.json + weights.bin). */
+export function fileHandler(dir: string): tf.io.IOHandler {
+  return {
+    async save(art: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
+      if (!art.weightData || !art.weightSpecs) throw new Error('model has no weights to save');
+      const weights = tf.io.CompositeArrayBuffer.join(art.weightData);
+      const json = {
+        format: art.format ?? 'layers-model',
+        generatedBy: art.generatedBy ?? `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
+        convertedBy: null,
+        modelTopology: art.modelTopology,
+        weightsManifest: [{ paths: ['weights.bin'], weights: art.weightSpecs }],
+        ...(art.trainingConfig ? { trainingConfig: art.trainingConfig } : {}),
+        ...(art.userDefinedMetadata ? { userDefinedMetadata: art.userDefinedMetadata } : {}),
+      };
+      mkdirSync(dir, { recursive: true });
+      // write both beside their final names, then rename: a reader never sees half a model
+      const tmpJ = join(dir, `.model.json.tmp-${process.pid}`);
+      const tmpW = join(dir, `.weights.bin.tmp-${process.pid}`);
+      writeFileSync(tmpW, Buffer.from(weights));
+      writeFileSync(tmpJ, JSON.stringify(json, null, 1) + '\n');
+      renameSync(tmpW, join(dir, 'weights.bin'));
+      renameSync(tmpJ, join(dir, 'model.json'));
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(art) };
+    },
+    async load(): Promise<tf.io.ModelArtifacts> {
+      let json: {
+        modelTopology?: object;
+        weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+        format?: string;
+        generatedBy?: string;
+        trainingConfig?: tf.io.TrainingConfig;
+        userDefinedMetadata?: Record<string, unknown>;
+      };
+      let bin: Buffer;
+      try {
+        json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+        bin = readFileSync(join(dir, 'weights.bin'));
+      } catch (e) {
+        throw new UserError([`${dir}: cannot read the model (model.json + weights.bin): ${(e as Error).message.split('\n')[0]}`]);
+      }
+      const manifest = json.weightsManifest;
+      if (!json.modelTopology || !manifest || manifest.length !== 1 || manifest[0]!.paths.length !== 1) {
+        throw new UserError([`${dir}/model.json: expected a layers model with one weights file (modelTopology, weightsManifest[0].paths = ['weights.bin'])`]);
+      }
+      const weightData = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer;
+      return {
+        modelTopology: json.modelTopology,
+        weightSpecs: manifest[0]!.weights,
+        weightData,
+        format: json.format,
+        generatedBy: json.generatedBy,
+        trainingConfig: json.trainingConfig,
+        userDefinedMetadata: json.userDefinedMetadata as Record<string, object> | undefined,
+      };
+    },
+  };
+}
+
+export async function loadModel(dir: string): Promise<tfl.LayersModel> {
+  return tfl.loadLayersModel(fileHandler(dir));
+}

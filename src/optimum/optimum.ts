@@ -108,48 +108,74 @@ function blocksOf(sessions: readonly OptimumSession[], periodS: number): Block[]
   return blocks;
 }
 
-/** Solve one block's LP; scaleLimit multiplies every network limit (the inner polygon). */
-function solveBlock(
+/** What one LP optimises over its sessions. */
+interface LpGoal {
+  /** 'energy': maximise delivered energy; 'cost': minimise Σ price·energy + demandCharge·peak
+   * subject to delivering at least `minEnergyKWh` (price 0 and demand charge 1 = minimum peak) */
+  kind: 'energy' | 'cost';
+  minEnergyKWh?: number;
+  /** $ per kWh in period t (cost goal) */
+  priceOf?: (t: number) => number;
+  /** $ per kW of the peak (cost goal) */
+  demandCharge?: number;
+}
+
+interface LpOut {
+  energy: number;
+  peakKW: number;
+  objective: number;
+  cols: number;
+  rows: number;
+}
+
+/** Build and solve one LP over the sessions `js`; `inner` shrinks three-phase limits to the
+ * inscribed polygon. With a cost goal, column `nCols` is the peak P (kW) and every period gets a
+ * row Σ_j x_{j,t} − P ≤ 0. */
+function solveLp(
   h: Highs,
   sessions: readonly OptimumSession[],
-  b: Block,
+  js: readonly number[],
   periodS: number,
   limit: SiteLimit,
   inner: boolean,
+  goal: LpGoal,
   perSession: Float64Array | null,
   schedule: { session: number[]; period: number[]; kW: number[] } | null,
-): { energy: number; cols: number; rows: number } {
+): LpOut {
   const hours = periodS / 3600;
-  // columns: (session, period) pairs in block order
   const colSession: number[] = [];
   const colPeriod: number[] = [];
-  for (const j of b.sessions) {
+  for (const j of js) {
     const [a, e] = periodsOf(sessions[j]!, periodS);
     for (let t = a; t < e; t++) {
       colSession.push(j);
       colPeriod.push(t);
     }
   }
-  const nCols = colSession.length;
-  // rows are built as lists of (row, col, value) triples, then packed column-wise (CSC)
+  const nX = colSession.length;
+  const withPeak = goal.kind === 'cost';
+  const nCols = nX + (withPeak ? 1 : 0);
   const rowLower: number[] = [];
   const rowUpper: number[] = [];
-  const entries: number[][] = Array.from({ length: nCols }, () => []); // per column: row, value, row, value, ...
-  const addRow = (upper: number) => {
-    rowLower.push(-Infinity);
+  const entries: number[][] = Array.from({ length: nCols }, () => []); // per column: row, value, ...
+  const addRow = (lower: number, upper: number) => {
+    rowLower.push(lower);
     rowUpper.push(upper);
     return rowUpper.length - 1;
   };
-  // energy rows
+  // per-session energy rows
   let c = 0;
-  for (const j of b.sessions) {
+  for (const j of js) {
     const [a, e] = periodsOf(sessions[j]!, periodS);
-    const r = addRow(sessions[j]!.energyKWh);
+    const r = addRow(-Infinity, sessions[j]!.energyKWh);
     for (let t = a; t < e; t++) entries[c++]!.push(r, hours);
   }
-  // site rows, per period
+  if (goal.minEnergyKWh !== undefined) {
+    const r = addRow(goal.minEnergyKWh, Infinity);
+    for (let k = 0; k < nX; k++) entries[k]!.push(r, hours);
+  }
   const byPeriod = new Map<number, number[]>();
-  for (let k = 0; k < nCols; k++) {
+  for (let k = 0; k < nX; k++) {
     const t = colPeriod[k]!;
     let l = byPeriod.get(t);
     if (!l) byPeriod.set(t, (l = []));
@@ -158,8 +184,13 @@ function solveBlock(
   const periods = [...byPeriod.keys()].sort((x, y) => x - y);
   for (const t of periods) {
     const cols = byPeriod.get(t)!;
+    if (withPeak) {
+      const r = addRow(-Infinity, 0);
+      for (const k of cols) entries[k]!.push(r, 1);
+      entries[nX]!.push(r, -1);
+    }
     if (limit.kind === 'cap') {
-      const r = addRow(limit.capKW);
+      const r = addRow(-Infinity, limit.capKW);
       for (const k of cols) entries[k]!.push(r, 1);
       continue;
     }
@@ -170,7 +201,7 @@ function solveBlock(
       const touching = cols.filter((k) => net.coef[q * net.n + sessions[colSession[k]!]!.evse] !== 0);
       if (touching.length === 0) continue;
       if (model === 'linear') {
-        const r = addRow(net.limitA[q]!);
+        const r = addRow(-Infinity, net.limitA[q]!);
         for (const k of touching) entries[k]!.push(r, Math.abs(net.coef[q * net.n + sessions[colSession[k]!]!.evse]!) * ampsPerKW);
         continue;
       }
@@ -189,7 +220,7 @@ function solveBlock(
           if (v > 1e-12) any = true;
         }
         if (!any) continue; // this direction cannot bind (every term ≤ 0)
-        const r = addRow(L);
+        const r = addRow(-Infinity, L);
         touching.forEach((k, idx) => {
           const v = vals[idx]!;
           if (v !== 0) entries[k]!.push(r, v);
@@ -215,18 +246,27 @@ function solveBlock(
       values[z++] = e[u + 1]!;
     }
   }
-  const colCost = new Float64Array(nCols).fill(hours);
+  const colCost = new Float64Array(nCols);
   const colLower = new Float64Array(nCols);
-  const colUpper = Float64Array.from(colSession, (j) => sessions[j]!.maxKW);
+  const colUpper = new Float64Array(nCols);
+  for (let k = 0; k < nX; k++) {
+    colUpper[k] = sessions[colSession[k]!]!.maxKW;
+    colCost[k] = goal.kind === 'energy' ? hours : (goal.priceOf?.(colPeriod[k]!) ?? 0) * hours;
+  }
+  if (withPeak) {
+    colUpper[nX] = h.infinity;
+    colCost[nX] = goal.demandCharge ?? 1;
+  }
+  const inf = (v: number) => (v === Infinity ? h.infinity : v === -Infinity ? -h.infinity : v);
   const model = h.createModel({
     numCols: nCols,
     numRows: nRows,
-    sense: h.constants.objectiveSense.maximize,
+    sense: goal.kind === 'energy' ? h.constants.objectiveSense.maximize : h.constants.objectiveSense.minimize,
     colCost,
     colLower,
     colUpper,
-    rowLower: Float64Array.from(rowLower, (v) => (v === -Infinity ? -h.infinity : v)),
-    rowUpper: Float64Array.from(rowUpper),
+    rowLower: Float64Array.from(rowLower, inf),
+    rowUpper: Float64Array.from(rowUpper, inf),
     matrix: { format: 'csc', numRows: nRows, numCols: nCols, starts, indices, values },
   });
   try {
@@ -234,21 +274,26 @@ function solveBlock(
     model.run();
     const status = model.getModelStatus();
     if (status !== h.constants.modelStatus.optimal) {
-      throw new Error(`offline optimum: HiGHS ended with status ${String(status)}`);
+      throw new Error(`offline optimum: HiGHS ended with status ${String(status)} (${goal.kind} goal)`);
     }
     const x = model.getSolution().colValue;
     let energy = 0;
-    for (let k = 0; k < nCols; k++) {
-      const ek = Math.max(0, x[k]!) * hours;
+    const load = new Map<number, number>();
+    for (let k = 0; k < nX; k++) {
+      const kw = Math.max(0, x[k]!);
+      const ek = kw * hours;
       energy += ek;
+      load.set(colPeriod[k]!, (load.get(colPeriod[k]!) ?? 0) + kw);
       if (perSession) perSession[colSession[k]!]! += ek;
       if (schedule) {
         schedule.session.push(colSession[k]!);
         schedule.period.push(colPeriod[k]!);
-        schedule.kW.push(Math.max(0, x[k]!));
+        schedule.kW.push(kw);
       }
     }
-    return { energy, cols: nCols, rows: nRows };
+    let peak = 0;
+    for (const v of load.values()) peak = Math.max(peak, v);
+    return { energy, peakKW: peak, objective: model.getObjectiveValue(), cols: nCols, rows: nRows };
   } finally {
     model.dispose();
   }
@@ -266,11 +311,11 @@ export async function maxEnergyOptimum(sessions: readonly OptimumSession[], peri
   const threePhase = limit.kind === 'network' && limit.model === 'three-phase';
   const sched = { session: [] as number[], period: [] as number[], kW: [] as number[] };
   for (const b of blocks) {
-    const r = solveBlock(h, sessions, b, periodS, limit, threePhase, per, sched);
+    const r = solveLp(h, sessions, b.sessions, periodS, limit, threePhase, { kind: 'energy' }, per, sched);
     energy += r.energy;
     cols += r.cols;
     rows += r.rows;
-    upper += threePhase ? solveBlock(h, sessions, b, periodS, limit, false, null, null).energy : r.energy;
+    upper += threePhase ? solveLp(h, sessions, b.sessions, periodS, limit, false, { kind: 'energy' }, null, null).energy : r.energy;
   }
   let requested = 0;
   for (const s of sessions) requested += s.energyKWh;
@@ -283,5 +328,60 @@ export async function maxEnergyOptimum(sessions: readonly OptimumSession[], peri
     blocks: blocks.length,
     variables: cols,
     rows,
+  };
+}
+
+export interface CostOptimumResult {
+  /** the optimum of the goal: $ for cost, kW for peak */
+  objective: number;
+  energyKWh: number;
+  /** the deliverable energy the share refers to (the max-energy optimum, inner bound) */
+  deliverableKWh: number;
+  peakKW: number;
+  energyCost: number;
+  demandCost: number;
+  schedule: { session: Int32Array; period: Int32Array; kW: Float64Array };
+}
+
+/**
+ * Hindsight minimum peak or minimum cost that still delivers `share` of the deliverable energy
+ * (the max-energy optimum under the same site limit). One LP over all sessions, since the peak
+ * couples every period of the horizon.
+ * - goal 'peak': minimise the peak P of the site's aggregate power (kW, per allocation period);
+ * - goal 'cost': minimise Σ_t price_t · energy_t + demandCharge · P, with price_t the tariff's
+ *   price ($/kWh) for period t (`priceOf`), and one demand charge ($/kW) for the horizon's peak
+ *   (a monthly bill: use a horizon of one billing month).
+ * For three-phase limits the inner polygon is used, so the schedule is feasible.
+ */
+export async function costOptimum(
+  sessions: readonly OptimumSession[],
+  periodS: number,
+  limit: SiteLimit,
+  opts: { goal: 'peak' | 'cost'; share: number; priceOf?: (period: number) => number; demandCharge?: number },
+): Promise<CostOptimumResult> {
+  if (!(opts.share >= 0 && opts.share <= 1)) throw new RangeError(`offline optimum: share must be in [0, 1] (got ${opts.share})`);
+  const h = await highs();
+  const max = await maxEnergyOptimum(sessions, periodS, limit);
+  const js = blocksOf(sessions, periodS).flatMap((b) => b.sessions);
+  const threePhase = limit.kind === 'network' && limit.model === 'three-phase';
+  const sched = { session: [] as number[], period: [] as number[], kW: [] as number[] };
+  const hours = periodS / 3600;
+  // a hair below the target keeps the LP feasible against the max-energy solve's own tolerance
+  const target = max.energyKWh * opts.share * (1 - 1e-9);
+  const goal: LpGoal =
+    opts.goal === 'peak'
+      ? { kind: 'cost', minEnergyKWh: target, demandCharge: 1 }
+      : { kind: 'cost', minEnergyKWh: target, priceOf: opts.priceOf, demandCharge: opts.demandCharge ?? 0 };
+  const r = solveLp(h, sessions, js, periodS, limit, threePhase, goal, null, sched);
+  let energyCost = 0;
+  if (opts.priceOf) for (let k = 0; k < sched.kW.length; k++) energyCost += opts.priceOf(sched.period[k]!) * sched.kW[k]! * hours;
+  return {
+    objective: r.objective,
+    energyKWh: r.energy,
+    deliverableKWh: max.energyKWh,
+    peakKW: r.peakKW,
+    energyCost,
+    demandCost: (opts.demandCharge ?? 0) * r.peakKW,
+    schedule: { session: Int32Array.from(sched.session), period: Int32Array.from(sched.period), kW: Float64Array.from(sched.kW) },
   };
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readReplaySessions } from '../../src/charging/replay.js';
 import { loadSiteNetwork } from '../../src/charging/siteNetwork.js';
-import { maxEnergyOptimum, type OptimumSession } from '../../src/optimum/optimum.js';
+import { costOptimum, maxEnergyOptimum, type OptimumSession } from '../../src/optimum/optimum.js';
 
 const DATA = join(import.meta.dirname, '../../data');
 const START = Date.parse('2019-03-01T00:00:00Z') / 1000;
@@ -118,5 +118,46 @@ describe('offline optimum (HiGHS LP)', () => {
     const lin = await maxEnergyOptimum(sessions, PERIOD, { kind: 'network', net, model: 'linear' });
     expect(lin.energyKWh).toBeLessThanOrEqual(r.upperKWh + 1e-6);
     expect(lin.energyKWh).toBeGreaterThan(0);
+  });
+});
+
+describe('offline minimum peak and minimum cost', () => {
+  const two: OptimumSession[] = [
+    { arrivalS: 0, departureS: 3600, energyKWh: 3.3, maxKW: 6.6, evse: 0 },
+    { arrivalS: 0, departureS: 7200, energyKWh: 9.9, maxKW: 6.6, evse: 1 },
+  ];
+
+  it('minimum peak spreads the energy: 13.2 kWh over two hours needs 6.6 kW', async () => {
+    const r = await costOptimum(two, PERIOD, { kind: 'cap', capKW: 100 }, { goal: 'peak', share: 1 });
+    expect(r.deliverableKWh).toBeCloseTo(13.2, 9);
+    expect(r.energyKWh).toBeCloseTo(13.2, 6);
+    expect(r.peakKW).toBeCloseTo(6.6, 6);
+    const half = await costOptimum(two, PERIOD, { kind: 'cap', capKW: 100 }, { goal: 'peak', share: 0.5 });
+    expect(half.peakKW).toBeCloseTo(3.3, 6);
+  });
+
+  it('minimum cost moves what it can to the cheap hour', async () => {
+    const p1 = 0.5;
+    const p2 = 0.1;
+    const priceOf = (t: number) => (t < 12 ? p1 : p2);
+    const r = await costOptimum(two, PERIOD, { kind: 'cap', capKW: 100 }, { goal: 'cost', share: 1, priceOf, demandCharge: 0 });
+    // A must charge in hour 1; B takes 6.6 kWh in hour 2 (its limit) and 3.3 kWh in hour 1
+    expect(r.energyCost).toBeCloseTo(3.3 * p1 + 3.3 * p1 + 6.6 * p2, 6);
+    expect(r.objective).toBeCloseTo(r.energyCost, 6);
+    // with a demand charge the peak is traded against energy price
+    const d = await costOptimum(two, PERIOD, { kind: 'cap', capKW: 100 }, { goal: 'cost', share: 1, priceOf, demandCharge: 10 });
+    expect(d.peakKW).toBeCloseTo(6.6, 6);
+    expect(d.objective).toBeCloseTo(d.energyCost + 10 * d.peakKW, 6);
+  });
+
+  it('Caltech week under a 30 kW cap: the minimum peak lies between the average load and the cap', async () => {
+    const { sessions } = caltech(7);
+    const full = await costOptimum(sessions, PERIOD, { kind: 'cap', capKW: 30 }, { goal: 'peak', share: 1 });
+    const ninety = await costOptimum(sessions, PERIOD, { kind: 'cap', capKW: 30 }, { goal: 'peak', share: 0.9 });
+    expect(full.peakKW).toBeLessThanOrEqual(30 + 1e-6);
+    expect(full.energyKWh).toBeGreaterThanOrEqual(full.deliverableKWh * (1 - 1e-6));
+    expect(ninety.peakKW).toBeLessThan(full.peakKW);
+    const span = (Math.max(...sessions.map((s) => s.departureS)) - Math.min(...sessions.map((s) => s.arrivalS))) / 3600;
+    expect(full.peakKW).toBeGreaterThan(full.energyKWh / span);
   });
 });

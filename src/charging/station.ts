@@ -14,7 +14,8 @@
  *   charger that gives it the most power (ties: lowest charger index); an EV that cannot use any
  *   free charger (a DC-only free charger for an AC-only EV) keeps the head and blocks the queue.
  */
-import type { AllocationPolicy, PluggedSessionView, SiteView } from './allocation.js';
+import type { PluggedSessionView, SiteView } from './allocation.js';
+import type { AllocatableSite } from './allocationBatch.js';
 import { chargeTimeS, socAfter, vehicleLimitKW, type EvModel } from './evModels.js';
 
 export type ChargerKind = 'AC' | 'DC';
@@ -101,7 +102,7 @@ export interface StationHooks {
   allocated?(st: Station): void;
 }
 
-export class Station implements SiteView {
+export class Station implements SiteView, AllocatableSite {
   readonly chargers: number;
   readonly occupant: (Session | null)[];
   readonly queue: Session[] = [];
@@ -116,13 +117,12 @@ export class Station implements SiteView {
   busyChargerSeconds = 0;
   energyKWh = 0;
   private lastBusyUpdate = 0;
-  private rates = new Float64Array(8);
 
   constructor(
     readonly def: StationDef,
     readonly capKW: number,
     readonly periodS: number,
-    private readonly policy: AllocationPolicy,
+    private readonly allocator: { allocateOne(site: Station, now: number): void },
     private readonly hooks: StationHooks,
   ) {
     this.chargers = def.chargerKW.length;
@@ -314,36 +314,36 @@ export class Station implements SiteView {
     }
   }
 
-  /** Re-run the allocation policy over the plugged sessions (call after advance()). */
+  /** Re-run the allocation policy over the plugged sessions (call after advance()). A tick
+   * re-allocates many stations in one policy call through `SiteAllocator.allocate` instead. */
   reallocate(now: number): void {
     this.now = now;
-    const n = this.plugged.length;
-    if (n === 0) {
+    if (this.plugged.length === 0) {
       if (this.reportedKW !== 0) this.hooks.powerChanged(-this.reportedKW);
       this.totalKW = 0;
       this.reportedKW = 0;
       return;
     }
-    this.doReallocate(now, n);
-    // recompute the total exactly (no drift from many small deltas) and report the net change
-    let total = 0;
-    for (const s of this.plugged) total += s.powerKW;
-    this.totalKW = total;
-    if (total > this.peakKW) this.peakKW = total;
-    if (total !== this.reportedKW) this.hooks.powerChanged(total - this.reportedKW);
-    this.reportedKW = total;
-    this.hooks.allocated?.(this);
+    this.allocator.allocateOne(this, now);
   }
 
-  private doReallocate(now: number, n: number): void {
-    if (this.rates.length < n) this.rates = new Float64Array(n * 2);
+  /** Before an allocation: each plugged session's physical limit now (0 when done or not yet
+   * authorised). Returns the number of plugged sessions. */
+  prepareAllocation(now: number): number {
+    this.now = now;
     for (const s of this.plugged) {
       s.maxKW = s.energyDone || !s.authorized ? 0 : this.chargerLimitKW(s.charger, s.model, s.soc);
     }
-    this.policy.allocate(this, this.plugged, this.rates);
+    return this.plugged.length;
+  }
+
+  /** Apply the policy's rates rates[offset + i] for plugged[i], reschedule energy-done events and
+   * report the new aggregate. */
+  applyAllocation(rates: Float64Array, offset: number, now: number): void {
+    const n = this.plugged.length;
     for (let i = 0; i < n; i++) {
       const s = this.plugged[i]!;
-      let kw = this.rates[i]!;
+      let kw = rates[offset + i]!;
       if (!(kw > 0) || s.energyDone) kw = 0;
       if (kw > s.maxKW) kw = s.maxKW; // the policy may never exceed the physical limit
       const changed = kw !== s.powerKW;
@@ -358,6 +358,14 @@ export class Station implements SiteView {
         }
       }
     }
+    // recompute the total exactly (no drift from many small deltas) and report the net change
+    let total = 0;
+    for (const s of this.plugged) total += s.powerKW;
+    this.totalKW = total;
+    if (total > this.peakKW) this.peakKW = total;
+    if (total !== this.reportedKW) this.hooks.powerChanged(total - this.reportedKW);
+    this.reportedKW = total;
+    this.hooks.allocated?.(this);
   }
 
   /** Emit the charge record of [recordFrom, now] for a plugged session and start a new one. */

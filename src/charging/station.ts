@@ -77,6 +77,12 @@ export class Session implements PluggedSessionView {
   }
 }
 
+/** Power an EV at state of charge soc can draw from a charger of this rating and kind. */
+export function chargerLimitKW(ratedKW: number, kind: ChargerKind, model: EvModel, soc: number): number {
+  if (kind === 'DC' && model.dcMaxKW <= 0) return 0;
+  return Math.min(ratedKW, vehicleLimitKW(model, soc, kind));
+}
+
 export interface StationDef {
   id: number;
   name: string;
@@ -145,9 +151,7 @@ export class Station implements SiteView, AllocatableSite {
 
   /** Power an EV could get from charger c at state of charge soc, ignoring other EVs. */
   chargerLimitKW(c: number, model: EvModel, soc: number): number {
-    const kind = this.def.chargerKind[c]!;
-    if (kind === 'DC' && model.dcMaxKW <= 0) return 0;
-    return Math.min(this.def.chargerKW[c]!, vehicleLimitKW(model, soc, kind));
+    return chargerLimitKW(this.def.chargerKW[c]!, this.def.chargerKind[c]!, model, soc);
   }
 
   /** Best free charger for this EV or -1. */

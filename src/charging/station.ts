@@ -9,7 +9,9 @@
  *   so delivered power never exceeds the grant, the charger rating, the vehicle curve or the site
  *   cap (grants sum to at most the cap), and delivered energy is exactly Δsoc × capacity.
  * - Re-allocation happens on every plug-in and departure and at every allocation period boundary
- *   (site.periodMinutes, default 1 min), where the vehicle limit is re-read from the curve.
+ *   (site.periodMinutes, default 1 min), where the vehicle limit is re-read from the curve. It goes
+ *   through a SiteAllocator (allocationBatch.ts): one policy call for this station, or at a tick
+ *   one call for all re-allocating stations (prepareAllocation, then applyAllocation per station).
  * - Queue discipline: strict FIFO. When a charger frees, the head of the queue takes the free
  *   charger that gives it the most power (ties: lowest charger index); an EV that cannot use any
  *   free charger (a DC-only free charger for an AC-only EV) keeps the head and blocks the queue.

@@ -9,12 +9,15 @@
  *   so delivered power never exceeds the grant, the charger rating, the vehicle curve or the site
  *   cap (grants sum to at most the cap), and delivered energy is exactly Δsoc × capacity.
  * - Re-allocation happens on every plug-in and departure and at every allocation period boundary
- *   (site.periodMinutes, default 1 min), where the vehicle limit is re-read from the curve.
+ *   (site.periodMinutes, default 1 min), where the vehicle limit is re-read from the curve. It goes
+ *   through a SiteAllocator (allocationBatch.ts): one policy call for this station, or at a tick
+ *   one call for all re-allocating stations (prepareAllocation, then applyAllocation per station).
  * - Queue discipline: strict FIFO. When a charger frees, the head of the queue takes the free
  *   charger that gives it the most power (ties: lowest charger index); an EV that cannot use any
  *   free charger (a DC-only free charger for an AC-only EV) keeps the head and blocks the queue.
  */
-import type { AllocationPolicy, PluggedSessionView, SiteView } from './allocation.js';
+import type { PluggedSessionView, SiteView } from './allocation.js';
+import type { AllocatableSite } from './allocationBatch.js';
 import { chargeTimeS, socAfter, vehicleLimitKW, type EvModel } from './evModels.js';
 
 export type ChargerKind = 'AC' | 'DC';
@@ -76,6 +79,12 @@ export class Session implements PluggedSessionView {
   }
 }
 
+/** Power an EV at state of charge soc can draw from a charger of this rating and kind. */
+export function chargerLimitKW(ratedKW: number, kind: ChargerKind, model: EvModel, soc: number): number {
+  if (kind === 'DC' && model.dcMaxKW <= 0) return 0;
+  return Math.min(ratedKW, vehicleLimitKW(model, soc, kind));
+}
+
 export interface StationDef {
   id: number;
   name: string;
@@ -101,7 +110,7 @@ export interface StationHooks {
   allocated?(st: Station): void;
 }
 
-export class Station implements SiteView {
+export class Station implements SiteView, AllocatableSite {
   readonly chargers: number;
   readonly occupant: (Session | null)[];
   readonly queue: Session[] = [];
@@ -116,13 +125,12 @@ export class Station implements SiteView {
   busyChargerSeconds = 0;
   energyKWh = 0;
   private lastBusyUpdate = 0;
-  private rates = new Float64Array(8);
 
   constructor(
     readonly def: StationDef,
     readonly capKW: number,
     readonly periodS: number,
-    private readonly policy: AllocationPolicy,
+    private readonly allocator: { allocateOne(site: Station, now: number): void },
     private readonly hooks: StationHooks,
   ) {
     this.chargers = def.chargerKW.length;
@@ -145,9 +153,7 @@ export class Station implements SiteView {
 
   /** Power an EV could get from charger c at state of charge soc, ignoring other EVs. */
   chargerLimitKW(c: number, model: EvModel, soc: number): number {
-    const kind = this.def.chargerKind[c]!;
-    if (kind === 'DC' && model.dcMaxKW <= 0) return 0;
-    return Math.min(this.def.chargerKW[c]!, vehicleLimitKW(model, soc, kind));
+    return chargerLimitKW(this.def.chargerKW[c]!, this.def.chargerKind[c]!, model, soc);
   }
 
   /** Best free charger for this EV or -1. */
@@ -314,36 +320,36 @@ export class Station implements SiteView {
     }
   }
 
-  /** Re-run the allocation policy over the plugged sessions (call after advance()). */
+  /** Re-run the allocation policy over the plugged sessions (call after advance()). A tick
+   * re-allocates many stations in one policy call through `SiteAllocator.allocate` instead. */
   reallocate(now: number): void {
     this.now = now;
-    const n = this.plugged.length;
-    if (n === 0) {
+    if (this.plugged.length === 0) {
       if (this.reportedKW !== 0) this.hooks.powerChanged(-this.reportedKW);
       this.totalKW = 0;
       this.reportedKW = 0;
       return;
     }
-    this.doReallocate(now, n);
-    // recompute the total exactly (no drift from many small deltas) and report the net change
-    let total = 0;
-    for (const s of this.plugged) total += s.powerKW;
-    this.totalKW = total;
-    if (total > this.peakKW) this.peakKW = total;
-    if (total !== this.reportedKW) this.hooks.powerChanged(total - this.reportedKW);
-    this.reportedKW = total;
-    this.hooks.allocated?.(this);
+    this.allocator.allocateOne(this, now);
   }
 
-  private doReallocate(now: number, n: number): void {
-    if (this.rates.length < n) this.rates = new Float64Array(n * 2);
+  /** Before an allocation: each plugged session's physical limit now (0 when done or not yet
+   * authorised). Returns the number of plugged sessions. */
+  prepareAllocation(now: number): number {
+    this.now = now;
     for (const s of this.plugged) {
       s.maxKW = s.energyDone || !s.authorized ? 0 : this.chargerLimitKW(s.charger, s.model, s.soc);
     }
-    this.policy.allocate(this, this.plugged, this.rates);
+    return this.plugged.length;
+  }
+
+  /** Apply the policy's rates rates[offset + i] for plugged[i], reschedule energy-done events and
+   * report the new aggregate. */
+  applyAllocation(rates: Float64Array, offset: number, now: number): void {
+    const n = this.plugged.length;
     for (let i = 0; i < n; i++) {
       const s = this.plugged[i]!;
-      let kw = this.rates[i]!;
+      let kw = rates[offset + i]!;
       if (!(kw > 0) || s.energyDone) kw = 0;
       if (kw > s.maxKW) kw = s.maxKW; // the policy may never exceed the physical limit
       const changed = kw !== s.powerKW;
@@ -358,6 +364,14 @@ export class Station implements SiteView {
         }
       }
     }
+    // recompute the total exactly (no drift from many small deltas) and report the net change
+    let total = 0;
+    for (const s of this.plugged) total += s.powerKW;
+    this.totalKW = total;
+    if (total > this.peakKW) this.peakKW = total;
+    if (total !== this.reportedKW) this.hooks.powerChanged(total - this.reportedKW);
+    this.reportedKW = total;
+    this.hooks.allocated?.(this);
   }
 
   /** Emit the charge record of [recordFrom, now] for a plugged session and start a new one. */

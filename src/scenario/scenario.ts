@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../core/errors.js';
-import { ALLOCATION_NAMES } from '../charging/allocation.js';
+import { ALLOCATION_POLICY_NAMES } from '../charging/allocationBatch.js';
+import { CHOICE_POLICY_NAMES } from '../charging/choice.js';
 import { CentralParamsSchema } from '../ledger/backends/central.js';
 import { PowParamsSchema } from '../ledger/backends/pow.js';
 import { QbftParamsSchema } from '../ledger/backends/qbft.js';
@@ -201,8 +202,9 @@ const Site = z
 
 const Policy = z
   .strictObject({
-    stationChoice: z.enum(['nearest', 'min-total-time', 'random']).default('min-total-time'),
-    allocation: z.enum(ALLOCATION_NAMES as unknown as [string, ...string[]]).default('fcfs'),
+    /** names from the registries in src/charging/choice.ts and src/charging/allocationBatch.ts */
+    stationChoice: z.enum(CHOICE_POLICY_NAMES).default('min-total-time'),
+    allocation: z.enum(ALLOCATION_POLICY_NAMES).default('fcfs'),
     candidates: posInt().max(1000).default(10),
     /** round-robin increment (kW) */
     incrementKW: positive().default(1),

@@ -1,0 +1,44 @@
+/**
+ * One listing of the registries of policy and demand parts (name + description; units for
+ * features), for the CLI to print and for documentation. Decides nothing.
+ */
+import { ALLOCATION_POLICIES } from '../charging/allocationBatch.js';
+import { CHOICE_POLICIES } from '../charging/choice.js';
+import { listFeatures } from '../charging/features.js';
+import { DEMAND_MODELS, type DemandType } from './demandModels.js';
+
+export interface RegistryEntry {
+  name: string;
+  description: string;
+  unit?: string;
+}
+
+export interface Registries {
+  stationChoice: RegistryEntry[];
+  allocation: RegistryEntry[];
+  features: RegistryEntry[];
+  demand: RegistryEntry[];
+}
+
+export function listRegistries(): Registries {
+  return {
+    stationChoice: CHOICE_POLICIES.map(({ name, description }) => ({ name, description })),
+    allocation: ALLOCATION_POLICIES.map(({ name, description }) => ({ name, description })),
+    features: listFeatures().map(({ name, unit, description }) => ({ name, unit, description })),
+    demand: (Object.keys(DEMAND_MODELS) as DemandType[]).map((name) => ({ name, description: DEMAND_MODELS[name].description })),
+  };
+}
+
+/** The listing as text lines ("kind: name — description"), for a CLI `list` command. */
+export function formatRegistries(r: Registries = listRegistries()): string[] {
+  const out: string[] = [];
+  const block = (title: string, es: RegistryEntry[]) => {
+    out.push(`${title}:`);
+    for (const e of es) out.push(`  ${e.name.padEnd(20)} ${e.unit ? `[${e.unit}] ` : ''}${e.description}`);
+  };
+  block('policy.stationChoice', r.stationChoice);
+  block('policy.allocation', r.allocation);
+  block('station-choice features', r.features);
+  block('demand.type', r.demand);
+  return out;
+}

@@ -1,0 +1,124 @@
+/**
+ * The simulation's public shapes: what a run returns (summary, samples, log), the options of a
+ * run, the observers that may watch one, and the parts that may be injected into one. Decides
+ * nothing; the modules that fill these are named beside each shape.
+ */
+import type { AllocationBatchPolicy } from '../charging/allocationBatch.js';
+import type { ChoiceBatch, StationChoicePolicy } from '../charging/choice.js';
+import type { Session, Station, StationDef } from '../charging/station.js';
+import type { LedgerPort, LedgerSummary, Settlement } from '../ledger/ledger.js';
+import type { ResolvedStack } from '../scenario/scenario.js';
+import type { ProtocolFactory } from './protocol.js';
+
+export interface SessionsSummary {
+  count: number;
+  completed: number;
+  abandoned: number;
+  incomplete: number;
+  meanWaitSeconds: number;
+  p95WaitSeconds: number;
+  meanTravelToStationSeconds: number;
+  energyRequestedKWh: number;
+  energyDeliveredKWh: number;
+  demandMetPct: number;
+}
+
+/** summary.json (filled by observation.ts; the ledger part by the charging protocol). */
+export interface Summary {
+  scenario: string;
+  seed: number;
+  simulatedSeconds: number;
+  events: number;
+  city: Record<string, number | string>;
+  fleet: { size: number; trips: number; stranded: number; noStationReachable: number };
+  sessions: SessionsSummary;
+  stations: { count: number; chargers: number; utilizationPct: number; peakKW: number; energyKWh: number };
+  policy: { stationChoice: string; allocation: string };
+  ledger: LedgerPart;
+}
+
+export interface LedgerPart {
+  stack: string;
+  coupling: { waitForStart: boolean; waitForPayment: boolean; startTimeout: number; paymentTimeout: number };
+  /** mean time from plug-in until charging was authorised (session-start final; 0 when not coupled) */
+  meanAuthorizationDelaySeconds: number;
+  /** mean time from energy done until the payment was final and the EV left (0 when not coupled) */
+  meanPaymentHoldSeconds: number;
+  /** sessions ended because their session-start record failed or was not final in time;
+   * payments that failed or were not final in time (the EV left anyway) */
+  failedStarts: number;
+  startTimeouts: number;
+  failedPayments: number;
+  paymentTimeouts: number;
+  auditProblems: number;
+  audit: string[];
+  backends: LedgerSummary[];
+}
+
+/** Per-station per-minute samples (stations.csv), kept in typed arrays. */
+export interface StationSamples {
+  minutes: number;
+  stations: number;
+  queue: Int32Array; // [minute * stations + s]
+  plugged: Int32Array;
+  powerKW: Float64Array;
+}
+
+/** Optional transition log (events.csv). */
+export interface TransitionLog {
+  n: number;
+  time: Float64Array;
+  ev: Int32Array;
+  from: Uint8Array;
+  to: Uint8Array;
+  session: Int32Array;
+}
+
+export interface SimResult {
+  summary: Summary;
+  sessions: readonly Session[];
+  stationDefs: readonly StationDef[];
+  evModelName: (ev: number) => string;
+  samples: StationSamples | null;
+  log: TransitionLog | null;
+  ledgerPorts: LedgerPort[] | null;
+  /** canonical signed size of a transaction of this kind (ledger.csv) */
+  txBytes: (kind: string) => number;
+}
+
+export interface SimOptions {
+  /** called between chunks of simulated time (for a progress bar); never influences results */
+  onProgress?: (simTime: number, horizon: number, events: number) => void;
+  progressChunks?: number;
+}
+
+/**
+ * Watches a run; none of these may change the simulation (they receive read-only views and are
+ * called after the fact). Every member is optional.
+ */
+export interface SimObserver {
+  /** an EV changed state (the events log records the same) */
+  transition?(time: number, ev: number, from: number, to: number, session: number): void;
+  /** a station's allocation is in place (power limits can be checked here) */
+  allocated?(st: Station): void;
+  /** a ledger transaction settled */
+  settled?(s: Settlement): void;
+  /** a batch of station choices was decided: picks[i] for batch decision i */
+  decided?(batch: ChoiceBatch, picks: Int32Array): void;
+}
+
+/** Test and instrumentation hooks (the observer interface under its older name). */
+export type SimHooks = SimObserver;
+
+/**
+ * Parts of a run that may be injected programmatically (createSimulation). Each defaults to the
+ * one the scenario names through the registries.
+ */
+export interface SimulationParts {
+  stationChoice?: StationChoicePolicy;
+  allocation?: AllocationBatchPolicy;
+  protocol?: ProtocolFactory;
+  observers?: SimObserver[];
+  /** the ledger stack to run (default: the scenario's first) */
+  stack?: ResolvedStack;
+}

@@ -18,6 +18,9 @@
  * Shipped policies (they read the exact float64 columns, not the float32 features):
  * - nearest:         minimum travel time.
  * - min-total-time:  minimum travel + expected wait + expected charging time.
+ * - min-total-time-reserved: the same with the reservation-aware wait: EVs already heading to a
+ *                    station and arriving before this one count as queued, and the chargers work
+ *                    off their queue while this EV drives (Station.expectedWaitAtS).
  * - random:          uniform among the candidates: one draw per decision with count > 0, in batch
  *                    order, from the seeded stream "choice".
  * Ties are broken by the lower station id, so choices never depend on iteration order.
@@ -40,6 +43,10 @@ export interface ChoiceBatch {
   readonly lengthM: Float64Array;
   readonly socAtArrival: Float64Array;
   readonly expectedWaitS: Float64Array;
+  /** reservation-aware wait estimate at this EV's arrival (Station.expectedWaitAtS) */
+  readonly expectedWaitReservedS: Float64Array;
+  /** EVs heading to the station after a station choice */
+  readonly heading: Int32Array;
   readonly expectedChargeS: Float64Array;
   readonly ratedKW: Float64Array;
   readonly chargers: Int32Array;
@@ -92,6 +99,14 @@ export class MinTotalTimeChoice implements StationChoicePolicy {
   }
 }
 
+export class ReservedMinTotalTimeChoice implements StationChoicePolicy {
+  readonly name = 'min-total-time-reserved';
+  decideBatch(b: ChoiceBatch, out: Int32Array): void {
+    const { travelTimeS: t, expectedWaitReservedS: w, expectedChargeS: c } = b;
+    for (let i = 0; i < b.n; i++) out[i] = argminRow(b, i, (r) => t[r]! + w[r]! + c[r]!);
+  }
+}
+
 export class RandomChoice implements StationChoicePolicy {
   readonly name = 'random';
   /** @param uniform a seeded uniform [0, 1) source (the "choice" stream in a simulation) */
@@ -123,6 +138,11 @@ export const CHOICE_POLICIES = [
     name: 'min-total-time',
     description: 'minimum travel + expected wait + expected charging time',
     create: () => new MinTotalTimeChoice(),
+  },
+  {
+    name: 'min-total-time-reserved',
+    description: 'minimum travel + reservation-aware expected wait (counts EVs already heading there) + expected charging time',
+    create: () => new ReservedMinTotalTimeChoice(),
   },
   {
     name: 'random',

@@ -18,6 +18,10 @@ export interface StationReadView {
   readonly plugged: { readonly length: number };
   freeChargers(): number;
   expectedWaitS(): number;
+  /** reservation-aware estimate for an EV arriving at `arrivalAt` (see Station.expectedWaitAtS) */
+  expectedWaitAtS(arrivalAt: number, now: number): number;
+  /** EVs driving here after a station choice */
+  readonly heading: number;
   bestRatedKW(model: EvModel, soc: number): { kw: number; kind: ChargerKind };
 }
 
@@ -54,6 +58,8 @@ export class ChoiceBatchBuilder implements ChoiceBatch {
   lengthM: Float64Array = new Float64Array(16);
   socAtArrival: Float64Array = new Float64Array(16);
   expectedWaitS: Float64Array = new Float64Array(16);
+  expectedWaitReservedS: Float64Array = new Float64Array(16);
+  heading: Int32Array = new Int32Array(16);
   expectedChargeS: Float64Array = new Float64Array(16);
   ratedKW: Float64Array = new Float64Array(16);
   chargers: Int32Array = new Int32Array(16);
@@ -90,6 +96,8 @@ export class ChoiceBatchBuilder implements ChoiceBatch {
     this.lengthM = f64(this.lengthM, r);
     this.socAtArrival = f64(this.socAtArrival, r);
     this.expectedWaitS = f64(this.expectedWaitS, r);
+    this.expectedWaitReservedS = f64(this.expectedWaitReservedS, r);
+    this.heading = i32(this.heading, r);
     this.expectedChargeS = f64(this.expectedChargeS, r);
     this.ratedKW = f64(this.ratedKW, r);
     this.chargers = i32(this.chargers, r);
@@ -147,6 +155,8 @@ export class ChoiceBatchBuilder implements ChoiceBatch {
       this.lengthM[r] = len;
       this.socAtArrival[r] = socThere;
       this.expectedWaitS[r] = st.expectedWaitS();
+      this.expectedWaitReservedS[r] = st.expectedWaitAtS(this.now + candTime[q]!, this.now);
+      this.heading[r] = st.heading;
       this.expectedChargeS[r] = chargeTimeS(model, socThere, d.targetSoc, kw, kind);
       this.ratedKW[r] = kw;
       this.chargers[r] = st.chargers;
@@ -158,8 +168,8 @@ export class ChoiceBatchBuilder implements ChoiceBatch {
     for (let r = base + c; r < base + K; r++) {
       this.station[r] = -1;
       this.travelTimeS[r] = this.lengthM[r] = this.socAtArrival[r] = 0;
-      this.expectedWaitS[r] = this.expectedChargeS[r] = this.ratedKW[r] = 0;
-      this.chargers[r] = this.freeChargers[r] = this.queueLength[r] = this.plugged[r] = 0;
+      this.expectedWaitS[r] = this.expectedChargeS[r] = this.ratedKW[r] = this.expectedWaitReservedS[r] = 0;
+      this.chargers[r] = this.freeChargers[r] = this.queueLength[r] = this.plugged[r] = this.heading[r] = 0;
     }
     this.ev[i] = d.ev;
     this.soc[i] = soc;

@@ -22,6 +22,8 @@ export interface CandidateFeatureView {
   readonly lengthM: number;
   readonly socAtArrival: number;
   readonly expectedWaitS: number;
+  readonly expectedWaitReservedS: number;
+  readonly heading: number;
   readonly expectedChargeS: number;
   readonly ratedKW: number;
   readonly chargers: number;
@@ -43,6 +45,13 @@ const BUILTIN: FeatureDef[] = [
   { name: 'travel_time_min', unit: 'min', description: 'travel time to the station', compute: (v) => v.travelTimeS / 60 },
   { name: 'distance_km', unit: 'km', description: 'road distance to the station', compute: (v) => v.lengthM / 1000 },
   { name: 'expected_wait_min', unit: 'min', description: "station's fluid estimate of the wait for a new arrival", compute: (v) => v.expectedWaitS / 60 },
+  {
+    name: 'expected_wait_reserved_min',
+    unit: 'min',
+    description: 'reservation-aware fluid wait estimate at the EV\'s arrival: plugged, queued and heading EVs arriving earlier, less the work done while it drives',
+    compute: (v) => v.expectedWaitReservedS / 60,
+  },
+  { name: 'heading_evs', unit: 'count', description: 'EVs driving to the station after a station choice', compute: (v) => v.heading },
   { name: 'expected_charge_min', unit: 'min', description: 'charging time to the target at the best rated charger', compute: (v) => v.expectedChargeS / 60 },
   {
     name: 'total_time_min',
@@ -93,6 +102,8 @@ class Cursor implements CandidateFeatureView {
   get lengthM() { return this.b.lengthM[this.r]!; }
   get socAtArrival() { return this.b.socAtArrival[this.r]!; }
   get expectedWaitS() { return this.b.expectedWaitS[this.r]!; }
+  get expectedWaitReservedS() { return this.b.expectedWaitReservedS[this.r]!; }
+  get heading() { return this.b.heading[this.r]!; }
   get expectedChargeS() { return this.b.expectedChargeS[this.r]!; }
   get ratedKW() { return this.b.ratedKW[this.r]!; }
   get chargers() { return this.b.chargers[this.r]!; }

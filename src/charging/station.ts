@@ -185,6 +185,73 @@ export class Station implements SiteView, AllocatableSite {
     return { kw: bestKW, kind };
   }
 
+  // ---- reservations: EVs that chose this station and are driving to it ------------------------
+
+  private resSession: number[] = [];
+  private resEta: number[] = [];
+  private resWorkS: number[] = [];
+  private resIndex = new Map<number, number>();
+
+  /** EVs heading here (a station choice was made for them and they have not arrived yet). */
+  get heading(): number {
+    return this.resSession.length;
+  }
+
+  /** Session `sessionId` is driving here, arriving at `eta`, needing `chargeS` of charging at the
+   * best charger it can use (the decision's estimate). */
+  reserve(sessionId: number, eta: number, chargeS: number): void {
+    this.resIndex.set(sessionId, this.resSession.length);
+    this.resSession.push(sessionId);
+    this.resEta.push(eta);
+    this.resWorkS.push(chargeS);
+  }
+
+  /** The reserving session arrived (or gave up on the way); no-op for an unknown session. */
+  release(sessionId: number): void {
+    const i = this.resIndex.get(sessionId);
+    if (i === undefined) return;
+    const last = this.resSession.length - 1;
+    if (i !== last) {
+      this.resSession[i] = this.resSession[last]!;
+      this.resEta[i] = this.resEta[last]!;
+      this.resWorkS[i] = this.resWorkS[last]!;
+      this.resIndex.set(this.resSession[i]!, i);
+    }
+    this.resSession.pop();
+    this.resEta.pop();
+    this.resWorkS.pop();
+    this.resIndex.delete(sessionId);
+  }
+
+  /**
+   * Reservation-aware expected wait for an EV arriving at `arrivalAt` (a fluid estimate): the EVs
+   * plugged (still charging), queued, and heading here with an earlier arrival form the work ahead
+   * W (their remaining charging times); if fewer of them than chargers, 0; otherwise
+   * max(0, W / chargers − (arrivalAt − now)): the chargers work off W while the EV drives.
+   */
+  expectedWaitAtS(arrivalAt: number, now: number): number {
+    // every plugged EV holds a charger (also one whose energy is done but has not left yet)
+    let ahead = this.queueLength + this.plugged.length;
+    let work = 0;
+    for (const s of this.plugged) {
+      if (s.energyDone) continue;
+      work += s.powerKW > 0 ? chargeTimeS(s.model, s.soc, s.targetSoc, s.powerKW, s.kind) : 0;
+    }
+    for (let i = this.queueHead; i < this.queue.length; i++) {
+      const s = this.queue[i]!;
+      const { kw, kind } = this.bestRatedKW(s.model, s.soc);
+      if (kw > 0) work += chargeTimeS(s.model, s.soc, s.targetSoc, kw, kind);
+    }
+    for (let i = 0; i < this.resEta.length; i++) {
+      if (this.resEta[i]! <= arrivalAt) {
+        ahead++;
+        work += this.resWorkS[i]!;
+      }
+    }
+    if (ahead < this.chargers) return 0;
+    return Math.max(0, work / this.chargers - Math.max(0, arrivalAt - now));
+  }
+
   /**
    * Expected wait for a new arrival (a fluid estimate, documented in the README): 0 if a charger is
    * free and nobody queues; otherwise the remaining charging time of everyone plugged and queued,

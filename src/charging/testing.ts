@@ -30,6 +30,10 @@ export interface PlainStation {
   /** the station's expected wait for a new arrival (s); default 0 when a charger is free and
    * nobody queues, else 3600 × (queue + 1) / chargers */
   expectedWaitS?: number;
+  /** EVs heading here after a station choice (default 0) */
+  heading?: number;
+  /** the reservation-aware wait estimate (s) for any arrival time (default: expectedWaitS) */
+  expectedWaitReservedS?: number;
 }
 
 export interface PlainEv {
@@ -62,6 +66,7 @@ class PlainStationView implements StationReadView {
   readonly chargers: number;
   readonly queueLength: number;
   readonly plugged: { length: number };
+  readonly heading: number;
   private readonly wait: number;
   constructor(private readonly p: PlainStation) {
     this.chargers = p.chargerKW.length;
@@ -69,6 +74,10 @@ class PlainStationView implements StationReadView {
     this.plugged = { length: Math.min(p.plugged ?? 0, this.chargers) };
     const busy = this.queueLength > 0 || this.plugged.length >= this.chargers;
     this.wait = p.expectedWaitS ?? (busy ? (3600 * (this.queueLength + 1)) / Math.max(1, this.chargers) : 0);
+    this.heading = p.heading ?? 0;
+  }
+  expectedWaitAtS(_arrivalAt: number, _now: number): number {
+    return this.p.expectedWaitReservedS ?? this.wait;
   }
   freeChargers(): number {
     return this.chargers - this.plugged.length;

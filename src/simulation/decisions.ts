@@ -148,6 +148,7 @@ export class Decisions {
     const sess = new Session(this.sessions.length, ev, model, station, now, requested, target, socThere, deadline, false);
     sess.travelS = travel;
     this.sessions.push(sess);
+    this.stations[station]!.reserve(sess.sessionId, now + travel, b.expectedChargeS[r]!);
     fleet.sessionOf[ev] = sess.sessionId;
     fleet.setState(ev, EvState.go);
     fleet.consume(ev, b.lengthM[r]!);

@@ -86,6 +86,7 @@ export class Sites {
     if (fleet.state[ev] === EvState.idle) fleet.setState(ev, EvState.go); // direct arrival
     s.soc = fleet.soc[ev]!;
     const now = this.kernel.now;
+    this.stations[s.station]!.release(sid);
     if (!this.stations[s.station]!.arrive(s, now)) {
       fleet.setState(ev, EvState.waiting);
       const maxWait = this.sc.fleet.maxWait;

@@ -121,12 +121,12 @@ describe('candidate set', () => {
 
 describe('registry', () => {
   it('names every shipped policy once, with a description, and makes it', () => {
-    expect(CHOICE_POLICY_NAMES).toEqual(['nearest', 'min-total-time', 'random']);
+    expect(CHOICE_POLICY_NAMES).toEqual(['nearest', 'min-total-time', 'min-total-time-reserved', 'random']);
     for (const e of CHOICE_POLICIES) {
       expect(e.description.length).toBeGreaterThan(10);
       expect(makeStationChoice(e.name, () => 0.5).name).toBe(e.name);
     }
-    expect(() => makeStationChoice('closest', () => 0)).toThrow(/unknown policy "closest".*nearest \| min-total-time \| random/);
+    expect(() => makeStationChoice('closest', () => 0)).toThrow(/unknown policy "closest".*nearest \| min-total-time \| min-total-time-reserved \| random/);
   });
   it('a policy asking for features receives them in the batch', () => {
     let seen: ChoiceBatch | null = null;
@@ -144,5 +144,21 @@ describe('registry', () => {
     expect(b.featureNames).toEqual(['travel_time_min', 'queue_length']);
     expect(b.nFeatures).toBe(2);
     expect(Array.from(b.features.subarray(0, 6))).toEqual([1, 0, 2, 0, 3, 0]);
+  });
+});
+
+describe('min-total-time-reserved', () => {
+  it('uses the reservation-aware wait, so a station others are heading to loses', async () => {
+    const { decideStations } = await import('../../src/charging/testing.js');
+    const { makeStationChoice } = await import('../../src/charging/choice.js');
+    const input = {
+      stations: [
+        { chargerKW: [22], expectedWaitS: 0, heading: 3, expectedWaitReservedS: 5400 },
+        { chargerKW: [22], expectedWaitS: 0, heading: 0, expectedWaitReservedS: 0 },
+      ],
+      evs: [{ soc: 0.3, travelTimeS: [300, 900] }],
+    };
+    expect(decideStations(makeStationChoice('min-total-time', () => 0), input)).toEqual([0]);
+    expect(decideStations(makeStationChoice('min-total-time-reserved', () => 0), input)).toEqual([1]);
   });
 });

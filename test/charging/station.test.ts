@@ -94,3 +94,37 @@ describe('station queue', () => {
     expect(st.totalKW).toBe(22);
   });
 });
+
+describe('station reservations (EVs heading here after a choice)', () => {
+  it('counts heading EVs, releases them on arrival, and ignores unknown releases', () => {
+    const { st } = station([22]);
+    st.reserve(7, 100, 1800);
+    st.reserve(8, 200, 900);
+    st.reserve(9, 300, 600);
+    expect(st.heading).toBe(3);
+    st.release(8);
+    expect(st.heading).toBe(2);
+    st.release(8);
+    st.release(42);
+    expect(st.heading).toBe(2);
+    st.release(7);
+    st.release(9);
+    expect(st.heading).toBe(0);
+  });
+
+  it('the reservation-aware wait counts heading EVs that arrive earlier, less the work done meanwhile', () => {
+    const { st } = station([22, 22]);
+    expect(st.expectedWaitAtS(600, 0)).toBe(0);
+    st.reserve(1, 100, 3600);
+    expect(st.expectedWaitAtS(600, 0)).toBe(0); // one of two chargers taken
+    st.reserve(2, 200, 3600);
+    // two EVs ahead on two chargers: (3600 + 3600) / 2 − 600 s of driving
+    expect(st.expectedWaitAtS(600, 0)).toBe(3000);
+    // arriving before them: nobody ahead
+    expect(st.expectedWaitAtS(50, 0)).toBe(0);
+    // arriving after everyone is done
+    expect(st.expectedWaitAtS(5000, 0)).toBe(0);
+    // the plain estimate ignores reservations
+    expect(st.expectedWaitS()).toBe(0);
+  });
+});

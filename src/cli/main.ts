@@ -160,9 +160,10 @@ export async function runScenario(sc: Scenario, outArg: string, opts: RunOptions
       }
     });
     for (const [i, stack] of sc.stacks.entries()) {
-      during = `stack ${stack.name} (${i + 1} of ${sc.stacks.length})`;
+      during = `the start of stack ${stack.name} (${i + 1} of ${sc.stacks.length})`;
       await yieldToEventLoop();
       check();
+      during = `stack ${stack.name} (${i + 1} of ${sc.stacks.length})`;
       progress.stack(i + 1, sc.stacks.length, stack.name);
       const s0 = wallNow();
       const sim = new Simulation(sc, city, {}, stack);
@@ -206,7 +207,7 @@ export async function runScenario(sc: Scenario, outArg: string, opts: RunOptions
       writeManifest(folder.tmp, 'comparison', id, top, { stacks: sc.stacks.map((s) => s.name) }, folder.tmp);
       files.push(...top, 'manifest.json');
     }
-    during = 'writing';
+    during = 'the last write';
     await yieldToEventLoop();
     check();
     progress.clear();
@@ -218,7 +219,7 @@ export async function runScenario(sc: Scenario, outArg: string, opts: RunOptions
     if (e instanceof Interrupted) {
       const kept = folder.before === 'nothing' ? `${folder.out} was not created` : `${folder.out} is unchanged`;
       throw new UserError(
-        [`evsim: interrupted by ${e.message} during ${during}; completed: ${completed.length ? completed.join(', ') : 'nothing'}; nothing was saved (${kept})`],
+        [`evsim: interrupted by ${e.message} at ${during}; completed: ${completed.length ? completed.join(', ') : 'nothing'}; nothing was saved (${kept})`],
         130,
       );
     }

@@ -154,7 +154,8 @@ export function prepareOut(outArg: string, kind: ResultsKind, notice: (line: str
       created.push(d);
     } catch (e) {
       undo();
-      fail(`cannot create the folder ${d} (${codeOf(e)})`);
+      const c = (e as NodeJS.ErrnoException).code;
+      fail(`cannot create the folder ${d} (${c === 'ENOENT' ? 'its file system does not allow new folders' : codeOf(e)})`);
     }
   }
   try {
@@ -189,7 +190,8 @@ export function prepareOut(outArg: string, kind: ResultsKind, notice: (line: str
     mkdirSync(tmp);
   } catch (e) {
     undo();
-    fail(`cannot create a folder in ${parent} (${codeOf(e)})`);
+    const c = (e as NodeJS.ErrnoException).code;
+    fail(`cannot create a folder in ${parent} (${c === 'ENOENT' ? 'its file system does not allow new folders' : codeOf(e)})`);
   }
   return { out, tmp, before, created };
 }

@@ -34,7 +34,7 @@ describe('ProgressView', () => {
       expect(c.includes('\n')).toBe(false);
       expect(c.length - 4).toBeLessThanOrEqual(39);
     }
-    expect(s.chunks.at(-1)).toMatch(/^\r\x1b\[Kevsim: stack qbft \(1\/2\) \[#{24}\] .*…$/); // the full bar, cut to the width
+    expect(s.chunks.at(-1)).toMatch(/^\r\x1b\[Kevsim: stack qbft \(1\/2\) \[#+…$/); // cut to the width
     const wide = sink(100);
     const q = new ProgressView('tty', wide);
     q.stack(1, 1, 'none');

@@ -30,7 +30,8 @@ export class ProgressView {
   ) {}
 
   private draw(s: string): void {
-    const width = Math.max(20, Math.min(this.out.columns ?? 100, 200) - 1);
+    const cols = this.out.columns && this.out.columns > 0 ? this.out.columns : 100; // 0 or unknown: assume 100
+    const width = Math.max(20, Math.min(cols, 200) - 1);
     this.out.write(`\r\x1b[K${s.length > width ? s.slice(0, width - 1) + '…' : s}`);
     this.framed = true;
   }

@@ -45,7 +45,7 @@ function fmt(n: number, d = 1): string {
   return Number.isFinite(n) ? n.toFixed(d) : '-';
 }
 
-export function summaryTable(s: Summary, cityOnly = false): string {
+export function summaryTable(s: Summary, cityOnly = false, width = 100): string {
   const rows: [string, string][] = [
     ['scenario', `${s.scenario} (seed ${s.seed}, ${fmt(s.simulatedSeconds / 3600, 1)} h simulated)`],
     ['city', Object.entries(s.city).map(([k, v]) => `${k} ${v}`).join(', ')],
@@ -69,7 +69,24 @@ export function summaryTable(s: Summary, cityOnly = false): string {
   ];
   if (cityOnly) rows[0]![1] += ' — city figures of the first stack; the ledgers below';
   const w = Math.max(...rows.map((r) => r[0].length));
-  return rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n');
+  return rows.map(([k, v]) => wrapValue(`  ${k.padEnd(w)}  `, v, width)).join('\n');
+}
+
+/** `head` + `value`, wrapped after ", " or "; " so no line is longer than `width` (when possible). */
+export function wrapValue(head: string, value: string, width = 100): string {
+  const room = Math.max(20, width - head.length);
+  const parts = value.split(/(?<=[,;] )/);
+  const lines: string[] = [];
+  let cur = '';
+  for (const p of parts) {
+    if (cur && (cur + p).trimEnd().length > room) {
+      lines.push(cur.trimEnd());
+      cur = p;
+    } else cur += p;
+  }
+  lines.push(cur.trimEnd());
+  const pad = ' '.repeat(head.length);
+  return lines.map((l, i) => (i === 0 ? head : pad) + l).join('\n');
 }
 
 export interface RunOutcome {

@@ -18,17 +18,25 @@ const num = (v: string | number): string => {
   return v.toFixed(a >= 1000 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3);
 };
 
+/** A percentage: never shown as 100 unless it is 100 (99.99 is "99.99", not "100.0"). */
+const pct = (v: string | number): string => {
+  if (typeof v !== 'number' || Number.isInteger(v)) return num(v);
+  let d = 1;
+  while (d < 3 && v < 100 && Number(v.toFixed(d)) >= 100) d++;
+  return v.toFixed(d);
+};
+
 /** Key columns, most important first; the last ones go when the table would be too wide. */
 const COLUMNS: Col[] = [
   { head: 'stack', key: 'stack', show: (v) => String(v) },
-  { head: 'final %', key: 'success_pct', show: num },
+  { head: 'final %', key: 'success_pct', show: pct },
   { head: 'tps', key: 'throughput_tps_caliper', show: num },
   { head: 'p50 s', key: 'latency_p50_s', show: num },
   { head: 'p99 s', key: 'latency_p99_s', show: num },
   { head: 'audit', key: 'audit_problems', show: num },
   { head: 'abandoned', key: 'abandoned', show: num },
   { head: 'wait s', key: 'mean_wait_s', show: num },
-  { head: 'met %', key: 'demand_met_pct', show: num },
+  { head: 'met %', key: 'demand_met_pct', show: pct },
   { head: 'auth s', key: 'auth_delay_s', show: num },
   { head: 'MB/node', key: 'bytes_stored_per_node', show: (v) => (typeof v === 'number' ? (v / 1e6).toFixed(2) : '-') },
 ];

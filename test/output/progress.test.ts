@@ -99,3 +99,30 @@ describe('comparisonText', () => {
     expect(t).not.toContain('MB/node');
   });
 });
+
+describe('printed numbers', () => {
+  it('a percentage just below 100 is not shown as 100', async () => {
+    const { comparisonText: ct } = await import('../../src/cli/present.js');
+    const s = {
+      ledger: { stack: 'x', backends: [{ role: 'r', backend: 'b', submitted: 10000, confirmed: 9999, failed: 0, pending: 1, throughputTps: 1, committedTps: 1, latencySeconds: { p50: 1, p95: 1, p99: 1, max: 1 }, extra: {} }], auditProblems: 0, meanAuthorizationDelaySeconds: 0, meanPaymentHoldSeconds: 0, startTimeouts: 0, failedStarts: 0, paymentTimeouts: 0, failedPayments: 0 },
+      sessions: { count: 1, completed: 1, abandoned: 0, meanWaitSeconds: 0, p95WaitSeconds: 0, demandMetPct: 100 },
+      stations: { utilizationPct: 1 },
+    } as unknown as Summary;
+    const row = ct([s]).trimEnd().split('\n')[1]!.trim().split(/\s+/);
+    expect(row[0]).toBe('x');
+    expect(row[1]).toBe('99.99');
+  });
+});
+
+describe('summary table', () => {
+  it('wraps long values after ", " so lines stay within 100 columns', async () => {
+    const { wrapValue } = await import('../../src/cli/main.js');
+    const v = Array.from({ length: 20 }, (_, i) => `item${i} ${i * 1000}`).join(', ');
+    const t = wrapValue('  city  ', v, 100);
+    const ls = t.split('\n');
+    expect(ls.length).toBeGreaterThan(1);
+    for (const l of ls) expect(l.length).toBeLessThanOrEqual(100);
+    expect(ls.slice(1).every((l) => l.startsWith('        '))).toBe(true);
+    expect(ls.map((l) => l.trim()).join(' ').replace(/^city\s+/, '')).toBe(v);
+  });
+});

@@ -65,14 +65,37 @@ function codeOf(e: unknown): string {
   return c ?? String(e);
 }
 
-/** What an existing folder holds, judged by its manifest.json. */
-function resultKindOf(dir: string): string | null {
+interface ManifestView {
+  kind?: unknown;
+  schemaVersion?: unknown;
+  files?: { path?: unknown }[];
+  stacks?: { name?: unknown }[];
+}
+
+function readManifest(dir: string): ManifestView | null {
   try {
-    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { kind?: unknown; schemaVersion?: unknown };
-    return typeof m.kind === 'string' && typeof m.schemaVersion === 'number' ? m.kind : null;
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as ManifestView;
+    return m && typeof m.kind === 'string' && typeof m.schemaVersion === 'number' ? m : null;
   } catch {
     return null;
   }
+}
+
+/**
+ * Entries of an evsim results folder that its manifest does not account for (files someone put
+ * there): a run replaces the folder as a whole, so it refuses to delete them. Paths relative to dir.
+ */
+export function unlistedEntries(dir: string, prefix = ''): string[] {
+  const m = readManifest(dir);
+  const known = new Set(['manifest.json', 'timing.json']);
+  for (const f of m?.files ?? []) if (typeof f.path === 'string') known.add(f.path);
+  const stacks = new Set((m?.stacks ?? []).map((x) => x.name).filter((x): x is string => typeof x === 'string'));
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isDirectory() && stacks.has(e.name)) out.push(...unlistedEntries(join(dir, e.name), `${prefix}${e.name}/`));
+    else if (!(e.isFile() && known.has(e.name))) out.push(`${prefix}${e.name}${e.isDirectory() ? '/' : ''}`);
+  }
+  return out;
 }
 
 /**
@@ -111,10 +134,20 @@ export function prepareOut(outArg: string, kind: ResultsKind, notice: (line: str
     }
     if (entries.length === 0) before = 'empty';
     else {
-      const k = resultKindOf(out);
-      if (k === null) fail('is not empty and holds no evsim results (no manifest.json); name a new or empty folder, or remove it first');
+      const k = readManifest(out)?.kind as string | undefined;
+      if (k === undefined) fail('is not empty and holds no evsim results (no manifest.json); name a new or empty folder, or remove it first');
       if (k !== kind) fail(`holds ${KIND_WORDS[k!] ?? `evsim results of kind "${k}"`}; this run writes ${KIND_WORDS[kind]}; use another folder or remove it first`);
+      const extra = unlistedEntries(out);
+      if (extra.length) {
+        const shown = extra.slice(0, 3).join(', ') + (extra.length > 3 ? ` and ${extra.length - 3} more` : '');
+        fail(`holds files that are not part of its evsim results (${shown}); a run replaces the folder as a whole, so move them away first`);
+      }
       before = 'result';
+    }
+    const cwd = resolve(process.cwd());
+    const r = relative(out, cwd);
+    if (r === '' || !(r === '..' || r.startsWith(`..${sep}`) || isAbsolute(r))) {
+      fail('is the working directory or contains it; a run replaces its folder as a whole; name another folder');
     }
   }
   const parent = dirname(out);

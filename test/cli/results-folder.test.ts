@@ -120,14 +120,42 @@ describe('--out is checked before anything runs: exit 2, one line naming --out',
 describe('a results folder holds exactly one run', () => {
   it('a new run replaces an earlier result as a whole (no seed-1 file next to seed-2 files)', async () => {
     const d = fresh('replace');
-    expect((await cli('run', MMC, '--quiet', '--out', d)).code).toBe(0);
-    writeFileSync(join(d, 'stray.csv'), 'left by hand\n');
-    const o = await cli('run', MMC, '--quiet', '--seed', '2', '--out', d);
+    expect((await cli('run', GRID, '--quiet', '--set', 'output.eventsLog=true', '--out', d)).code).toBe(0);
+    expect(readdirSync(join(d, 'none'))).toContain('events.csv');
+    const o = await cli('run', GRID, '--quiet', '--seed', '2', '--out', d);
     expect(o.code).toBe(0);
-    expect(readdirSync(d).sort()).toEqual(['manifest.json', 'sessions.csv', 'summary.json', 'timing.json']);
-    expect(JSON.parse(readFileSync(join(d, 'summary.json'), 'utf8')).seed).toBe(2);
+    expect(readdirSync(join(d, 'none')).sort()).toEqual(['ledger.csv', 'manifest.json', 'sessions.csv', 'stations.csv', 'summary.json', 'timing.json']);
+    expect(JSON.parse(readFileSync(join(d, 'none', 'summary.json'), 'utf8')).seed).toBe(2);
     expect(manifest(d).seed).toBe(2);
     expect(leftovers(d)).toEqual([]);
+  });
+
+  it('a results folder with files its manifest does not list is refused, nothing deleted', async () => {
+    const d = fresh('foreign');
+    expect((await cli('run', GRID, '--quiet', '--out', d)).code).toBe(0);
+    writeFileSync(join(d, 'qbft', 'notes.txt'), 'mine\n');
+    const o = await cli('run', GRID, '--quiet', '--seed', '2', '--out', d);
+    expect(o.code).toBe(2);
+    expect(oneLine(o)).toBe(`--out ${d}: holds files that are not part of its evsim results (qbft/notes.txt); a run replaces the folder as a whole, so move them away first`);
+    expect(readFileSync(join(d, 'qbft', 'notes.txt'), 'utf8')).toBe('mine\n');
+    expect(manifest(d).seed).toBe(7);
+    rmSync(join(d, 'qbft', 'notes.txt'));
+    expect((await cli('run', GRID, '--quiet', '--seed', '2', '--out', d)).code).toBe(0);
+  });
+
+  it('the working directory (or a folder containing it) is refused as --out', async () => {
+    const d = fresh('cwd');
+    expect((await cli('run', MMC, '--quiet', '--out', d)).code).toBe(0);
+    const here = process.cwd();
+    try {
+      process.chdir(d);
+      const o = await cli('run', MMC, '--quiet', '--out', '.');
+      expect(o.code).toBe(2);
+      expect(oneLine(o)).toBe('--out .: is the working directory or contains it; a run replaces its folder as a whole; name another folder');
+    } finally {
+      process.chdir(here);
+    }
+    expect(manifest(d).kind).toBe('run');
   });
 
   it('a comparison that omits a stack leaves no old stack folder behind', async () => {

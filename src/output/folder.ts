@@ -7,7 +7,7 @@
  * result, or is an evsim result of another kind; they never create folders recursively through
  * mkdir -p (which hangs on /proc).
  */
-import { accessSync, constants, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../core/errors.js';
 
@@ -98,6 +98,56 @@ export function unlistedEntries(dir: string, prefix = ''): string[] {
   return out;
 }
 
+/** A folder whose manifest is readable and whose listed files (and stack folders) all exist. */
+function isCompleteResult(dir: string): boolean {
+  const m = readManifest(dir);
+  if (!m) return false;
+  for (const f of m.files ?? []) if (typeof f.path !== 'string' || !existsSync(join(dir, f.path))) return false;
+  for (const st of m.stacks ?? []) if (typeof st.name !== 'string' || !isCompleteResult(join(dir, st.name))) return false;
+  return true;
+}
+
+/**
+ * Remove the leftovers of dead runs in `parent` (temporary and old folders whose process is gone),
+ * one notice line each. A dead run's old folder whose results folder is missing (it died between
+ * the two renames of the swap) is renamed back instead. Returns whether `name` was restored.
+ */
+export function cleanLeftovers(parent: string, name: string, notice: (line: string) => void): boolean {
+  let siblings: string[] = [];
+  try {
+    siblings = readdirSync(parent);
+  } catch {
+    return false; // no parent yet, or unreadable: nothing to clean
+  }
+  let restored = false;
+  // old folders first, so that a restore happens before the matching tmp folder is removed
+  const found = siblings
+    .map((e) => ({ e, m: LEFTOVER_PATTERN.exec(e) }))
+    .filter((x): x is { e: string; m: RegExpExecArray } => x.m !== null && !pidAlive(Number(x.m[3])))
+    .sort((a, b) => (a.m[2] === b.m[2] ? 0 : a.m[2] === 'old' ? -1 : 1));
+  for (const { e, m } of found) {
+    const path = join(parent, e);
+    const target = join(parent, m[1]!);
+    if (m[2] === 'old' && !existsSync(target) && isCompleteResult(path)) {
+      try {
+        renameSync(path, target);
+        notice(`evsim: restored ${target} from ${path}, left by a run that died while replacing it (process ${m[3]})`);
+        if (m[1] === name) restored = true;
+        continue;
+      } catch {
+        /* fall through: remove it */
+      }
+    }
+    try {
+      rmSync(path, { recursive: true, force: true });
+      notice(`evsim: removed ${path}, left over by an interrupted run (process ${m[3]} is gone)`);
+    } catch (err) {
+      notice(`evsim: could not remove ${path}, left over by an interrupted run (${codeOf(err)})`);
+    }
+  }
+  return restored;
+}
+
 /**
  * Check --out and create its temporary sibling folder; throws a one-line UserError naming --out
  * when the folder cannot be used. `notice` gets one line per leftover of a dead run it removed.
@@ -109,21 +159,25 @@ export function prepareOut(outArg: string, kind: ResultsKind, notice: (line: str
   if (outArg.trim() === '') fail('must name a folder (got an empty string)');
   let out = resolve(outArg);
   let before: OutFolder['before'] = 'nothing';
-  let st;
-  try {
-    st = lstatSync(out);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') fail(`cannot be examined (${codeOf(e)})`);
-  }
-  if (st) {
-    if (st.isSymbolicLink()) {
-      try {
-        out = realpathSync(out);
-        st = statSync(out);
-      } catch (e) {
-        fail(`is a link that leads nowhere usable (${codeOf(e)})`);
-      }
+  const examine = () => {
+    try {
+      return lstatSync(out);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') fail(`cannot be examined (${codeOf(e)})`);
+      return undefined;
     }
+  };
+  let st = examine();
+  if (st?.isSymbolicLink()) {
+    try {
+      out = realpathSync(out);
+      st = statSync(out);
+    } catch (e) {
+      fail(`is a link that leads nowhere usable (${codeOf(e)})`);
+    }
+  }
+  if (cleanLeftovers(dirname(out), basename(out), notice)) st = examine();
+  if (st) {
     if (st!.isFile()) fail('is a file, not a folder; name a new or empty folder');
     if (!st!.isDirectory()) fail('is a device or special file, not a folder; name a new or empty folder');
     let entries: string[] = [];
@@ -196,25 +250,6 @@ export function prepareOut(outArg: string, kind: ResultsKind, notice: (line: str
   } catch (e) {
     undo();
     fail(`cannot write in ${parent} (${codeOf(e)})`);
-  }
-
-  // leftovers of dead runs next to --out
-  let siblings: string[] = [];
-  try {
-    siblings = readdirSync(parent);
-  } catch {
-    /* unreadable parent: nothing to clean */
-  }
-  for (const e of siblings) {
-    const m = LEFTOVER_PATTERN.exec(e);
-    if (!m || pidAlive(Number(m[3]))) continue;
-    const path = join(parent, e);
-    try {
-      rmSync(path, { recursive: true, force: true });
-      notice(`evsim: removed ${path}, left over by an interrupted run (process ${m[3]} is gone)`);
-    } catch (err) {
-      notice(`evsim: could not remove ${path}, left over by an interrupted run (${codeOf(err)})`);
-    }
   }
 
   const tmp = join(parent, `.${basename(out)}.evsim-tmp-${process.pid}`);

@@ -4,7 +4,7 @@
  * folder is replaced as a whole, leftovers of dead runs are removed.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -275,5 +275,31 @@ describe('what the run prints', () => {
     const o = await cli('run', MMC, '--out', fresh('no-progress'));
     expect(o.code).toBe(0);
     expect(o.stderr).toBe('');
+  });
+});
+
+describe('a run that died in the middle of the swap', () => {
+  it('its complete old folder is renamed back when the results folder is missing; a partial one is removed', async () => {
+    const d = fresh('swap');
+    expect((await cli('run', MMC, '--quiet', '--out', d)).code).toBe(0);
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const old = join(dirname(d), `.${d.split('/').at(-1)}.evsim-old-${dead}`);
+    const before = readFileSync(join(d, 'manifest.json'), 'utf8');
+    // as if killed between "rename old away" and "rename new in"
+    renameSync(d, old);
+    const o = await cli('run', MMC, '--quiet', '--seed', '3', '--out', d);
+    expect(o.code).toBe(0);
+    expect(o.stderr).toBe(`evsim: restored ${d} from ${old}, left by a run that died while replacing it (process ${dead})\n`);
+    expect(manifest(d).seed).toBe(3); // the restored result was then replaced by this run, as a whole
+    expect(before).toContain('"seed": 1');
+    expect(leftovers(d)).toEqual([]);
+
+    // a partial old folder (killed while deleting it) is not restored
+    const partial = join(dirname(d), `.${d.split('/').at(-1)}-p.evsim-old-${dead}`);
+    mkdirSync(partial);
+    writeFileSync(join(partial, 'manifest.json'), JSON.stringify({ schemaVersion: 1, kind: 'run', files: [{ path: 'sessions.csv' }] }));
+    const o2 = await cli('run', MMC, '--quiet', '--out', `${d}-p`);
+    expect(o2.code).toBe(0);
+    expect(o2.stderr).toBe(`evsim: removed ${partial}, left over by an interrupted run (process ${dead} is gone)\n`);
   });
 });

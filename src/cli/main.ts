@@ -1,7 +1,9 @@
 /**
  * The `evsim` command line: run, validate, schema.
- * User errors print one line per problem and exit with code 2; nothing else prints a stack trace
- * unless EVSIM_DEBUG=1.
+ * Exit codes: 0 ok; 1 internal error (stack trace only with EVSIM_DEBUG=1); 2 bad input, one line
+ * per problem naming the file or option, the field and what is allowed; 3 a ledger's integrity
+ * audit found problems; 130 interrupted (SIGINT/SIGTERM), nothing saved. A run owns its results
+ * folder (src/output/folder.ts): checked first, written into a temporary sibling, swapped in whole.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

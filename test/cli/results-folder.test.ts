@@ -303,3 +303,20 @@ describe('a run that died in the middle of the swap', () => {
     expect(o2.stderr).toBe(`evsim: removed ${partial}, left over by an interrupted run (process ${dead} is gone)\n`);
   });
 });
+
+describe('the default --out', () => {
+  it('is results/<scenario name>/ under the working directory, created with its parent', async () => {
+    const here = process.cwd();
+    const wd = fresh('wd');
+    mkdirSync(wd);
+    try {
+      process.chdir(wd);
+      const o = await cli('run', MMC, '--quiet');
+      expect(o).toEqual({ code: 0, stdout: `results: ${join(wd, 'results', 'mmc-short')}/ (4 files)\n`, stderr: '' });
+    } finally {
+      process.chdir(here);
+    }
+    expect(readdirSync(wd)).toEqual(['results']);
+    expect(readdirSync(join(wd, 'results'))).toEqual(['mmc-short']);
+  });
+});

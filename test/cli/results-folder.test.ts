@@ -4,7 +4,7 @@
  * folder is replaced as a whole, leftovers of dead runs are removed.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -312,7 +312,7 @@ describe('the default --out', () => {
     try {
       process.chdir(wd);
       const o = await cli('run', MMC, '--quiet');
-      expect(o).toEqual({ code: 0, stdout: `results: ${join(wd, 'results', 'mmc-short')}/ (4 files)\n`, stderr: '' });
+      expect(o).toEqual({ code: 0, stdout: `results: ${join(realpathSync(wd), 'results', 'mmc-short')}/ (4 files)\n`, stderr: '' });
     } finally {
       process.chdir(here);
     }

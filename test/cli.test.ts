@@ -13,7 +13,7 @@ import { main } from '../src/cli/main.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MONACO = join(ROOT, 'scenarios', 'monaco.yaml');
-const RESULT_FILES = ['ledger.csv', 'sessions.csv', 'stations.csv', 'summary.json', 'timing.json'];
+const RESULT_FILES = ['ledger.csv', 'manifest.json', 'sessions.csv', 'stations.csv', 'summary.json', 'timing.json'];
 
 const tmp = mkdtempSync(join(tmpdir(), 'evsim-cli-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -163,16 +163,16 @@ describe('evsim run: errors before anything is written (in-process)', () => {
   it('--seed -1 is rejected: exit 2, nothing written', async () => {
     const out = join(tmp, 'never-2');
     const o = await cli('run', MONACO, '--quiet', '--seed', '-1', '--out', out);
-    expect(o).toEqual({ code: 2, stdout: '', stderr: '--seed: must be an integer >= 0 (got -1)\n' });
+    expect(o).toEqual({ code: 2, stdout: '', stderr: '--seed: must be an integer from 0 to 4294967295 (got -1)\n' });
     expect(existsSync(out)).toBe(false);
   });
 
-  it.each([['1.5'], ['abc'], ['4294967296']])('--seed %s is rejected', async (seed) => {
+  it.each([['1.5', '1.5'], ['abc', '"abc"'], ['4294967296', '4294967296']])('--seed %s is rejected, blamed on --seed (not the file)', async (seed, shown) => {
     const out = join(tmp, 'never-3');
     const o = await cli('run', MONACO, '--quiet', '--seed', seed, '--out', out);
     expect(o.code).toBe(2);
     expect(o.stdout).toBe('');
-    expectOneLinePerProblem(o, 1);
+    expect(expectOneLinePerProblem(o, 1)[0]).toBe(`--seed: must be an integer from 0 to 4294967295 (got ${shown})`);
     expect(existsSync(out)).toBe(false);
   });
 
@@ -264,7 +264,7 @@ describe('the built CLI (node bin/evsim.js)', () => {
   it('--seed -1 is rejected', () => {
     const out = join(tmp, 'never-sub-2');
     const o = evsim('run', 'scenarios/monaco.yaml', '--seed', '-1', '--out', out);
-    expect(o).toEqual({ code: 2, stdout: '', stderr: '--seed: must be an integer >= 0 (got -1)\n' });
+    expect(o).toEqual({ code: 2, stdout: '', stderr: '--seed: must be an integer from 0 to 4294967295 (got -1)\n' });
     expect(existsSync(out)).toBe(false);
   });
 
@@ -296,7 +296,7 @@ describe('the built CLI (node bin/evsim.js)', () => {
     const o = evsim('run', ...args);
     expect(o.stderr).toBe('');
     expect(o.code).toBe(0);
-    expect(o.stdout).toBe(''); // --quiet: no summary table
+    expect(o.stdout).toBe(`results: ${out}/ (6 files)\n`); // --quiet: one line, no summary table
     const files = readdirSync(out).sort();
     expect(files).toEqual(RESULT_FILES);
     expect(files.filter((f) => f.includes('.tmp-'))).toEqual([]);
@@ -308,7 +308,7 @@ describe('the built CLI (node bin/evsim.js)', () => {
     // The same run in-process gives byte-identical results (timing.json aside).
     const out2 = join(tmp, 'monaco-small-2');
     const o2 = await cli('run', join(ROOT, args[0]!), ...args.slice(1, -1), out2);
-    expect(o2).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(o2).toEqual({ code: 0, stdout: `results: ${out2}/ (6 files)\n`, stderr: '' });
     expect(readdirSync(out2).sort()).toEqual(RESULT_FILES);
     for (const f of RESULT_FILES.filter((f) => f !== 'timing.json')) {
       expect(readFileSync(join(out2, f), 'utf8'), f).toBe(readFileSync(join(out, f), 'utf8'));
@@ -320,7 +320,7 @@ describe('the built CLI (node bin/evsim.js)', () => {
     const o = evsim('run', 'scenarios/monaco.yaml', '--quiet', '--ledger', 'none,central,qbft', '--set', 'fleet.size=100', '--set', 'duration=3h', '--out', out);
     expect(o.stderr).toBe('');
     expect(o.code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['central', 'comparison.csv', 'comparison.md', 'none', 'qbft']);
+    expect(readdirSync(out).sort()).toEqual(['central', 'comparison.csv', 'comparison.md', 'manifest.json', 'none', 'qbft']);
     for (const stack of ['none', 'central', 'qbft']) {
       expect(readdirSync(join(out, stack)).sort()).toEqual(RESULT_FILES);
       const summary = JSON.parse(readFileSync(join(out, stack, 'summary.json'), 'utf8'));

@@ -1,7 +1,9 @@
 /**
  * The `evsim` command line: run, validate, schema.
- * User errors print one line per problem and exit with code 2; nothing else prints a stack trace
- * unless EVSIM_DEBUG=1.
+ * Exit codes: 0 ok; 1 internal error (stack trace only with EVSIM_DEBUG=1); 2 bad input, one line
+ * per problem naming the file or option, the field and what is allowed; 3 a ledger's integrity
+ * audit found problems; 130 interrupted (SIGINT/SIGTERM), nothing saved. A run owns its results
+ * folder (src/output/folder.ts): checked first, written into a temporary sibling, swapped in whole.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -9,11 +11,16 @@ import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { isSafeName, SAFE_NAME_RULE } from '../core/names.js';
 import { buildCity } from '../simulation/world.js';
-import { comparisonMarkdown, writeComparison, writeResults } from '../output/output.js';
+import { writeComparison, writeManifest, writeResults } from '../output/output.js';
+import { abortOut, commitOut, prepareOut } from '../output/folder.js';
+import { scenarioHash, type ManifestIdentity } from '../output/manifest.js';
 import { loadScenario, scenarioJsonSchema, UserError, type Scenario } from '../scenario/scenario.js';
-import { SHIPPED_STACK_NAMES } from '../ledger/stacks.js';
+import { SHIPPED_STACK_NAMES, SHIPPED_STACKS } from '../ledger/stacks.js';
 import { Simulation, type Summary } from '../simulation/simulation.js';
+import { comparisonText } from './present.js';
+import { ProgressView, progressMode } from './progress.js';
 
 /** The package root (where package.json named evsim is), from this file's location. */
 export function packageRoot(): string {
@@ -40,7 +47,7 @@ function fmt(n: number, d = 1): string {
   return Number.isFinite(n) ? n.toFixed(d) : '-';
 }
 
-export function summaryTable(s: Summary, cityOnly = false): string {
+export function summaryTable(s: Summary, cityOnly = false, width = 100): string {
   const rows: [string, string][] = [
     ['scenario', `${s.scenario} (seed ${s.seed}, ${fmt(s.simulatedSeconds / 3600, 1)} h simulated)`],
     ['city', Object.entries(s.city).map(([k, v]) => `${k} ${v}`).join(', ')],
@@ -64,35 +71,24 @@ export function summaryTable(s: Summary, cityOnly = false): string {
   ];
   if (cityOnly) rows[0]![1] += ' — city figures of the first stack; the ledgers below';
   const w = Math.max(...rows.map((r) => r[0].length));
-  return rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n');
+  return rows.map(([k, v]) => wrapValue(`  ${k.padEnd(w)}  `, v, width)).join('\n');
 }
 
-class Progress {
-  private last = 0;
-  private shown = false;
-  private readonly t0 = wallNow();
-  constructor(
-    private readonly enabled: boolean,
-    private readonly label = '',
-  ) {}
-  update(sim: number, horizon: number, events: number): void {
-    if (!this.enabled) return;
-    const now = wallNow();
-    const el = now - this.t0;
-    if (el < 2 || now - this.last < 0.25) return; // only for runs longer than a couple of seconds
-    this.last = now;
-    this.shown = true;
-    const f = horizon > 0 ? sim / horizon : 1;
-    const width = 30;
-    const bar = '#'.repeat(Math.round(f * width)).padEnd(width, '.');
-    const eta = f > 0 ? (el * (1 - f)) / f : 0;
-    process.stderr.write(
-      `\r${this.label}[${bar}] ${fmt(100 * f, 0).padStart(3)}%  sim ${fmt(sim / 3600, 1)} h  ${fmt(events / el / 1e6, 2)} M events/s  ETA ${fmt(eta, 0)} s `,
-    );
+/** `head` + `value`, wrapped after ", " or "; " so no line is longer than `width` (when possible). */
+export function wrapValue(head: string, value: string, width = 100): string {
+  const room = Math.max(20, width - head.length);
+  const parts = value.split(/(?<=[,;] )/);
+  const lines: string[] = [];
+  let cur = '';
+  for (const p of parts) {
+    if (cur && (cur + p).trimEnd().length > room) {
+      lines.push(cur.trimEnd());
+      cur = p;
+    } else cur += p;
   }
-  done(): void {
-    if (this.shown) process.stderr.write('\n');
-  }
+  lines.push(cur.trimEnd());
+  const pad = ' '.repeat(head.length);
+  return lines.map((l, i) => (i === 0 ? head : pad) + l).join('\n');
 }
 
 export interface RunOutcome {
@@ -102,48 +98,176 @@ export interface RunOutcome {
   files: string[];
 }
 
+/** Set by SIGINT/SIGTERM; the run stops at the next check (between chunks of simulated time or stacks). */
+export interface AbortFlag {
+  signal: string | null;
+}
+
+export interface RunOptions {
+  progress?: ProgressView;
+  abort?: AbortFlag;
+  /** one-line notices (removed leftovers); default: stderr */
+  notice?: (line: string) => void;
+  /** where a --set was applied, for messages: "file (with --set)" */
+  where?: string;
+}
+
+class Interrupted extends Error {}
+
+/** Let pending signal handlers run (the simulation itself never yields). */
+const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
+
+export const SEED_MAX = 2 ** 32 - 1;
+
+/** Names used as path segments: the scenario name (results/<name>/) and every stack name. */
+export function nameProblems(sc: Scenario, where: string = sc.file): string[] {
+  const bad: string[] = [];
+  if (!isSafeName(sc.name)) bad.push(`${where}: name: must be a safe folder name: ${SAFE_NAME_RULE} (got ${JSON.stringify(sc.name)})`);
+  sc.stacks.forEach((s, i) => {
+    if (!isSafeName(s.name)) bad.push(`${where}: ledger.stacks[${i}].name: must be a safe folder name: ${SAFE_NAME_RULE} (got ${JSON.stringify(s.name)})`);
+  });
+  return bad;
+}
+
+function evsimVersion(root: string): string {
+  return String(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
+}
+
 /**
  * Run a scenario once per ledger stack on the same city (built once), with the same seeds: one
  * results folder per stack (DIR/<stack>/) plus comparison.csv/.md when there are several stacks,
- * or the results directly in DIR for a single stack.
+ * or the results directly in DIR for a single stack. Every stack is set up once before any runs
+ * (a bad parameter fails before anything is simulated); everything is written into a temporary
+ * folder that replaces DIR as a whole at the end (see src/output/folder.ts).
  */
-export async function runScenario(sc: Scenario, outDir: string, quiet: boolean): Promise<RunOutcome> {
-  const t0 = wallNow();
-  const city = await buildCity(sc);
-  const t1 = wallNow();
+export async function runScenario(sc: Scenario, outArg: string, opts: RunOptions = {}): Promise<RunOutcome> {
+  const where = opts.where ?? sc.file;
+  const names = nameProblems(sc, where);
+  if (names.length) throw new UserError(names);
+  const progress = opts.progress ?? new ProgressView('off');
+  const abort = opts.abort ?? { signal: null };
+  const notice = opts.notice ?? ((l: string) => void process.stderr.write(`${l}\n`));
+  const root = packageRoot();
   const multi = sc.stacks.length > 1;
-  const summaries: Summary[] = [];
-  const files: string[] = [];
-  for (const stack of sc.stacks) {
-    const s0 = wallNow();
-    const sim = new Simulation(sc, city, {}, stack);
-    const label = multi ? `${stack.name} ` : '';
-    const progress = new Progress(!quiet && process.stderr.isTTY === true, label);
-    const s1 = wallNow();
-    const result = sim.run({ onProgress: (t, h, e) => progress.update(t, h, e) });
-    progress.done();
-    const s2 = wallNow();
-    const dir = multi ? join(outDir, stack.name) : outDir;
-    const written = writeResults(dir, result, () => {
-      const s3 = wallNow();
-      return {
-        note: 'wall-clock figures; they vary from run to run and are kept out of every other results file',
-        stack: stack.name,
-        wallSeconds: { total: s3 - s0 + (t1 - t0), city: t1 - t0, setup: s1 - s0, run: s2 - s1, write: s3 - s2 },
-        events: result.summary.events,
-        eventsPerSecond: result.summary.events / Math.max(1e-9, s2 - s1),
-        ledgerWallClock: sim.ledgerWallClock(),
-        peakRssMB: process.resourceUsage().maxRSS / 1024,
-        node: process.version,
-        platform: `${os.platform()} ${os.arch()}`,
-        cpu: os.cpus()[0]?.model ?? 'unknown',
-      };
+  const folder = prepareOut(outArg, multi ? 'comparison' : 'run', (l) => {
+    progress.clear();
+    notice(l);
+  });
+  const id: ManifestIdentity = { evsimVersion: evsimVersion(root), scenarioName: sc.name, scenarioSha256: scenarioHash(sc, root), seed: sc.seed, models: {} };
+  const completed: string[] = [];
+  let during = 'the city build';
+  const check = () => {
+    if (abort.signal) throw new Interrupted(abort.signal);
+  };
+  try {
+    const summaries: Summary[] = [];
+    const files: string[] = [];
+    progress.phase(`building the city (${sc.city.type}${sc.city.type === 'osm' ? ` ${sc.city.file}` : ''})`);
+    await yieldToEventLoop();
+    check();
+    const t0 = wallNow();
+    const city = await buildCity(sc);
+    const t1 = wallNow();
+    // set every stack up before running any: a bad parameter fails before anything is simulated
+    progress.phase('setting up the ledger stacks');
+    sc.stacks.forEach((stack, i) => {
+      try {
+        new Simulation(sc, city, {}, stack);
+      } catch (e) {
+        if (e instanceof RangeError) throw new UserError([`${where}: ledger.stacks[${i}] (${stack.name}): ${e.message}`]);
+        throw e;
+      }
     });
-    for (const f of written) files.push(multi ? `${stack.name}/${f}` : f);
-    summaries.push(result.summary);
+    for (const [i, stack] of sc.stacks.entries()) {
+      during = `the start of stack ${stack.name} (${i + 1} of ${sc.stacks.length})`;
+      await yieldToEventLoop();
+      check();
+      during = `stack ${stack.name} (${i + 1} of ${sc.stacks.length})`;
+      progress.stack(i + 1, sc.stacks.length, stack.name);
+      const s0 = wallNow();
+      const sim = new Simulation(sc, city, {}, stack);
+      const s1 = wallNow();
+      const result = sim.run({
+        onProgress: (t, h, e) => {
+          progress.update(t, h, e);
+          check();
+        },
+      });
+      const s2 = wallNow();
+      const dir = multi ? join(folder.tmp, stack.name) : folder.tmp;
+      const written = writeResults(
+        dir,
+        result,
+        () => {
+          const s3 = wallNow();
+          return {
+            note: 'wall-clock figures; they vary from run to run and are kept out of every other results file',
+            stack: stack.name,
+            wallSeconds: { total: s3 - s0 + (t1 - t0), city: t1 - t0, setup: s1 - s0, run: s2 - s1, write: s3 - s2 },
+            events: result.summary.events,
+            eventsPerSecond: result.summary.events / Math.max(1e-9, s2 - s1),
+            ledgerWallClock: sim.ledgerWallClock(),
+            peakRssMB: process.resourceUsage().maxRSS / 1024,
+            node: process.version,
+            platform: `${os.platform()} ${os.arch()}`,
+            cpu: os.cpus()[0]?.model ?? 'unknown',
+          };
+        },
+        folder.tmp,
+      );
+      writeManifest(dir, multi ? 'comparison-stack' : 'run', id, written, { stack: stack.name }, folder.tmp);
+      written.push('manifest.json');
+      for (const f of written) files.push(multi ? `${stack.name}/${f}` : f);
+      summaries.push(result.summary);
+      completed.push(stack.name);
+    }
+    if (multi) {
+      const top = writeComparison(folder.tmp, summaries, folder.tmp);
+      writeManifest(folder.tmp, 'comparison', id, top, { stacks: sc.stacks.map((s) => s.name) }, folder.tmp);
+      files.push(...top, 'manifest.json');
+    }
+    during = 'the last write';
+    await yieldToEventLoop();
+    check();
+    progress.clear();
+    commitOut(folder);
+    return { summaries, outDir: folder.out, files };
+  } catch (e) {
+    progress.clear();
+    abortOut(folder);
+    if (e instanceof Interrupted) {
+      const kept = folder.before === 'nothing' ? `${folder.out} was not created` : `${folder.out} is unchanged`;
+      throw new UserError(
+        [`evsim: interrupted by ${e.message} at ${during}; completed: ${completed.length ? completed.join(', ') : 'nothing'}; nothing was saved (${kept})`],
+        130,
+      );
+    }
+    throw e;
   }
-  if (multi) files.push(...writeComparison(outDir, summaries));
-  return { summaries, outDir, files };
+}
+
+/** Shipped stacks for `run --help`: name and description (or the records/payments pair). */
+export function stacksHelp(): string {
+  const w = Math.max(...SHIPPED_STACKS.map((s) => s.name.length));
+  const lines = SHIPPED_STACKS.map((s) => {
+    const d = (s as { description?: unknown }).description;
+    const text = typeof d === 'string' && d.trim() ? d.trim() : `records on ${s.records.backend}, payments on ${s.payments.backend}`;
+    return `  ${s.name.padEnd(w)}  ${text}`;
+  });
+  return `Shipped ledger stacks (--ledger, or ledger.stacks in the scenario):\n${lines.join('\n')}`;
+}
+
+let pipesGuarded = false;
+/** A reader that goes away early (`evsim schema | head -1`) ends the output quietly: no EPIPE trace. */
+export function guardPipes(): void {
+  if (pipesGuarded) return;
+  pipesGuarded = true;
+  for (const s of [process.stdout, process.stderr]) {
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
+      throw e;
+    });
+  }
 }
 
 function collectSets(v: unknown): string[] {
@@ -152,6 +276,7 @@ function collectSets(v: unknown): string[] {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  guardPipes();
   const root = packageRoot();
   let exitCode = 0;
   const parser = yargs(argv)
@@ -163,15 +288,25 @@ export async function main(argv: string[]): Promise<number> {
       (y) =>
         y
           .positional('file', { type: 'string', describe: `scenario file (default: ${DEFAULT_SCENARIO})` })
-          .option('out', { type: 'string', describe: 'output folder (default: results/<scenario name>/)' })
-          .option('seed', { type: 'number', describe: 'override the scenario seed' })
+          .option('out', { type: 'string', describe: 'results folder (default: results/<scenario name>/); replaced as a whole by each run' })
+          .option('seed', { type: 'string', describe: `override the scenario seed (an integer from 0 to ${SEED_MAX})` })
           .option('set', { type: 'string', describe: 'override a field: --set fleet.size=500 (repeatable)' })
-          .option('ledger', { type: 'string', describe: 'ledger stacks to compare: all, or a comma-separated list (none,central,pow,nakamoto,qbft)' })
-          .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar and no summary table' }),
+          .option('ledger', { type: 'string', describe: `ledger stacks to compare: all, or a comma-separated list (${SHIPPED_STACK_NAMES.join(',')})` })
+          .option('quiet', { type: 'boolean', default: false, describe: 'print only where the results went (one line)' })
+          .option('progress', { type: 'boolean', describe: 'show progress on stderr (default: when stderr is a terminal and CI is not set)' })
+          .epilogue(stacksHelp()),
       async (args) => {
         const file = args.file ?? join(root, DEFAULT_SCENARIO);
-        if (args.seed !== undefined && (!Number.isInteger(args.seed) || args.seed < 0)) {
-          throw new UserError([`--seed: must be an integer >= 0 (got ${String(args.seed)})`]);
+        let seed: number | undefined;
+        if (args.seed !== undefined) {
+          const raw = String(args.seed).trim();
+          seed = /^[0-9]+$/.test(raw) ? Number(raw) : NaN;
+          if (!Number.isSafeInteger(seed) || seed > SEED_MAX) {
+            throw new UserError([`--seed: must be an integer from 0 to ${SEED_MAX} (got ${/^-?[0-9.e+]+$/i.test(raw) ? raw : JSON.stringify(raw)})`]);
+          }
+        }
+        if (args.out !== undefined && String(args.out).trim() === '') {
+          throw new UserError([`--out '': must name a folder (got an empty string)`]);
         }
         const sets = collectSets(args.set);
         if (args.ledger !== undefined) {
@@ -185,14 +320,32 @@ export async function main(argv: string[]): Promise<number> {
           }
           sets.push(v === 'all' ? 'ledger.stacks=all' : `ledger.stacks=[${v}]`);
         }
-        const sc = loadScenario(file, { overrides: sets, seed: args.seed });
-        const outDir = resolve(args.out ?? join('results', sc.name));
-        const r = await runScenario(sc, outDir, args.quiet);
-        if (!args.quiet) {
-          if (r.summaries.length === 1) process.stdout.write(`${summaryTable(r.summaries[0]!)}\n`);
-          else process.stdout.write(`${summaryTable(r.summaries[0]!, true)}\n\n${comparisonMarkdown(r.summaries)}`);
-          process.stdout.write(`  results: ${r.outDir}/ (${r.files.length} files${r.summaries.length > 1 ? ', comparison.md' : ''})\n`);
+        const sc = loadScenario(file, { overrides: sets, seed });
+        const where = sets.length ? `${file} (with --set)` : file;
+        const names = nameProblems(sc, where);
+        if (names.length) throw new UserError(names);
+        const outArg = args.out ?? join('results', sc.name);
+        const progress = new ProgressView(progressMode({ quiet: args.quiet, progress: args.progress }));
+        const abort: AbortFlag = { signal: null };
+        const onSignal = (sig: NodeJS.Signals) => {
+          abort.signal = sig;
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        let r: RunOutcome;
+        try {
+          r = await runScenario(sc, outArg, { progress, abort, where });
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
         }
+        const multi = r.summaries.length > 1;
+        const where2 = `results: ${r.outDir}/ (${r.files.length} files${multi ? `, ${r.summaries.length} stacks; full comparison in comparison.md` : ''})`;
+        if (!args.quiet) {
+          if (!multi) process.stdout.write(`${summaryTable(r.summaries[0]!)}\n`);
+          else process.stdout.write(`${summaryTable(r.summaries[0]!, true)}\n\n${comparisonText(r.summaries)}`);
+          process.stdout.write(`  ${where2}\n`);
+        } else process.stdout.write(`${where2}\n`);
         for (const s of r.summaries) {
           if (s.ledger.auditProblems > 0) {
             process.stderr.write(`evsim: integrity audit of stack ${s.ledger.stack} found ${s.ledger.auditProblems} problem(s): ${s.ledger.audit[0]}\n`);
@@ -209,7 +362,10 @@ export async function main(argv: string[]): Promise<number> {
           .positional('file', { type: 'string', demandOption: true })
           .option('set', { type: 'string', describe: 'override a field (validated too; repeatable)' }),
       (args) => {
-        const sc = loadScenario(args.file, { overrides: collectSets(args.set) });
+        const sets = collectSets(args.set);
+        const sc = loadScenario(args.file, { overrides: sets });
+        const names = nameProblems(sc, sets.length ? `${args.file} (with --set)` : args.file);
+        if (names.length) throw new UserError(names);
         process.stdout.write(`${args.file}: ok (scenario ${sc.name}, ${sc.demand.type} demand, ${sc.city.type} city)\n`);
       },
     )

@@ -12,6 +12,8 @@
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
+import { assertInside } from './folder.js';
+import { buildManifest, manifestJson, RESULTS_SCHEMA_VERSION, type Manifest, type ManifestIdentity, type ManifestKind } from './manifest.js';
 import { SESSION_STATUS_NAMES } from '../charging/station.js';
 import { STATE_NAMES } from '../charging/ev.js';
 import type { SimResult, Summary } from '../simulation/simulation.js';
@@ -86,12 +88,16 @@ export function sessionsCsv(r: SimResult): string {
   return stringify(rows);
 }
 
-/** Write every results file of one run into `dir`; summary.json last. */
-export function writeResults(dir: string, r: SimResult, timing: () => Record<string, unknown>): string[] {
+/**
+ * Write every results file of one run into `dir`; summary.json last. Every file must land inside
+ * `root` (the results folder being written; `dir` itself by default), or nothing is written.
+ */
+export function writeResults(dir: string, r: SimResult, timing: () => Record<string, unknown>, root: string = dir): string[] {
+  assertInside(root, dir);
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
   const put = (name: string, data: string) => {
-    writeFileAtomic(join(dir, name), data);
+    writeFileAtomic(assertInside(root, join(dir, name)), data);
     written.push(name);
   };
   put('sessions.csv', sessionsCsv(r));
@@ -149,8 +155,13 @@ export function writeResults(dir: string, r: SimResult, timing: () => Record<str
     written.push('ledger.csv');
   }
   put('timing.json', JSON.stringify(timing(), null, 2) + '\n');
-  put('summary.json', JSON.stringify(r.summary, null, 2) + '\n');
+  put('summary.json', summaryJson(r.summary));
   return written;
+}
+
+/** summary.json: the run's Summary with the results schema version first. */
+export function summaryJson(s: Summary): string {
+  return JSON.stringify({ schemaVersion: RESULTS_SCHEMA_VERSION, ...s }, null, 2) + '\n';
 }
 
 /** One row of the stack comparison. */
@@ -199,9 +210,28 @@ export function comparisonMarkdown(summaries: readonly Summary[]): string {
 }
 
 /** comparison.csv and comparison.md in `dir`. */
-export function writeComparison(dir: string, summaries: readonly Summary[]): string[] {
+export function writeComparison(dir: string, summaries: readonly Summary[], root: string = dir): string[] {
+  assertInside(root, dir);
   mkdirSync(dir, { recursive: true });
-  writeFileAtomic(join(dir, 'comparison.csv'), stringify(comparisonRows(summaries)));
-  writeFileAtomic(join(dir, 'comparison.md'), comparisonMarkdown(summaries));
+  writeFileAtomic(assertInside(root, join(dir, 'comparison.csv')), stringify(comparisonRows(summaries)));
+  writeFileAtomic(assertInside(root, join(dir, 'comparison.md')), comparisonMarkdown(summaries));
   return ['comparison.csv', 'comparison.md'];
+}
+
+/**
+ * manifest.json in `dir`, listing `files` (relative to dir) with their sha256 and size; written
+ * last, after every file it lists. Returns the manifest.
+ */
+export function writeManifest(
+  dir: string,
+  kind: ManifestKind,
+  id: ManifestIdentity,
+  files: readonly string[],
+  stack: { stack: string } | { stacks: string[] },
+  root: string = dir,
+): Manifest {
+  assertInside(root, dir);
+  const m = buildManifest(dir, kind, id, files, stack);
+  writeFileAtomic(assertInside(root, join(dir, 'manifest.json')), manifestJson(m));
+  return m;
 }

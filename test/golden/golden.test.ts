@@ -42,7 +42,7 @@ async function runQuiet(argv: string[]): Promise<number> {
 }
 
 describe('golden results folders', () => {
-  it.each(GOLDEN)('%s: every results file is byte-identical to test/golden/expected/%s/', async (name) => {
+  it.each(GOLDEN)('%s: every results file is byte-identical to its saved copy in test/golden/expected/', async (name) => {
     const out = join(tmp, name);
     expect(await runQuiet(['run', join(HERE, 'scenarios', `${name}.yaml`), '--quiet', '--out', out])).toBe(0);
     const got = tree(out);

@@ -187,7 +187,7 @@ export async function runScenario(sc: Scenario, outArg: string, opts: RunOptions
       const s0 = wallNow();
       const sim = new Simulation(sc, city, {}, stack);
       const s1 = wallNow();
-      const result = sim.run({
+      const result = await sim.runAsync({
         onProgress: (t, h, e) => {
           progress.update(t, h, e);
           check();

@@ -152,3 +152,19 @@ describe('registries', () => {
     expect(reg.features.every((f) => f.unit)).toBe(true);
   });
 });
+
+describe('runAsync', () => {
+  it('gives the event loop a turn between chunks and the same results as run()', async () => {
+    const { sc, city } = await setup();
+    const sync = createSimulation(sc, city).run();
+    let turns = 0;
+    const timer = setInterval(() => turns++, 0);
+    const chunks: number[] = [];
+    const asyncResult = await createSimulation(sc, city).runAsync({ progressChunks: 50, onProgress: (t) => chunks.push(t) });
+    clearInterval(timer);
+    expect(chunks).toHaveLength(50);
+    expect(turns).toBeGreaterThan(0); // timers ran while the simulation was in progress
+    expect(JSON.stringify(asyncResult.summary)).toBe(JSON.stringify(sync.summary));
+    expect(asyncResult.sessions.map((s) => [s.station, s.deliveredKWh])).toEqual(sync.sessions.map((s) => [s.station, s.deliveredKWh]));
+  });
+});

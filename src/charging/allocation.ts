@@ -107,6 +107,17 @@ export interface SiteView {
   readonly capKW: number;
   /** Allocation period in seconds: the rates hold until the next allocation (at most this long). */
   readonly periodS: number;
+  /** The site's electrical network, when it has one (src/charging/siteNetwork.ts). */
+  readonly network?: SiteNetworkView | null;
+}
+
+/** What an allocation policy may ask of a site's electrical network, in kW. */
+export interface SiteNetworkView {
+  /**
+   * The largest rate (kW, at most upKW) session i of the site can get while the others draw
+   * `ratesKW` (rates[i] ignored), keeping every network constraint, on the EVSE's allowed rates.
+   */
+  maxFeasibleKW(i: number, ratesKW: ArrayLike<number>, upKW: number): number;
 }
 
 export type AllocationName = 'uncontrolled' | 'fcfs' | 'equal-share' | 'round-robin' | 'edf' | 'llf';
@@ -339,7 +350,8 @@ class SortedPolicy extends BasePolicy {
   }
 
   protected distribute(site: SiteView, sessions: readonly PluggedSessionView[], n: number, sumU: number, cap: number, out: Float64Array): void {
-    if (sumU <= cap) {
+    const net = site.network;
+    if (sumU <= cap && !net) {
       this.fillAll(n, out);
       return;
     }
@@ -347,6 +359,20 @@ class SortedPolicy extends BasePolicy {
     this.sortOrder(n);
     const { u, order } = this;
     let left = cap;
+    if (net) {
+      // ACN-Sim's SortedSchedulingAlgo with infrastructure constraints: in key order each session
+      // gets the largest rate that keeps the site feasible given the rates already set (the
+      // sessions not yet visited at 0)
+      for (let i = 0; i < n; i++) out[i] = 0;
+      for (let k = 0; k < n; k++) {
+        const i = order[k]!;
+        const r = net.maxFeasibleKW(i, out, Math.min(u[i]!, left));
+        out[i] = r;
+        left -= r;
+        if (left < 0) left = 0;
+      }
+      return;
+    }
     for (let k = 0; k < n; k++) {
       const i = order[k]!;
       const r = Math.min(u[i]!, left);

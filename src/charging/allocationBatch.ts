@@ -16,7 +16,7 @@
  */
 import { z } from 'zod';
 import { growF64, growI32 } from '../core/typed.js';
-import { makeAllocationPolicy, type AllocationPolicy, type PluggedSessionView, type SiteView } from './allocation.js';
+import { makeAllocationPolicy, type AllocationPolicy, type PluggedSessionView, type SiteNetworkView, type SiteView } from './allocation.js';
 
 export interface AllocationBatch {
   readonly now: number;
@@ -33,10 +33,15 @@ export interface AllocationBatch {
   readonly maxKW: Float64Array;
   /** the rows of site j as read-only session views (same order) */
   sessions(j: number): readonly PluggedSessionView[];
+  /** site j's electrical network (rates of its rows in kW, row order), or null */
+  network(j: number): SiteNetworkView | null;
 }
 
 export interface AllocationBatchPolicy {
   readonly name: string;
+  /** true for a policy that models no load management (uncontrolled): the site does not hold its
+   * rates to the cap and network constraints. Every other policy's output is made feasible. */
+  readonly ignoresLimits?: boolean;
   /** Write out[r] (kW) for every session row of the batch. Synchronous; may keep state. */
   allocateBatch(batch: AllocationBatch, out: Float64Array): void;
 }
@@ -45,12 +50,15 @@ export interface AllocationBatchPolicy {
 export class PerSiteAllocation implements AllocationBatchPolicy {
   private readonly bySite: AllocationPolicy[] = [];
   private scratch: Float64Array = new Float64Array(16);
-  private readonly view = { now: 0, capKW: 0, periodS: 1 } satisfies SiteView;
+  private readonly view: { now: number; capKW: number; periodS: number; network: SiteNetworkView | null } = { now: 0, capKW: 0, periodS: 1, network: null } satisfies SiteView;
+  readonly ignoresLimits: boolean;
 
   constructor(
     readonly name: string,
     private readonly make: () => AllocationPolicy,
-  ) {}
+  ) {
+    this.ignoresLimits = name === 'uncontrolled';
+  }
 
   allocateBatch(b: AllocationBatch, out: Float64Array): void {
     const view = this.view;
@@ -63,6 +71,7 @@ export class PerSiteAllocation implements AllocationBatchPolicy {
       if (this.scratch.length < n) this.scratch = new Float64Array(n * 2);
       view.capKW = b.capKW[j]!;
       view.periodS = b.periodS[j]!;
+      view.network = b.network(j);
       p.allocate(view, b.sessions(j), this.scratch);
       for (let i = 0; i < n; i++) out[o + i] = this.scratch[i]!;
     }
@@ -118,10 +127,13 @@ export interface AllocatableSite {
   readonly capKW: number;
   readonly periodS: number;
   readonly plugged: readonly PluggedSessionView[];
+  /** the site's electrical network over its plugged sessions (row order), or null */
+  readonly networkView: SiteNetworkView | null;
   /** bring the sessions' maxKW up to date for an allocation at `now`; returns plugged count */
   prepareAllocation(now: number): number;
-  /** apply rates[offset .. offset + plugged.length) and report the new aggregate */
-  applyAllocation(rates: Float64Array, offset: number, now: number): void;
+  /** apply rates[offset .. offset + plugged.length) and report the new aggregate; `enforce`:
+   * hold the rates to the site's network constraints (false for a policy that ignores limits) */
+  applyAllocation(rates: Float64Array, offset: number, now: number, enforce?: boolean): void;
 }
 
 /**
@@ -149,6 +161,10 @@ export class SiteAllocator implements AllocationBatch {
 
   sessions(j: number): readonly PluggedSessionView[] {
     return this.sites[j]!.plugged;
+  }
+
+  network(j: number): SiteNetworkView | null {
+    return this.sites[j]!.networkView;
   }
 
   /** Re-allocate one site (a plug-in, departure or authorisation). */
@@ -191,7 +207,8 @@ export class SiteAllocator implements AllocationBatch {
     if (this.rates.length < r) this.rates = new Float64Array(r * 2);
     this.rates.fill(0, 0, r);
     this.policy.allocateBatch(this, this.rates);
-    for (let j = 0; j < m; j++) sites[j]!.applyAllocation(this.rates, this.offset[j]!, now);
+    const enforce = this.policy.ignoresLimits !== true;
+    for (let j = 0; j < m; j++) sites[j]!.applyAllocation(this.rates, this.offset[j]!, now, enforce);
     this.one[0] = undefined as unknown as AllocatableSite;
     this.sites = [];
   }

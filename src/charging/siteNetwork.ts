@@ -237,6 +237,50 @@ export class SiteNetwork {
     throw new Error('site network: projection did not converge');
   }
 
+  /**
+   * The largest current (A) EVSE i can draw, up to `upA`, with every other EVSE at `r` (A; r[i] is
+   * ignored), keeping every constraint: for each constraint k touching i, with z the phasor sum
+   * of the others and a = c_ki·e^{jθ_i}, |z + a·x| ≤ L_k is a quadratic in x whose larger root
+   * bounds x (the linear model: x ≤ (L_k − Σ_{others}|c|·r) / |c_ki|). Rounded down to an allowed
+   * rate. Assumes the others are feasible on their own (then x = 0 always is); returns 0 when
+   * they are not.
+   */
+  maxRateA(i: number, r: ArrayLike<number>, upA: number, model: SiteConstraintModel): number {
+    const { n, coef, cos, sin } = this;
+    let x = Math.min(upA, this.maxA[i]!);
+    if (!(x > 0)) return 0;
+    for (let k = 0; k < this.m; k++) {
+      const row = k * n;
+      const ci = coef[row + i]!;
+      if (ci === 0) continue;
+      const L = this.limitA[k]!;
+      if (model === 'linear') {
+        let s = 0;
+        for (let q = 0; q < n; q++) if (q !== i) s += Math.abs(coef[row + q]!) * r[q]!;
+        x = Math.min(x, Math.max(0, (L - s) / Math.abs(ci)));
+        continue;
+      }
+      let re = 0;
+      let im = 0;
+      for (let q = 0; q < n; q++) {
+        if (q === i) continue;
+        const v = coef[row + q]! * r[q]!;
+        re += v * cos[q]!;
+        im += v * sin[q]!;
+      }
+      const ar = ci * cos[i]!;
+      const ai = ci * sin[i]!;
+      const aa = ar * ar + ai * ai;
+      const b = re * ar + im * ai; // Re(conj(z)·a)
+      const c = re * re + im * im - L * L;
+      const disc = b * b - aa * c;
+      if (c > 1e-9 * L * L || disc < 0) return 0; // the others alone already violate k
+      x = Math.min(x, Math.max(0, (-b + Math.sqrt(disc)) / aa));
+    }
+    // a hair inside the boundary so rounding never makes the result infeasible
+    return this.floorRate(i, x * (1 - 1e-12));
+  }
+
   /** Power (kW) drawn by current a (A) at the site voltage. */
   kW(a: number): number {
     return (a * this.voltageV) / 1000;

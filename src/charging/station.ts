@@ -16,7 +16,8 @@
  *   charger that gives it the most power (ties: lowest charger index); an EV that cannot use any
  *   free charger (a DC-only free charger for an AC-only EV) keeps the head and blocks the queue.
  */
-import type { PluggedSessionView, SiteView } from './allocation.js';
+import type { PluggedSessionView, SiteNetworkView, SiteView } from './allocation.js';
+import type { SiteConstraintModel, SiteNetwork } from './siteNetwork.js';
 import type { AllocatableSite } from './allocationBatch.js';
 import { chargeTimeS, socAfter, vehicleLimitKW, type EvModel } from './evModels.js';
 
@@ -110,6 +111,14 @@ export interface StationHooks {
   allocated?(st: Station): void;
 }
 
+/** A station's electrical network: the constraint set, which model checks it, and the EVSE each
+ * charger is (charger index → EVSE index of the network). */
+export interface StationNetwork {
+  readonly net: SiteNetwork;
+  readonly model: SiteConstraintModel;
+  readonly evseOfCharger: Int32Array;
+}
+
 export class Station implements SiteView, AllocatableSite {
   readonly chargers: number;
   readonly occupant: (Session | null)[];
@@ -126,15 +135,47 @@ export class Station implements SiteView, AllocatableSite {
   energyKWh = 0;
   private lastBusyUpdate = 0;
 
+  readonly networkView: SiteNetworkView | null;
+  /** SiteView: the network as allocation policies see it */
+  get network(): SiteNetworkView | null {
+    return this.networkView;
+  }
+  private readonly ampsW: Float64Array;
+  private readonly ampsOut: Float64Array;
+
   constructor(
     readonly def: StationDef,
     readonly capKW: number,
     readonly periodS: number,
     private readonly allocator: { allocateOne(site: Station, now: number): void },
     private readonly hooks: StationHooks,
+    readonly electrical: StationNetwork | null = null,
   ) {
     this.chargers = def.chargerKW.length;
     this.occupant = new Array(this.chargers).fill(null);
+    const nN = electrical ? electrical.net.n : 0;
+    this.ampsW = new Float64Array(nN);
+    this.ampsOut = new Float64Array(nN);
+    this.networkView = electrical ? { maxFeasibleKW: (i, rates, up) => this.maxFeasibleKW(i, rates, up) } : null;
+  }
+
+  /** kW → A at the network's voltage, per EVSE, for the plugged sessions' rates (row order). */
+  private toAmps(rates: ArrayLike<number>, offset: number, skip: number): Float64Array {
+    const nw = this.electrical!;
+    const a = this.ampsW.fill(0);
+    const k = 1000 / nw.net.voltageV;
+    for (let q = 0; q < this.plugged.length; q++) {
+      if (q === skip) continue;
+      a[nw.evseOfCharger[this.plugged[q]!.charger]!]! += Math.max(0, rates[offset + q]! || 0) * k;
+    }
+    return a;
+  }
+
+  private maxFeasibleKW(i: number, rates: ArrayLike<number>, upKW: number): number {
+    const nw = this.electrical!;
+    const a = this.toAmps(rates, 0, i);
+    const e = nw.evseOfCharger[this.plugged[i]!.charger]!;
+    return (nw.net.maxRateA(e, a, (upKW * 1000) / nw.net.voltageV, nw.model) * nw.net.voltageV) / 1000;
   }
 
   get queueLength(): number {
@@ -412,8 +453,26 @@ export class Station implements SiteView, AllocatableSite {
 
   /** Apply the policy's rates rates[offset + i] for plugged[i], reschedule energy-done events and
    * report the new aggregate. */
-  applyAllocation(rates: Float64Array, offset: number, now: number): void {
+  applyAllocation(rates: Float64Array, offset: number, now: number, enforce = true): void {
     const n = this.plugged.length;
+    const nw = this.electrical;
+    if (nw && enforce) {
+      // whatever the policy asked for, what reaches the EVSEs is feasible: project the currents
+      // onto the network's constraint set and allowed rates (SiteNetwork.project)
+      for (let i = 0; i < n; i++) {
+        const s = this.plugged[i]!;
+        const kw = rates[offset + i]!;
+        rates[offset + i] = !(kw > 0) || s.energyDone ? 0 : Math.min(kw, s.maxKW);
+      }
+      const want = this.toAmps(rates, offset, -1);
+      const got = nw.net.project(want, nw.model, this.ampsOut);
+      const k = nw.net.voltageV / 1000;
+      for (let i = 0; i < n; i++) {
+        const e = nw.evseOfCharger[this.plugged[i]!.charger]!;
+        // one session per EVSE: its rate is the projected current of its EVSE
+        rates[offset + i] = Math.min(rates[offset + i]!, got[e]! * k);
+      }
+    }
     for (let i = 0; i < n; i++) {
       const s = this.plugged[i]!;
       let kw = rates[offset + i]!;

@@ -12,7 +12,8 @@
  *   const rates = allocateSites(policy, { sites: [{ capKW: 30, sessions: [{ maxKW: 22, ... }] }] });
  */
 import type { AllocationBatch, AllocationBatchPolicy } from './allocationBatch.js';
-import type { PluggedSessionView } from './allocation.js';
+import type { PluggedSessionView, SiteNetworkView } from './allocation.js';
+import type { SiteConstraintModel, SiteNetwork } from './siteNetwork.js';
 import type { ChoiceBatch, StationChoicePolicy } from './choice.js';
 import { ChoiceBatchBuilder, type StationReadView } from './choiceBatch.js';
 import { idealModel, type EvModel } from './evModels.js';
@@ -143,6 +144,21 @@ export interface PlainSite {
   /** default 60 s */
   periodS?: number;
   sessions: PlainSession[];
+  /** an electrical network: the constraint set, its model, and the EVSE index of each session */
+  network?: { net: SiteNetwork; model: SiteConstraintModel; evse: number[] };
+}
+
+/** A SiteNetworkView over sessions that sit at EVSEs `evse` (row order). */
+export function networkView(net: SiteNetwork, model: SiteConstraintModel, evse: readonly number[]): SiteNetworkView {
+  const amps = new Float64Array(net.n);
+  const k = 1000 / net.voltageV;
+  return {
+    maxFeasibleKW(i, rates, upKW) {
+      amps.fill(0);
+      for (let q = 0; q < evse.length; q++) if (q !== i) amps[evse[q]!]! += Math.max(0, rates[q]! || 0) * k;
+      return net.maxRateA(evse[i]!, amps, upKW * k, model) / k;
+    },
+  };
 }
 
 /** An AllocationBatch over plain sites (sites in the order given). */
@@ -167,6 +183,10 @@ export function allocationBatchFrom(input: { now?: number; sites: PlainSite[] })
     remainingKWh: Float64Array.from(all, (s) => s.remainingKWh),
     maxKW: Float64Array.from(all, (s) => s.maxKW),
     sessions: (j) => views[j]!,
+    network: (j) => {
+      const nw = input.sites[j]!.network;
+      return nw ? networkView(nw.net, nw.model, nw.evse) : null;
+    },
   };
 }
 

@@ -13,6 +13,7 @@ import { buildCity } from '../simulation/world.js';
 import { comparisonMarkdown, writeComparison, writeResults } from '../output/output.js';
 import { loadScenario, scenarioJsonSchema, UserError, type Scenario } from '../scenario/scenario.js';
 import { SHIPPED_STACK_NAMES } from '../ledger/stacks.js';
+import { preflight } from '../scenario/estimate.js';
 import { Simulation, type Summary } from '../simulation/simulation.js';
 
 /** The package root (where package.json named evsim is), from this file's location. */
@@ -167,7 +168,8 @@ export async function main(argv: string[]): Promise<number> {
           .option('seed', { type: 'number', describe: 'override the scenario seed' })
           .option('set', { type: 'string', describe: 'override a field: --set fleet.size=500 (repeatable)' })
           .option('ledger', { type: 'string', describe: 'ledger stacks to compare: all, or a comma-separated list (none,central,pow,nakamoto,qbft)' })
-          .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar and no summary table' }),
+          .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar and no summary table' })
+          .option('force', { type: 'boolean', default: false, describe: 'run even when the cost estimate exceeds this machine' }),
       async (args) => {
         const file = args.file ?? join(root, DEFAULT_SCENARIO);
         if (args.seed !== undefined && (!Number.isInteger(args.seed) || args.seed < 0)) {
@@ -186,6 +188,7 @@ export async function main(argv: string[]): Promise<number> {
           sets.push(v === 'all' ? 'ledger.stacks=all' : `ledger.stacks=[${v}]`);
         }
         const sc = loadScenario(file, { overrides: sets, seed: args.seed });
+        for (const w of await preflight(sc, { force: args.force })) process.stderr.write(`${w}\n`);
         const outDir = resolve(args.out ?? join('results', sc.name));
         const r = await runScenario(sc, outDir, args.quiet);
         if (!args.quiet) {
@@ -207,9 +210,11 @@ export async function main(argv: string[]): Promise<number> {
       (y) =>
         y
           .positional('file', { type: 'string', demandOption: true })
-          .option('set', { type: 'string', describe: 'override a field (validated too; repeatable)' }),
-      (args) => {
+          .option('set', { type: 'string', describe: 'override a field (validated too; repeatable)' })
+          .option('force', { type: 'boolean', default: false, describe: 'report cost-estimate refusals as warnings' }),
+      async (args) => {
         const sc = loadScenario(args.file, { overrides: collectSets(args.set) });
+        for (const w of await preflight(sc, { map: true, force: args.force })) process.stderr.write(`${w}\n`);
         process.stdout.write(`${args.file}: ok (scenario ${sc.name}, ${sc.demand.type} demand, ${sc.city.type} city)\n`);
       },
     )

@@ -70,6 +70,7 @@ export function loadEvModels(path: string): EvModel[] {
   } catch (err) {
     fail(path, `cannot read fleet file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
+  if (text.trim() === '') fail(path, 'fleet file is empty (expected {"models": [...]})');
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -77,7 +78,6 @@ export function loadEvModels(path: string): EvModel[] {
     fail(path, `invalid JSON (${(err as Error).message})`);
   }
   const models = (doc as { models?: unknown } | null)?.models;
-  if (text.trim() === '') fail(path, 'fleet file is empty (expected {"models": [...]})');
   if (!Array.isArray(models) || models.length === 0) fail(path, 'models must be a non-empty array');
   const seen = new Set<string>();
   return models.map((raw: unknown, i: number) => {

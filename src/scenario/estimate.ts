@@ -73,7 +73,12 @@ function nodeCount(sc: Scenario, facts?: ScenarioFacts): number | undefined {
 
 /** Routing-table bytes: four tables (station to/from, place to/from), each n × K × (Float32 time + Float32 length). */
 export function routingTableBytes(nodes: number, stations: number, places: number): number {
-  return 2 * nodes * (stations + places) * 8 + 2 * 4 * Math.min(TREE_BLOCK, Math.max(stations, places)) * nodes;
+  return 2 * nodes * (stations + places) * 8;
+}
+
+/** Bytes of buildTrees' staging block while a table is built (two Float32 arrays of BLOCK × n). */
+function routingStagingBytes(nodes: number, stations: number, places: number): number {
+  return 2 * 4 * Math.min(TREE_BLOCK, Math.max(stations, places)) * nodes;
 }
 
 /** Ledger block-like events of one backend over `duration` seconds, with the knob that sets their rate. */
@@ -130,7 +135,7 @@ export function estimateCost(sc: Scenario, facts?: ScenarioFacts): CostEstimate 
 
   if (city && nodes !== undefined) {
     const cityKnob = sc.city.type === 'grid' ? 'city.rows/city.cols' : sc.city.type === 'radial' ? 'city.rings/city.spokes' : 'city.bbox';
-    memory.push({ what: `routing tables (${fmtNum(nodes)} road nodes × (${stations} stations + ${places} places))`, amount: routingTableBytes(nodes, stations, places), knob: `${cityKnob}, city.places or the number of stations` });
+    memory.push({ what: `routing tables (${fmtNum(nodes)} road nodes × (${stations} stations + ${places} places))`, amount: routingTableBytes(nodes, stations, places) + routingStagingBytes(nodes, stations, places), knob: `${cityKnob}, city.places or the number of stations` });
     memory.push({ what: `road graph (${fmtNum(nodes)} nodes)`, amount: nodes * BYTES_PER_NODE, knob: cityKnob });
   }
   let arrivals = 0;
@@ -220,7 +225,7 @@ export function checkCost(sc: Scenario, est: CostEstimate, opts: CostCheckOption
  * tables that cannot fit in this machine's memory at all.
  */
 export function checkRoutingTables(sc: Scenario, nodes: number, stations: number, places: number, totalMemBytes = os.totalmem()): void {
-  const bytes = routingTableBytes(nodes, stations, places);
+  const bytes = routingTableBytes(nodes, stations, places) + routingStagingBytes(nodes, stations, places);
   if (bytes > MEMORY_HARD_SHARE * totalMemBytes || nodes * Math.max(stations, places) > 2 ** 32 - 1) {
     throw new UserError([
       `${sc.file}: the routing tables would take ${fmtBytes(bytes)} (${fmtNum(nodes)} road nodes × (${stations} stations + ${places} places)), over ${Math.round(100 * MEMORY_HARD_SHARE)} % of this machine's ${fmtBytes(totalMemBytes)}; reduce city.bbox, city.places or the number of stations`,

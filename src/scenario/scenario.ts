@@ -715,27 +715,34 @@ function resolveStacks(sc: z.output<typeof ScenarioSchema>, raw: unknown, where:
     for (const role of ['records', 'payments'] as const) {
       const ref = def[role];
       const rb = role === 'records' ? records : payments;
-      const p = rb.params;
       const field = (k: string) =>
         typeof entry !== 'string' && ref.params && k in ref.params ? `ledger.stacks[${i}].${role}.params.${k}` : `ledger.backends.${rb.backend}.${k}`;
-      const nodeIndex = (k: string) => {
-        const v = p[k];
-        if (typeof v === 'number' && v >= nodes)
-          push(`${where}: ${field(k)}: must be a ledger node id 0..${nodes - 1} (${netField} = ${nodes}) (got ${v})`);
+      // a backend's own parameters, and those of the chain inside Lightning / Flash
+      const check = (backend: string, p: Record<string, unknown>, field: (k: string) => string) => {
+        const nodeIndex = (k: string) => {
+          const v = p[k];
+          if (typeof v === 'number' && v >= nodes)
+            push(`${where}: ${field(k)}: must be a ledger node id 0..${nodes - 1} (${netField} = ${nodes}) (got ${v})`);
+        };
+        if (backend === 'qbft') {
+          const n = typeof p.validators === 'number' ? p.validators : nodes;
+          if (typeof p.validators === 'number' && p.validators > nodes)
+            push(`${where}: ${field('validators')}: must be <= the ledger network's nodes (${netField} = ${nodes}) (got ${p.validators})`);
+          const crashed = Array.isArray(p.crashed) ? (p.crashed as { validator: number }[]) : [];
+          crashed.forEach((c, j) => {
+            if (c.validator >= n)
+              push(`${where}: ${field('crashed')}[${j}].validator: must be a validator index 0..${n - 1} (${n} validators) (got ${c.validator})`);
+          });
+        }
+        if (backend === 'central') nodeIndex('serverNode');
+        if (backend === 'tangle') nodeIndex('coordinatorNode');
+        if (backend === 'lightning') nodeIndex('hubNode');
+        const chain = p.chain as { backend?: unknown; params?: unknown } | undefined;
+        if (chain && typeof chain === 'object' && typeof chain.backend === 'string' && chain.params && typeof chain.params === 'object') {
+          check(chain.backend, chain.params as Record<string, unknown>, (k) => `${field('chain')}.params.${k}`);
+        }
       };
-      if (rb.backend === 'qbft') {
-        const n = typeof p.validators === 'number' ? p.validators : nodes;
-        if (typeof p.validators === 'number' && p.validators > nodes)
-          push(`${where}: ${field('validators')}: must be <= the ledger network's nodes (${netField} = ${nodes}) (got ${p.validators})`);
-        const crashed = Array.isArray(p.crashed) ? (p.crashed as { validator: number }[]) : [];
-        crashed.forEach((c, j) => {
-          if (c.validator >= n)
-            push(`${where}: ${field('crashed')}[${j}].validator: must be a validator index 0..${n - 1} (${n} validators) (got ${c.validator})`);
-        });
-      }
-      if (rb.backend === 'central') nodeIndex('serverNode');
-      if (rb.backend === 'tangle') nodeIndex('coordinatorNode');
-      if (rb.backend === 'lightning') nodeIndex('hubNode');
+      check(rb.backend, rb.params, field);
     }
     out.push({ name: def.name, records, payments, shared, network });
   });

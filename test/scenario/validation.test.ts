@@ -143,6 +143,10 @@ describe('cross-field ledger checks', () => {
     expect(lines(() => load(MONACO, 'ledger.stacks=[central]', 'ledger.backends.central.serverNode=10'))).toEqual([
       `${MONACO} (with --set): ledger.backends.central.serverNode: must be a ledger node id 0..9 (ledger.network.nodes = 10) (got 10)`,
     ]);
+    // the chain inside Lightning is checked too
+    expect(lines(() => load(MONACO, 'ledger.stacks=[qbft-lightning]', 'ledger.backends.lightning.chain={backend: qbft, params: {validators: 20}}'))).toEqual([
+      `${MONACO} (with --set): ledger.backends.lightning.chain.params.validators: must be <= the ledger network's nodes (ledger.network.nodes = 10) (got 20)`,
+    ]);
   });
 });
 

@@ -279,6 +279,14 @@ describe('cost estimate', () => {
     expect(lines(() => checkCost(sc, estimateCost(sc), { force: true }))[0]).toMatch(/demand\.arrivalsPerHour or duration: the run would have 8\.8e9 arrivals; at most 5\.0e7/);
   });
 
+  it("poisson arrivals whose objects exceed Node's heap limit are refused with the NODE_OPTIONS hint", () => {
+    const sc = load(MMC, 'demand.arrivalsPerHour=2000'); // 2000 h: 4e6 arrivals, ~4.5 GiB of heap
+    expect(lines(() => checkCost(sc, estimateCost(sc), { heapLimitBytes: 4 * GiB, totalMemBytes: 64 * GiB }))).toEqual([
+      expect.stringMatching(/demand\.arrivalsPerHour or duration: 4\.0e6 arrivals need ~4\.5 GiB of JavaScript heap, over 90 % of Node's heap limit 4\.0 GiB; .*NODE_OPTIONS=--max-old-space-size=\d+$/),
+    ]);
+    expect(() => checkCost(sc, estimateCost(sc), { heapLimitBytes: 16 * GiB, totalMemBytes: 64 * GiB })).not.toThrow();
+  });
+
   it('routing tables of a parsed OSM map that cannot fit are refused before building', () => {
     const sc = load(MONACO);
     expect(lines(() => checkRoutingTables(sc, 10_000_000, 100, 5000, 16 * GiB))[0]).toMatch(/the routing tables would take 7\d\d\.\d GiB .*reduce city\.bbox, city\.places or the number of stations$/);

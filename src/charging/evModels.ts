@@ -21,6 +21,7 @@
  *    P linear from p0 to p1 over [s0, s1] gives C·3600·(s1 - s0)·ln(p1/p0)/(p1 - p0).
  */
 import { readFileSync } from 'node:fs';
+import { UserError } from '../core/errors.js';
 
 /** Default fleet file, relative to the repository root. */
 export const DEFAULT_FLEET_FILE = 'data/ev-specs/fleet-nl-popular.json';
@@ -45,8 +46,9 @@ export interface EvModel {
 // ---------------------------------------------------------------------------------------------
 // Loading
 
+/** A problem with a fleet file is the user's: one line naming the file and the field (exit 2). */
 function fail(path: string, msg: string): never {
-  throw new Error(`${path}: ${msg}`.replace(/\s*\n\s*/g, ' '));
+  throw new UserError([`${path}: ${msg}`.replace(/\s*\n\s*/g, ' ')]);
 }
 
 function num(path: string, field: string, v: unknown, opts: { min?: number; positive?: boolean } = {}): number {
@@ -68,6 +70,7 @@ export function loadEvModels(path: string): EvModel[] {
   } catch (err) {
     fail(path, `cannot read fleet file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
+  if (text.trim() === '') fail(path, 'fleet file is empty (expected {"models": [...]})');
   let doc: unknown;
   try {
     doc = JSON.parse(text);

@@ -22,12 +22,23 @@ export interface ReplayRecord {
   charger: string;
 }
 
+/** Largest energy one replayed session may carry, kWh (five times the largest EV battery). */
+export const MAX_SESSION_KWH = 1000;
+
 /** Minimal RFC 4180 CSV reader (quoted fields, doubled quotes, CRLF). */
 export function parseCsv(text: string): string[][] {
+  return parseCsvWithLines(text).rows;
+}
+
+/** parseCsv, with the 1-based line of the file on which each row starts (blank lines are skipped). */
+export function parseCsvWithLines(text: string): { rows: string[][]; lines: number[] } {
   const rows: string[][] = [];
+  const lines: number[] = [];
   let row: string[] = [];
   let field = '';
   let q = false;
+  let line = 1;
+  let rowLine = 1;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
     if (q) {
@@ -36,7 +47,10 @@ export function parseCsv(text: string): string[][] {
           field += '"';
           i++;
         } else q = false;
-      } else field += ch;
+      } else {
+        if (ch === '\n') line++;
+        field += ch;
+      }
     } else if (ch === '"') q = true;
     else if (ch === ',') {
       row.push(field);
@@ -45,26 +59,38 @@ export function parseCsv(text: string): string[][] {
       if (ch === '\r' && text[i + 1] === '\n') i++;
       row.push(field);
       field = '';
-      if (row.length > 1 || row[0] !== '') rows.push(row);
+      if (row.length > 1 || row[0] !== '') {
+        rows.push(row);
+        lines.push(rowLine);
+      }
       row = [];
+      line++;
+      rowLine = line;
     } else field += ch;
   }
   if (field !== '' || row.length) {
     row.push(field);
     rows.push(row);
+    lines.push(rowLine);
   }
-  return rows;
+  return { rows, lines };
 }
 
-export function readReplaySessions(file: string, cols: ReplayColumns, startEpochS: number): ReplayRecord[] {
+/**
+ * Read the sessions of `file`; `startEpochS` is the scenario's start (UTC epoch seconds), and
+ * `horizonS` (optional) its duration: rows arriving before the start are skipped, and a file with
+ * no row inside [start, start + horizon) is refused. Every problem is a UserError naming the file,
+ * the line and the column.
+ */
+export function readReplaySessions(file: string, cols: ReplayColumns, startEpochS: number, horizonS = Infinity): ReplayRecord[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
-  } catch {
-    throw new UserError([`${file}: cannot read the sessions file (demand.file)`]);
+  } catch (e) {
+    throw new UserError([`${file}: cannot read the sessions file (demand.file) (${(e as NodeJS.ErrnoException).code ?? String(e)})`]);
   }
-  const rows = parseCsv(text);
-  if (rows.length < 1) throw new UserError([`${file}: empty sessions file`]);
+  const { rows, lines } = parseCsvWithLines(text);
+  if (rows.length < 1) throw new UserError([`${file}: empty sessions file (expected a header line and one line per session)`]);
   const header = rows[0]!;
   const col = (field: keyof ReplayColumns) => {
     const name = cols[field];
@@ -77,20 +103,39 @@ export function readReplaySessions(file: string, cols: ReplayColumns, startEpoch
   const ie = col('energyColumn');
   const ic = col('chargerColumn');
   const ii = col('idColumn');
+  if (rows.length < 2) throw new UserError([`${file}: has a header but no sessions (expected one line per session after the header)`]);
   const out: ReplayRecord[] = [];
+  let latest = -Infinity;
+  let latestText = '';
   for (let r = 1; r < rows.length; r++) {
     const row = rows[r]!;
-    const a = Date.parse(row[ia] ?? '');
-    const d = Date.parse(row[id] ?? '');
+    const where = `${file}: line ${lines[r]}`;
+    if (row.length < header.length) {
+      const missing = header.slice(row.length).filter((h) => [cols.arrivalColumn, cols.departureColumn, cols.energyColumn, cols.chargerColumn, cols.idColumn].includes(h));
+      throw new UserError([
+        `${where}: has ${row.length} of the header's ${header.length} columns; missing ${missing.length ? missing.join(', ') : header.slice(row.length).join(', ')}`,
+      ]);
+    }
+    const a = Date.parse(row[ia]!);
+    const d = Date.parse(row[id]!);
     const e = Number(row[ie]);
-    const where = `${file}: row ${r + 1}`;
     if (!Number.isFinite(a)) throw new UserError([`${where}: ${cols.arrivalColumn}: not an ISO 8601 date-time (got ${JSON.stringify(row[ia])})`]);
     if (!Number.isFinite(d) || d < a) throw new UserError([`${where}: ${cols.departureColumn}: must be a date-time not before the arrival (got ${JSON.stringify(row[id])})`]);
-    if (!Number.isFinite(e) || e < 0) throw new UserError([`${where}: ${cols.energyColumn}: must be a number >= 0 (got ${JSON.stringify(row[ie])})`]);
+    if (row[ie]!.trim() === '' || !Number.isFinite(e) || e < 0 || e > MAX_SESSION_KWH)
+      throw new UserError([`${where}: ${cols.energyColumn}: must be a number of kWh in [0, ${MAX_SESSION_KWH}] (got ${JSON.stringify(row[ie])})`]);
+    if (a > latest) {
+      latest = a;
+      latestText = row[ia]!;
+    }
     const arrival = a / 1000 - startEpochS;
     if (arrival < 0) continue; // before the scenario starts
-    out.push({ id: row[ii] ?? String(r), arrival, departure: d / 1000 - startEpochS, energyKWh: e, charger: row[ic] ?? '' });
+    out.push({ id: row[ii]!, arrival, departure: d / 1000 - startEpochS, energyKWh: e, charger: row[ic]! });
   }
+  const startIso = new Date(startEpochS * 1000).toISOString();
+  if (out.length === 0)
+    throw new UserError([`${file}: all ${rows.length - 1} sessions arrive before the scenario's start ${startIso} (latest arrival ${latestText}); set start (and duration) to cover them`]);
+  if (!out.some((x) => x.arrival < horizonS))
+    throw new UserError([`${file}: none of the ${rows.length - 1} sessions arrives within the scenario's start ${startIso} + duration ${horizonS} s; set start (and duration) to cover them`]);
   // deterministic order: by arrival, then file order
   return out.map((x, i) => [x, i] as const).sort((p, q) => p[0].arrival - q[0].arrival || p[1] - q[1]).map((p) => p[0]);
 }

@@ -30,6 +30,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { UserError } from '../core/errors.js';
 
 export type TariffSpec =
   | { type: 'flat'; pricePerKWh: number; name?: string }
@@ -137,8 +138,9 @@ function inRange(e: Entry, md: number): boolean {
 /** Parse a TOU tariff from its JSON text; `label` names the file in error messages. */
 export function parseTouTariff(text: string, label: string, utcOffsetHours: number, dst: 'none' | 'us' = 'none'): Tariff {
   const bad = (field: string, problem: string): never => {
-    throw new Error(`tariff file ${label}: ${field} ${problem}`.replace(/\s*\n\s*/g, ' '));
+    throw new UserError([`tariff file ${label}: ${field} ${problem}`.replace(/\s*\n\s*/g, ' ')]);
   };
+  if (text.trim() === '') bad('(whole file)', 'is empty (expected a JSON object {name, schedule: [...]})');
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -233,7 +235,7 @@ function touTariffFromFile(path: string, utcOffsetHours: number, dst: 'none' | '
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`tariff file ${label}: (whole file) cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new UserError([`tariff file ${label}: (whole file) cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`]);
   }
   return parseTouTariff(text, label, utcOffsetHours, dst);
 }

@@ -18,6 +18,7 @@ import { abortOut, commitOut, prepareOut } from '../output/folder.js';
 import { scenarioHash, type ManifestIdentity } from '../output/manifest.js';
 import { loadScenario, scenarioJsonSchema, UserError, type Scenario } from '../scenario/scenario.js';
 import { SHIPPED_STACK_NAMES, SHIPPED_STACKS } from '../ledger/stacks.js';
+import { preflight } from '../scenario/estimate.js';
 import { Simulation, type Summary } from '../simulation/simulation.js';
 import { comparisonText } from './present.js';
 import { ProgressView, progressMode } from './progress.js';
@@ -294,6 +295,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('ledger', { type: 'string', describe: `ledger stacks to compare: all, or a comma-separated list (${SHIPPED_STACK_NAMES.join(',')})` })
           .option('quiet', { type: 'boolean', default: false, describe: 'print only where the results went (one line)' })
           .option('progress', { type: 'boolean', describe: 'show progress on stderr (default: when stderr is a terminal and CI is not set)' })
+          .option('force', { type: 'boolean', default: false, describe: 'run even when the cost estimate exceeds this machine' })
           .epilogue(stacksHelp()),
       async (args) => {
         const file = args.file ?? join(root, DEFAULT_SCENARIO);
@@ -324,6 +326,7 @@ export async function main(argv: string[]): Promise<number> {
         const where = sets.length ? `${file} (with --set)` : file;
         const names = nameProblems(sc, where);
         if (names.length) throw new UserError(names);
+        for (const w of await preflight(sc, { force: args.force })) process.stderr.write(`${w}\n`);
         const outArg = args.out ?? join('results', sc.name);
         const progress = new ProgressView(progressMode({ quiet: args.quiet, progress: args.progress }));
         const abort: AbortFlag = { signal: null };
@@ -360,12 +363,14 @@ export async function main(argv: string[]): Promise<number> {
       (y) =>
         y
           .positional('file', { type: 'string', demandOption: true })
-          .option('set', { type: 'string', describe: 'override a field (validated too; repeatable)' }),
-      (args) => {
+          .option('set', { type: 'string', describe: 'override a field (validated too; repeatable)' })
+          .option('force', { type: 'boolean', default: false, describe: 'report cost-estimate refusals as warnings' }),
+      async (args) => {
         const sets = collectSets(args.set);
         const sc = loadScenario(args.file, { overrides: sets });
         const names = nameProblems(sc, sets.length ? `${args.file} (with --set)` : args.file);
         if (names.length) throw new UserError(names);
+        for (const w of await preflight(sc, { map: true, force: args.force })) process.stderr.write(`${w}\n`);
         process.stdout.write(`${args.file}: ok (scenario ${sc.name}, ${sc.demand.type} demand, ${sc.city.type} city)\n`);
       },
     )

@@ -38,6 +38,9 @@ export function parseDuration(v: number | string): number {
 }
 
 const DURATION_HELP = 'seconds or a duration such as 90s, 30m, 36h, 30d';
+/** Longest duration anywhere in a scenario: 3660 days (ten years). Beyond it no run is practical
+ * and the per-minute station samples alone would not fit in memory. */
+export const MAX_DURATION_S = 3660 * 86400;
 function duration(opts: { min?: number; positive?: boolean } = {}) {
   return z
     .union([z.number(), z.string()], { error: `expected ${DURATION_HELP}` })
@@ -53,6 +56,10 @@ function duration(opts: { min?: number; positive?: boolean } = {}) {
       }
       if (s < (opts.min ?? 0)) {
         ctx.addIssue({ code: 'custom', message: `must be a duration >= ${opts.min ?? 0} s` });
+        return z.NEVER;
+      }
+      if (s > MAX_DURATION_S) {
+        ctx.addIssue({ code: 'custom', message: `must be a duration ${opts.positive ? '> 0' : `>= ${opts.min ?? 0} s`} and <= 3660d (${MAX_DURATION_S} s)` });
         return z.NEVER;
       }
       return s;
@@ -347,48 +354,95 @@ function fmtValue(v: unknown): string {
   return s.length > 60 ? s.slice(0, 57) + '...' : s;
 }
 
-function allowedKeys(schema: z.ZodType, path: readonly PropertyKey[], raw: unknown): string[] {
-  // Walk the definition along `path` to list the allowed keys at that level.
-  let cur: any = schema;
-  for (let i = 0; i <= path.length; i++) {
-    for (;;) {
-      const def = cur?._zod?.def;
-      if (!def) return [];
-      if (def.type === 'default' || def.type === 'prefault' || def.type === 'optional' || def.type === 'nullable')
-        cur = def.innerType;
-      else if (def.type === 'pipe') cur = def.in;
-      else if (def.type === 'union') {
-        const disc = getPath(raw, [...path.slice(0, i), 'type']);
-        const match = def.options.find((o: any) => o._zod?.def?.shape?.type?._zod?.def?.values?.includes(disc));
-        if (!match) return [];
-        cur = match;
-      } else break;
-    }
-    if (i === path.length) break;
-    const def = cur._zod.def;
-    if (def.type === 'object') cur = def.shape[path[i] as string];
-    else if (def.type === 'array') cur = def.element;
-    else return [];
+/** Unwrap defaults, optionals, pipes (and unions, by the raw value's shape) down to a concrete schema. */
+function unwrap(schema: any, rawHere: unknown): any {
+  let cur = schema;
+  for (;;) {
+    const def = cur?._zod?.def;
+    if (!def) return undefined;
+    if (def.type === 'default' || def.type === 'prefault' || def.type === 'optional' || def.type === 'nullable') cur = def.innerType;
+    else if (def.type === 'pipe') cur = def.in;
+    else if (def.type === 'union') {
+      const options: any[] = def.options;
+      const disc = rawHere !== null && typeof rawHere === 'object' ? (rawHere as Record<string, unknown>).type : undefined;
+      const kindOf = (o: any) => unwrap(o, undefined)?._zod?.def?.type;
+      const match =
+        options.find((o) => disc !== undefined && o._zod?.def?.shape?.type?._zod?.def?.values?.includes(disc)) ??
+        (Array.isArray(rawHere) ? options.find((o) => kindOf(o) === 'array') : undefined) ??
+        (rawHere !== null && typeof rawHere === 'object' && !Array.isArray(rawHere) && disc === undefined
+          ? options.find((o) => kindOf(o) === 'object')
+          : undefined);
+      if (!match) return undefined;
+      cur = match;
+    } else return cur;
   }
-  const def = cur?._zod?.def;
-  return def?.type === 'object' ? Object.keys(def.shape) : [];
 }
 
-/** Turn zod issues into one line each: `where: path: problem (got value)`. */
-function issueLines(where: string, raw: unknown, issues: z.core.$ZodIssue[]): string[] {
+/** The object schema at `path` of `schema` (walking the definition along the raw value), if any. */
+function objectSchemaAt(schema: z.ZodType, path: readonly PropertyKey[], raw: unknown): any {
+  let cur: any = unwrap(schema, raw);
+  for (let i = 0; i < path.length; i++) {
+    const def = cur?._zod?.def;
+    if (def?.type === 'object') cur = def.shape[path[i] as string];
+    else if (def?.type === 'array') cur = def.element;
+    else if (def?.type === 'record') cur = def.valueType;
+    else return undefined;
+    cur = unwrap(cur, getPath(raw, path.slice(0, i + 1)));
+  }
+  return cur?._zod?.def?.type === 'object' ? cur : undefined;
+}
+
+function allowedKeys(schema: z.ZodType, path: readonly PropertyKey[], raw: unknown): string[] {
+  const obj = objectSchemaAt(schema, path, raw);
+  return obj ? Object.keys(obj._zod.def.shape) : [];
+}
+
+/** The fields of the object at `path` that have no default and are not optional. */
+function requiredKeys(schema: z.ZodType, path: readonly PropertyKey[], raw: unknown): string[] {
+  const obj = objectSchemaAt(schema, path, raw);
+  if (!obj) return [];
+  return Object.entries(obj._zod.def.shape as Record<string, any>)
+    .filter(([, f]) => !['default', 'prefault', 'optional'].includes(f?._zod?.def?.type))
+    .map(([k]) => k);
+}
+
+const STACK_FORM = '{name, records: {backend, params}, payments: {backend, params}, network}';
+
+/**
+ * Turn zod issues into one line each: `where: path: problem (got value)`. `schema` is the
+ * definition the issues came from (for the allowed keys of unknown fields); `prefix` is where its
+ * root sits in the scenario (for a backend's params inside a stack).
+ */
+function issueLines(where: string, raw: unknown, issues: z.core.$ZodIssue[], schema: z.ZodType = ScenarioSchema, prefix: readonly PropertyKey[] = []): string[] {
   const lines: string[] = [];
   for (const is of issues) {
     const path = is.path;
     if (is.code === 'unrecognized_keys') {
-      const allowed = allowedKeys(ScenarioSchema, path, raw);
+      const allowed = allowedKeys(schema, path, raw);
       for (const key of is.keys) {
         lines.push(
-          `${where}: ${fmtPath([...path, key])}: unknown field; allowed here: ${allowed.join(', ') || '(none)'}`,
+          `${where}: ${fmtPath([...prefix, ...path, key])}: unknown field; allowed here: ${allowed.join(', ') || '(none)'}`,
         );
       }
       continue;
     }
     const value = getPath(raw, path);
+    if (is.code === 'invalid_union' && schema === ScenarioSchema && path[0] === 'ledger' && path[1] === 'stacks' && is.errors?.length) {
+      // Explain the entry that is wrong, in the branch of the union its shape picked.
+      const branch = (b: z.core.$ZodIssue[] | undefined) => (b ?? []).map((i) => ({ ...i, path: [...path, ...i.path] }));
+      if (path.length === 2 && Array.isArray(value)) {
+        lines.push(...issueLines(where, raw, branch(is.errors[1]), schema, prefix));
+        continue;
+      }
+      if (path.length === 3 && typeof value === 'string') {
+        lines.push(`${where}: ${fmtPath(path)}: unknown stack ${fmtValue(value)}; shipped stacks: ${SHIPPED_STACK_NAMES.join(', ')} (or an inline stack ${STACK_FORM})`);
+        continue;
+      }
+      if (path.length === 3 && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+        lines.push(...issueLines(where, raw, branch(is.errors[1]), schema, prefix));
+        continue;
+      }
+    }
     let what: string;
     switch (is.code) {
       case 'invalid_type':
@@ -399,7 +453,7 @@ function issueLines(where: string, raw: unknown, issues: z.core.$ZodIssue[]): st
         if (is.origin === 'string') what = `must have at least ${String(is.minimum)} characters`;
         break;
       case 'too_big':
-        what = `must be ${is.inclusive ? '<=' : '<'} ${String(is.maximum)}`;
+        what = `must be ${is.inclusive ? '<=' : '<'} ${String(is.maximum)}${is.origin === 'array' ? ' items' : ''}`;
         break;
       case 'invalid_value':
         what = `allowed: ${is.values.map((v) => String(v)).join(' | ')}`;
@@ -407,11 +461,11 @@ function issueLines(where: string, raw: unknown, issues: z.core.$ZodIssue[]): st
       case 'invalid_union': {
         const opts = (is as { options?: unknown[] }).options;
         if (opts) what = `allowed: ${opts.map(String).join(' | ')}`;
-        else if (path[0] === 'ledger' && path[1] === 'stacks')
+        else if (schema === ScenarioSchema && path[0] === 'ledger' && path[1] === 'stacks')
           what =
             path.length === 2
-              ? `must be "all" or a list of stacks`
-              : `must be a shipped stack (${SHIPPED_STACK_NAMES.join(', ')}) or {name, records: {backend, params}, payments: {backend, params}, network}`;
+              ? `must be "all" or a list of stacks (shipped: ${SHIPPED_STACK_NAMES.join(', ')})`
+              : `must be a shipped stack (${SHIPPED_STACK_NAMES.join(', ')}) or ${STACK_FORM}`;
         else what = is.message;
         break;
       }
@@ -425,15 +479,20 @@ function issueLines(where: string, raw: unknown, issues: z.core.$ZodIssue[]): st
         what = is.message;
     }
     if (is.code === 'invalid_type' && is.expected === 'number' && typeof value === 'number') what = 'must be a finite number';
-    lines.push(`${where}: ${fmtPath(path)}: ${what} (got ${fmtValue(value)})`);
+    lines.push(`${where}: ${fmtPath([...prefix, ...path])}: ${what} (got ${fmtValue(value)})`);
   }
   return lines;
 }
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-/** Set `value` at a dotted path (`fleet.size`, `stations.list[0].lat`), creating objects on the way. */
-export function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+/**
+ * Set `value` at a dotted path (`fleet.size`, `stations.list[0].lat`), creating objects on the way.
+ * A list index must address an existing entry or the next one (index = current length appends);
+ * anything beyond is refused with one line. The paths of list entries created here are pushed to
+ * `created` (so that validation can name what a new entry still needs).
+ */
+export function setPath(obj: Record<string, unknown>, path: string, value: unknown, created?: (string | number)[][]): void {
   const keys: (string | number)[] = [];
   for (const part of path.split('.')) {
     const m = /^([^[\]]+)((?:\[\d+\])*)$/.exec(part);
@@ -442,9 +501,23 @@ export function setPath(obj: Record<string, unknown>, path: string, value: unkno
     for (const idx of m[2]!.matchAll(/\[(\d+)\]/g)) keys.push(Number(idx[1]));
   }
   let cur: any = obj;
-  for (let i = 0; i < keys.length - 1; i++) {
+  for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
-    if (cur[k] === null || typeof cur[k] !== 'object') cur[k] = typeof keys[i + 1] === 'number' ? [] : {};
+    if (typeof k === 'number') {
+      // cur is the list (made below when missing)
+      if (!Array.isArray(cur)) throw new UserError([`--set ${path}: ${fmtPath(keys.slice(0, i))} is not a list, so it takes no [index]`]);
+      const len = cur.length;
+      if (!Number.isSafeInteger(k) || k > len) {
+        const list = fmtPath(keys.slice(0, i));
+        throw new UserError([
+          `--set ${path}: index ${k} is beyond the list ${list} (length ${len}); use ${len === 0 ? '0' : `0..${len - 1} to change an entry or ${len}`} to append one`,
+        ]);
+      }
+      if (k === len && i < keys.length - 1) created?.push(keys.slice(0, i + 1));
+    }
+    if (i === keys.length - 1) break;
+    const next = keys[i + 1]!;
+    if (cur[k] === null || typeof cur[k] !== 'object') cur[k] = typeof next === 'number' ? [] : {};
     cur = cur[k];
   }
   cur[keys[keys.length - 1]!] = value;
@@ -493,6 +566,64 @@ export function loadScenario(file: string, opts: LoadOptions = {}): Scenario {
   return validateScenario(raw as Record<string, unknown>, file, opts);
 }
 
+/**
+ * Issue lines, where the required fields missing from a list entry that `--set` created are one
+ * line for the entry (naming every required field) instead of one "is required" line each.
+ */
+function newEntryLines(where: string, raw: unknown, issues: z.core.$ZodIssue[], created: (string | number)[][]): string[] {
+  const missing = new Map<string, { path: (string | number)[]; fields: string[] }>();
+  const rest: z.core.$ZodIssue[] = [];
+  for (const is of issues) {
+    const entry = created.find((c) => c.length === is.path.length - 1 && c.every((k, i) => k === is.path[i]));
+    if (entry && is.code === 'invalid_type' && getPath(raw, is.path) === undefined) {
+      const key = fmtPath(entry);
+      const m = missing.get(key) ?? { path: entry, fields: [] };
+      m.fields.push(String(is.path[is.path.length - 1]));
+      missing.set(key, m);
+    } else rest.push(is);
+  }
+  const lines: string[] = [];
+  for (const [key, m] of missing) {
+    const req = requiredKeys(ScenarioSchema, m.path, raw);
+    const ex = m.fields.map((f) => `--set ${key}.${f}=...`).join(' ');
+    lines.push(`${where}: ${key}: the new entry made by --set lacks ${m.fields.join(', ')} (required fields: ${req.join(', ')}); add ${ex}`);
+  }
+  return [...lines, ...issueLines(where, raw, rest)];
+}
+
+/**
+ * Upper bounds on magnitudes that the schema's types leave open (see DOCS: every bound, its value
+ * and why). Kept out of the schema blocks that other sections own; one line each.
+ */
+export const LIMITS = Object.freeze({
+  /** poisson arrivals per hour at the one station: 100,000 (28 per second) */
+  arrivalsPerHour: 100_000,
+  /** energy of one session (poisson mean, replayed rows), kWh: larger than any EV battery (~200 kWh) x 5 */
+  energyKWh: 1000,
+  /** power of one charger, kW (megawatt truck chargers are 3.75 MW) */
+  chargerKW: 10_000,
+});
+
+function magnitudeLines(sc: z.output<typeof ScenarioSchema>, where: string): string[] {
+  const out: string[] = [];
+  const d = sc.demand;
+  if (d.type === 'poisson') {
+    if (d.arrivalsPerHour > LIMITS.arrivalsPerHour)
+      out.push(`${where}: demand.arrivalsPerHour: must be <= ${LIMITS.arrivalsPerHour} (got ${d.arrivalsPerHour})`);
+    if (d.meanEnergyKWh > LIMITS.energyKWh) out.push(`${where}: demand.meanEnergyKWh: must be <= ${LIMITS.energyKWh} kWh (got ${d.meanEnergyKWh})`);
+  }
+  if (d.type === 'replay' && d.maxKW > LIMITS.chargerKW) out.push(`${where}: demand.maxKW: must be <= ${LIMITS.chargerKW} kW (got ${d.maxKW})`);
+  const kw = (path: string, v: number) => {
+    if (v > LIMITS.chargerKW) out.push(`${where}: ${path}: must be <= ${LIMITS.chargerKW} kW (got ${v})`);
+  };
+  kw('station.powerKW', sc.station.powerKW);
+  sc.stations.list.forEach((s, i) => kw(`stations.list[${i}].powerKW`, s.powerKW));
+  if (sc.stations.generate) kw('stations.generate.powerKW', sc.stations.generate.powerKW);
+  kw('stations.mapDefaults.acPowerKW', sc.stations.mapDefaults.acPowerKW);
+  kw('stations.mapDefaults.dcPowerKW', sc.stations.mapDefaults.dcPowerKW);
+  return out;
+}
+
 /** Absolute path of evsim's default EV model table (found from this file, in sim/ or dist/sim/). */
 function defaultFleetModels(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -507,16 +638,18 @@ function defaultFleetModels(): string {
 export function validateScenario(raw: Record<string, unknown>, file: string, opts: LoadOptions = {}): Scenario {
   const obj = structuredClone(raw);
   const sets = opts.overrides ?? [];
+  const created: (string | number)[][] = [];
   for (const s of sets) {
     const [path, value] = parseOverride(s);
-    setPath(obj, path, value);
+    setPath(obj, path, value, created);
   }
   if (opts.seed !== undefined) obj.seed = opts.seed;
   const where = sets.length ? `${file} (with --set)` : file;
   const r = ScenarioSchema.safeParse(obj);
-  if (!r.success) throw new UserError(issueLines(where, obj, r.error.issues));
+  if (!r.success) throw new UserError(newEntryLines(where, obj, r.error.issues, created));
   const sc = r.data;
   const extra: string[] = [];
+  extra.push(...magnitudeLines(sc, where));
   if (sc.fleet.initialSoc.min > sc.fleet.initialSoc.max)
     extra.push(`${where}: fleet.initialSoc.min: must be <= fleet.initialSoc.max (got ${sc.fleet.initialSoc.min} > ${sc.fleet.initialSoc.max})`);
   if (sc.fleet.chargeThreshold >= sc.fleet.targetSoc)
@@ -543,6 +676,12 @@ function resolveStacks(sc: z.output<typeof ScenarioSchema>, raw: unknown, where:
   const list = sc.ledger.stacks === 'all' ? [...SHIPPED_STACK_NAMES] : sc.ledger.stacks;
   const out: ResolvedStack[] = [];
   const names = new Set<string>();
+  const seen = new Set<string>();
+  const push = (line: string) => {
+    // a problem of ledger.backends.X shows once, however many stacks use X
+    if (!seen.has(line)) errors.push(line);
+    seen.add(line);
+  };
   list.forEach((entry, i) => {
     const def: StackDef = typeof entry === 'string' ? shippedStack(entry)! : (entry as StackDef);
     if (names.has(def.name)) errors.push(`${where}: ledger.stacks[${i}]: stack name "${def.name}" appears twice`);
@@ -553,12 +692,9 @@ function resolveStacks(sc: z.output<typeof ScenarioSchema>, raw: unknown, where:
       const merged = { ...base, ...(ref.params ?? {}) };
       const r = BACKENDS[ref.backend].params.safeParse(merged);
       if (!r.success) {
+        // field paths anchored at the stack entry; unknown keys list the backend's own parameters
         const prefix = typeof entry === 'string' ? ['ledger', 'backends', ref.backend] : ['ledger', 'stacks', i, role, 'params'];
-        const rawHere = typeof entry === 'string' ? getPath(raw, prefix) : getPath(raw, prefix);
-        for (const line of issueLines(where, rawHere ?? merged, r.error.issues)) {
-          // re-anchor the field path at the stack entry
-          errors.push(line.replace(`${where}: `, `${where}: ${fmtPath(prefix)}.`));
-        }
+        for (const line of issueLines(where, merged, r.error.issues, BACKENDS[ref.backend].params, prefix)) push(line);
         return { backend: ref.backend, params: merged };
       }
       return { backend: ref.backend, params: r.data as Record<string, unknown> };
@@ -572,10 +708,43 @@ function resolveStacks(sc: z.output<typeof ScenarioSchema>, raw: unknown, where:
       const r = NetworkConfigSchema.safeParse({ ...sc.ledger.network, ...netOverride });
       if (!r.success) {
         const prefix = ['ledger', 'stacks', i, 'network'];
-        for (const line of issueLines(where, getPath(raw, prefix) ?? netOverride, r.error.issues)) {
-          errors.push(line.replace(`${where}: `, `${where}: ${fmtPath(prefix)}.`));
-        }
+        for (const line of issueLines(where, { ...sc.ledger.network, ...netOverride }, r.error.issues, NetworkConfigSchema, prefix)) push(line);
       } else network = r.data;
+    }
+    // cross-field checks against the stack's network
+    const nodes = network.nodes;
+    const netField = netOverride && 'nodes' in netOverride ? `ledger.stacks[${i}].network.nodes` : 'ledger.network.nodes';
+    for (const role of ['records', 'payments'] as const) {
+      const ref = def[role];
+      const rb = role === 'records' ? records : payments;
+      const field = (k: string) =>
+        typeof entry !== 'string' && ref.params && k in ref.params ? `ledger.stacks[${i}].${role}.params.${k}` : `ledger.backends.${rb.backend}.${k}`;
+      // a backend's own parameters, and those of the chain inside Lightning / Flash
+      const check = (backend: string, p: Record<string, unknown>, field: (k: string) => string) => {
+        const nodeIndex = (k: string) => {
+          const v = p[k];
+          if (typeof v === 'number' && v >= nodes)
+            push(`${where}: ${field(k)}: must be a ledger node id 0..${nodes - 1} (${netField} = ${nodes}) (got ${v})`);
+        };
+        if (backend === 'qbft') {
+          const n = typeof p.validators === 'number' ? p.validators : nodes;
+          if (typeof p.validators === 'number' && p.validators > nodes)
+            push(`${where}: ${field('validators')}: must be <= the ledger network's nodes (${netField} = ${nodes}) (got ${p.validators})`);
+          const crashed = Array.isArray(p.crashed) ? (p.crashed as { validator: number }[]) : [];
+          crashed.forEach((c, j) => {
+            if (c.validator >= n)
+              push(`${where}: ${field('crashed')}[${j}].validator: must be a validator index 0..${n - 1} (${n} validators) (got ${c.validator})`);
+          });
+        }
+        if (backend === 'central') nodeIndex('serverNode');
+        if (backend === 'tangle') nodeIndex('coordinatorNode');
+        if (backend === 'lightning') nodeIndex('hubNode');
+        const chain = p.chain as { backend?: unknown; params?: unknown } | undefined;
+        if (chain && typeof chain === 'object' && typeof chain.backend === 'string' && chain.params && typeof chain.params === 'object') {
+          check(chain.backend, chain.params as Record<string, unknown>, (k) => `${field('chain')}.params.${k}`);
+        }
+      };
+      check(rb.backend, rb.params, field);
     }
     out.push({ name: def.name, records, payments, shared, network });
   });

@@ -10,9 +10,7 @@
  *   Spreads coverage evenly; deterministic without any random draw.
  * - uniform: road nodes drawn uniformly at random (stream "city").
  */
-import { readOsm } from '../city/osm.js';
 import { extractStations, snapStations } from '../city/osmStations.js';
-import { buildRoadNetwork } from '../city/roads.js';
 import { SpatialIndex } from '../city/spatial.js';
 import { gridCity, radialCity } from '../city/synthetic.js';
 import type { RoadGraph } from '../city/graph.js';
@@ -21,6 +19,8 @@ import type { StationDef, ChargerKind } from '../charging/station.js';
 import { readReplaySessions, replayChargerIds, type ReplayRecord } from '../charging/replay.js';
 import { resolveScenarioPath, UserError, type Scenario } from '../scenario/scenario.js';
 import { Streams } from '../core/random.js';
+import { loadCityMap } from '../scenario/files.js';
+import { checkRoutingTables } from '../scenario/estimate.js';
 
 export interface City {
   graph: RoadGraph | null;
@@ -115,7 +115,7 @@ export async function buildCity(sc: Scenario): Promise<City> {
   if (sc.city.type === 'none') {
     const st = sc.station;
     if (sc.demand.type === 'replay') {
-      const recs = readReplaySessions(resolveScenarioPath(sc, sc.demand.file), sc.demand, Date.parse(sc.start) / 1000);
+      const recs = readReplaySessions(resolveScenarioPath(sc, sc.demand.file), sc.demand, Date.parse(sc.start) / 1000, sc.duration);
       const ids = replayChargerIds(recs);
       if (st.chargers !== undefined && st.chargers !== ids.length) {
         throw new UserError([`${sc.file}: station.chargers: replayed sessions use ${ids.length} chargers (one per recorded charger id); leave it out or set ${ids.length} (got ${st.chargers})`]);
@@ -133,14 +133,8 @@ export async function buildCity(sc: Scenario): Promise<City> {
   let graph: RoadGraph;
   const mapStations: StationDef[] = [];
   if (sc.city.type === 'osm') {
-    const file = resolveScenarioPath(sc, sc.city.file);
-    let osm;
-    try {
-      osm = await readOsm(file, sc.city.bbox ? { bbox: sc.city.bbox } : {});
-    } catch (e) {
-      throw new UserError([`${sc.file}: city.file: ${(e as Error).message.split('\n')[0]}`]);
-    }
-    const net = buildRoadNetwork(osm);
+    // unreadable map, or no drivable road inside city.bbox: one UserError line (src/scenario/files.ts)
+    const { osm, net } = await loadCityMap(sc);
     graph = net.graph;
     info.file = sc.city.file;
     info.nodes = graph.nodeCount;
@@ -204,6 +198,7 @@ export async function buildCity(sc: Scenario): Promise<City> {
   city.places = places;
   info.places = P;
 
+  checkRoutingTables(sc, graph.nodeCount, stations.length, P); // refuse tables that cannot fit (exit 2)
   const stationNodes = Int32Array.from(stations, (s) => s.node);
   city.stationTo = buildTrees(graph, stationNodes, 'to');
   city.stationFrom = buildTrees(graph, stationNodes, 'from');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
+import { UserError } from '../../src/core/errors.js';
 import {
   DEFAULT_FLEET_FILE,
   type EvModel,
@@ -113,6 +114,20 @@ describe('loadEvModels errors', () => {
     const q = join(dir, 'broken.json');
     writeFileSync(q, '{ "models": [');
     expect(() => loadEvModels(q)).toThrow(/broken\.json: invalid JSON/);
+  });
+  it('errors are user errors (exit 2, one line), also for an empty file', () => {
+    const p = join(dir, 'empty.json');
+    writeFileSync(p, '  \n');
+    let err: unknown;
+    try {
+      loadEvModels(p);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).exitCode).toBe(2);
+    expect((err as UserError).lines).toEqual([`${p}: fleet file is empty (expected {"models": [...]})`]);
+    expect(() => loadEvModels(join(dir, 'missing.json'))).toThrow(UserError);
   });
   it('treats dcMaxKW null as no DC charging', () => {
     const p = join(dir, 'nodc.json');

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadTariff, type Tariff, type TariffSpec } from '../../src/charging/tariff.js';
+import { UserError } from '../../src/core/errors.js';
 
 const PST = -8;
 /** Epoch seconds of a local wall-clock time at a fixed UTC offset. */
@@ -241,5 +242,36 @@ describe('data copies match SOURCES.md', () => {
     expect(h('data/tariffs/sce_tou_ev_8_june_2019.json')).toBe('f955e41e74a96bef');
     expect(h('data/sessions/acn-caltech-2019-03-sessions.csv')).toBe('03f828eba495704b');
     expect(h('data/sessions/acn-caltech-2019-03-events.json.gz')).toBe('6b688b132dc9d115');
+  });
+});
+
+describe('tariff file errors are user errors (exit 2, one line)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'evsim-tariff-errors-'));
+  const load = (name: string, text: string | null): unknown => {
+    const f = join(dir, name);
+    if (text !== null) writeFileSync(f, text);
+    try {
+      loadTariff({ type: 'tou', file: f, utcOffsetHours: 0 });
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  };
+  it.each([
+    ['missing.json', null, /\(whole file\) cannot be read \(ENOENT\)$/],
+    ['empty.json', '', /\(whole file\) is empty/],
+    ['corrupt.json', '{"name": "x", "schedule": [', /\(whole file\) is not valid JSON/],
+    [
+      'weekends-missing.json',
+      JSON.stringify({ name: 'w', schedule: [{ id: 'w', effective_start: '01-01', effective_end: '12-31', dow_mask: 'WEEKDAYS', times: [0], tariffs: [0.2] }] }),
+      /schedule has no entry covering 01-01 on a Sun/,
+    ],
+  ])('%s', (name, text, what) => {
+    const e = load(name, text);
+    expect(e).toBeInstanceOf(UserError);
+    expect((e as UserError).exitCode).toBe(2);
+    expect((e as UserError).lines).toHaveLength(1);
+    expect((e as UserError).lines[0]).toContain(join(dir, name));
+    expect((e as UserError).lines[0]).toMatch(what);
   });
 });

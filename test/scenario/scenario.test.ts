@@ -393,10 +393,12 @@ describe('--set overrides', () => {
     expect(parseOverride('name=[1,2')).toEqual(['name', '[1,2']); // not YAML: taken as text
   });
 
-  it('setPath creates objects and lists on the way', () => {
+  it('setPath creates objects and lists on the way (a new list entry only at the end)', () => {
     const o: Record<string, unknown> = {};
-    setPath(o, 'a.b[1].c', 3);
-    expect(o).toEqual({ a: { b: [undefined, { c: 3 }] } });
+    setPath(o, 'a.b[0].c', 3);
+    setPath(o, 'a.b[1].c', 4);
+    expect(o).toEqual({ a: { b: [{ c: 3 }, { c: 4 }] } });
+    expect(userErrorLines(() => setPath(o, 'a.b[3].c', 5))).toEqual(['--set a.b[3].c: index 3 is beyond the list a.b (length 2); use 0..1 to change an entry or 2 to append one']);
   });
 
   it('invalid override value: same line format, marked (with --set), exit code 2', () => {

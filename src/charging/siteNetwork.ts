@@ -292,7 +292,7 @@ export class SiteNetwork {
  * transformer cap from which the `primary`/`secondary` limits follow (default: the file's
  * `transformer.defaultCapKW`). Problems are user errors naming the file and the field.
  */
-export function loadSiteNetwork(file: string, opts: { capKW?: number; where?: string } = {}): SiteNetwork {
+export function loadSiteNetwork(file: string, opts: { capKW?: number; where?: string; continuous?: boolean } = {}): SiteNetwork {
   const where = opts.where ?? file;
   let raw: unknown;
   try {
@@ -307,10 +307,12 @@ export function loadSiteNetwork(file: string, opts: { capKW?: number; where?: st
   if (!parsed.success) {
     throw new UserError(parsed.error.issues.map((i) => `${where}: ${i.path.join('.') || '(top level)'}: ${i.message}`));
   }
-  return siteNetworkFromFile(parsed.data, opts.capKW, where);
+  return siteNetworkFromFile(parsed.data, opts.capKW, where, opts.continuous ?? false);
 }
 
-export function siteNetworkFromFile(f: SiteFile, capKW: number | undefined, where = 'site network'): SiteNetwork {
+/** `continuous`: every EVSE draws any current from 0 to its type's largest rate (acnportal's
+ * `basic_evse=True`, the setting of ACN-Sim's published three-phase experiments). */
+export function siteNetworkFromFile(f: SiteFile, capKW: number | undefined, where = 'site network', continuous = false): SiteNetwork {
   const errors: string[] = [];
   const cap = capKW ?? f.transformer?.defaultCapKW;
   const lim = cap !== undefined ? transformerLimitsA(cap) : undefined;
@@ -320,9 +322,12 @@ export function siteNetworkFromFile(f: SiteFile, capKW: number | undefined, wher
       errors.push(`${where}: evses[${i}].type: unknown EVSE type '${e.type}'; allowed: ${Object.keys(f.evseTypes).join(', ')}`);
       return { id: e.id, phaseAngleDeg: e.phaseAngleDeg, maxRateA: 0 };
     }
-    return 'allowedRatesA' in t
-      ? { id: e.id, phaseAngleDeg: e.phaseAngleDeg, allowedRatesA: t.allowedRatesA }
-      : { id: e.id, phaseAngleDeg: e.phaseAngleDeg, maxRateA: t.maxRateA };
+    if ('allowedRatesA' in t) {
+      return continuous
+        ? { id: e.id, phaseAngleDeg: e.phaseAngleDeg, maxRateA: Math.max(...t.allowedRatesA) }
+        : { id: e.id, phaseAngleDeg: e.phaseAngleDeg, allowedRatesA: t.allowedRatesA };
+    }
+    return { id: e.id, phaseAngleDeg: e.phaseAngleDeg, maxRateA: t.maxRateA };
   });
   const ids = new Set(f.evses.map((e) => e.id));
   const constraints = f.constraints.map((c, k) => {

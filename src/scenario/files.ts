@@ -13,9 +13,10 @@ import { readOsm, type OsmData } from '../city/osm.js';
 import { extractStations, snapStations } from '../city/osmStations.js';
 import { buildRoadNetwork, type RoadNetwork } from '../city/roads.js';
 import { loadEvModels } from '../charging/evModels.js';
-import { readReplaySessions } from '../charging/replay.js';
+import { readReplaySessions, replayChargerIds } from '../charging/replay.js';
 import { loadTariff } from '../charging/tariff.js';
 import { resolveScenarioPath, type Scenario } from './scenario.js';
+import { scenarioSiteNetwork } from './site.js';
 
 /** What opening the files told us, for the cost estimate (src/scenario/estimate.ts). */
 export interface ScenarioFacts {
@@ -87,6 +88,15 @@ export async function checkScenarioFiles(sc: Scenario, opts: CheckFilesOptions =
       return undefined;
     }
   };
+  /** a check whose UserError lines already name the file and field */
+  const attempt2 = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      problems.push(...e.lines);
+    }
+  };
   const notEmpty = (field: string, p: string) => {
     // a directory or a special file would otherwise be read as garbage or hang
     try {
@@ -120,9 +130,13 @@ export async function checkScenarioFiles(sc: Scenario, opts: CheckFilesOptions =
     const p = resolveScenarioPath(sc, d.file);
     if (notEmpty('demand.file', p)) {
       const recs = attempt('demand.file', () => readReplaySessions(p, d, Date.parse(sc.start) / 1000, sc.duration));
-      if (recs) facts.replaySessions = recs.filter((r) => r.arrival < sc.duration).length;
+      if (recs) {
+        facts.replaySessions = recs.filter((r) => r.arrival < sc.duration).length;
+        if (sc.site.network) attempt2(() => scenarioSiteNetwork(sc, replayChargerIds(recs)));
+      }
     }
   }
+  if (sc.site.network && sc.demand.type !== 'replay') attempt2(() => scenarioSiteNetwork(sc, sc.station.chargers ?? 1));
   if (opts.map && sc.city.type === 'osm') {
     try {
       const { osm, net } = await loadCityMap(sc);

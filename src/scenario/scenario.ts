@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../core/errors.js';
+import type { SiteConstraintModel } from '../charging/siteNetwork.js';
 import { ALLOCATION_POLICY_NAMES } from '../charging/allocationBatch.js';
 import { CHOICE_POLICY_NAMES } from '../charging/choice.js';
 import { CentralParamsSchema } from '../ledger/backends/central.js';
@@ -204,6 +205,22 @@ const Site = z
     capKW: positive().nullable().default(null),
     /** re-allocation period in minutes (also on every arrival and departure) */
     periodMinutes: z.number().int().min(1).max(1440).default(1),
+    /** the site's electrical network (single-site scenarios, city.type none): EVSEs with phases and
+     * pilot rates, current constraints (src/charging/siteNetwork.ts); null = only capKW */
+    network: z
+      .strictObject({
+        /** site network file, e.g. ../data/sites/caltech-acn.json (relative to the scenario) */
+        file: z.string().min(1),
+        /** transformer cap (kW) from which the file's primary/secondary limits follow */
+        transformerKW: positive().max(100_000),
+        /** three-phase (phasor magnitudes) or linear (conservative, |coefficients|) */
+        model: z.enum(['three-phase', 'linear'] as const satisfies readonly SiteConstraintModel[]).default('three-phase'),
+        /** continuous pilots from 0 to each EVSE's largest rate (acnportal basic_evse) instead of its
+         * discrete allowed rates */
+        continuous: z.boolean().default(false),
+      })
+      .nullable()
+      .default(null),
   })
   .prefault({});
 
@@ -621,6 +638,9 @@ function magnitudeLines(sc: z.output<typeof ScenarioSchema>, where: string): str
   if (sc.stations.generate) kw('stations.generate.powerKW', sc.stations.generate.powerKW);
   kw('stations.mapDefaults.acPowerKW', sc.stations.mapDefaults.acPowerKW);
   kw('stations.mapDefaults.dcPowerKW', sc.stations.mapDefaults.dcPowerKW);
+  if (sc.site.network && sc.city.type !== 'none') {
+    out.push(`${where}: site.network: a site electrical network describes one site; it needs city.type none (got city.type ${sc.city.type})`);
+  }
   return out;
 }
 

@@ -20,6 +20,7 @@ import { SiteAllocator } from '../charging/allocationBatch.js';
 import { EvState } from '../charging/ev.js';
 import { SessionStatus, Station, type Session } from '../charging/station.js';
 import type { Scenario } from '../scenario/scenario.js';
+import { scenarioSiteNetwork } from '../scenario/site.js';
 import type { Fleet } from './fleet.js';
 import type { Observation } from './observation.js';
 import type { ChargingProtocol } from './protocol.js';
@@ -56,8 +57,11 @@ export class Sites {
     const periodS = sc.site.periodMinutes * 60;
     const capKW = sc.site.capKW ?? Infinity;
     const observers = obs.observers.filter((o) => o.allocated);
+    // the site's electrical network (single-site scenarios): chargers mapped to EVSEs by the
+    // replayed sessions' charger ids, or by position
+    const network = sc.site.network ? scenarioSiteNetwork(sc, city.replayChargerIds ?? city.stations[0]!.chargerKW.length) : null;
     this.stations = city.stations.map(
-      (def) =>
+      (def, si) =>
         new Station(def, capKW, periodS, this.allocator, {
           scheduleDone: (s, at) => kernel.schedule(Math.max(at, kernel.now), PRIORITY.DEPARTURE, this.kDone, s.sessionId),
           cancel: (h) => void kernel.cancel(h),
@@ -65,7 +69,7 @@ export class Sites {
           record: (s, from, to, e) => this.protocol.record(s, from, to, e),
           allocated: observers.length ? (st) => observers.forEach((o) => o.allocated!(st)) : undefined,
           powerChanged: (d) => obs.powerChanged(d),
-        }),
+        }, si === 0 ? network : null),
     );
   }
 

@@ -152,3 +152,42 @@ describe('projection with continuous EVSEs', () => {
     );
   });
 });
+
+describe('maxRateA: the largest current one EVSE can add', () => {
+  it('equals a bisection on feasibility, in both models, and is feasible', () => {
+    const net = loadSiteNetwork(CALTECH, { capKW: 20, continuous: true });
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 54, maxLength: 54 }), fc.integer({ min: 0, max: 53 }), (u, i) => {
+        for (const model of ['three-phase', 'linear'] as const) {
+          const r = net.project(u.map((x) => x * 32), model);
+          r[i] = 0;
+          // (lowering one current can raise a phase current: only a feasible rest is the premise)
+          if (!net.isFeasible(r, model, 0)) continue;
+          const x = net.maxRateA(i, r, 32, model);
+          const t = Float64Array.from(r);
+          t[i] = x;
+          expect(net.isFeasible(t, model, 1e-6)).toBe(true);
+          // bisection for the largest feasible x
+          let lo = 0;
+          let hi = 32;
+          for (let k = 0; k < 60; k++) {
+            const mid = (lo + hi) / 2;
+            t[i] = mid;
+            if (net.isFeasible(t, model, 0)) lo = mid;
+            else hi = mid;
+          }
+          expect(x).toBeCloseTo(lo, 6);
+        }
+      }),
+      { numRuns: 100, seed: 11 },
+    );
+  });
+
+  it('rounds down to an allowed pilot on discrete EVSEs', () => {
+    const net = loadSiteNetwork(CALTECH, { capKW: 150 });
+    const r = new Float64Array(54);
+    const cc = net.ids.indexOf('CA-322'); // a ClipperCreek EVSE: 0, 8, 16, 24, 32 A
+    expect(net.maxRateA(cc, r, 30, 'three-phase')).toBe(24);
+    expect(net.maxRateA(cc, r, 32, 'three-phase')).toBe(32);
+  });
+});

@@ -465,7 +465,7 @@ describe('defaults', () => {
     });
     expect(sc.demand).toMatchObject({ type: 'trips', workerShare: 0.75, workDepartMean: 8 * 3600 });
     expect(sc.policy).toEqual({ stationChoice: 'min-total-time', allocation: 'fcfs', candidates: 10, incrementKW: 1 });
-    expect(sc.site).toEqual({ capKW: null, periodMinutes: 1 });
+    expect(sc.site).toEqual({ capKW: null, periodMinutes: 1, network: null });
     expect(sc.tariff).toEqual({ type: 'flat', pricePerKWh: 0.3 });
     expect(sc.ledger).toMatchObject({ stacks: ['none'], coupling: { waitForStart: false, waitForPayment: false } });
     expect(sc.stacks.map((x) => x.name)).toEqual(['none']);

@@ -293,3 +293,26 @@ describe('cost estimate', () => {
     expect(() => checkRoutingTables(sc, 10_000, 100, 200, 16 * GiB)).not.toThrow();
   });
 });
+
+describe('site.network', () => {
+  it('needs a single-site scenario, and names charger ids the network lacks', async () => {
+    const { loadScenario } = await import('../../src/scenario/scenario.js');
+    const { checkScenarioFiles } = await import('../../src/scenario/files.js');
+    const { UserError } = await import('../../src/core/errors.js');
+    const net = 'site.network={file: ../data/sites/caltech-acn.json, transformerKW: 50}';
+    let err: unknown;
+    try {
+      loadScenario(join(ROOT, 'scenarios', 'monaco.yaml'), { overrides: [net] });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as InstanceType<typeof UserError>).lines.join('\n')).toMatch(/site\.network: .*needs city\.type none \(got city\.type osm\)/);
+    // the replayed sessions' charger ids are all Caltech EVSEs
+    const ok = loadScenario(ACN, { overrides: ['site.network={file: ../../data/sites/caltech-acn.json, transformerKW: 50}'] });
+    await expect(checkScenarioFiles(ok)).resolves.toBeDefined();
+    // a network file that does not exist
+    const bad = loadScenario(ACN, { overrides: ['site.network={file: ../../data/sites/nope.json, transformerKW: 50}'] });
+    await expect(checkScenarioFiles(bad)).rejects.toThrow(/site\.network\.file: .*nope\.json: file not found/);
+  });
+});

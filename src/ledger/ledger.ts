@@ -9,7 +9,7 @@
  * transaction and settles it at the instant it was submitted: the ideal ledger, the zero point of
  * any comparison.
  */
-import type { Kernel } from '../core/kernel.js';
+import type { EventHandle, Handler, Kernel } from '../core/kernel.js';
 import { PRIORITY } from '../core/priorities.js';
 import { growF64, growU8 } from '../core/typed.js';
 import type { Rng, Streams } from '../core/random.js';
@@ -50,10 +50,57 @@ export interface Settlement {
   readonly reason?: string;
 }
 
+/**
+ * What a backend sees of the kernel: the clock (read-only), scheduling and cancelling events of
+ * kinds it registered. It cannot run or stop the kernel nor set the clock. Same semantics as the
+ * kernel's methods of the same names (ordering by (time, priority, sequence)).
+ */
+export interface Scheduler {
+  /** current simulated time (s), read-only */
+  readonly now: number;
+  /** schedule an event of a registered kind at absolute time `time` (>= now) */
+  schedule(time: number, priority: number, kind: number, a?: number, b?: number): EventHandle;
+  /** cancel a pending event; false if it already ran or was cancelled */
+  cancel(handle: EventHandle): boolean;
+  /** register a handler for an event kind; returns the kind id to schedule with */
+  register(name: string, handler: Handler): number;
+}
+
+/**
+ * The narrow scheduler of a kernel, built once per port. `wrap` (optional) wraps every registered
+ * handler (the port uses it to time the backend's events for timing.json). The kernel is held in a
+ * private field: the object has no run/stop method and `now` has no setter (assigning throws in
+ * strict mode); it is frozen.
+ */
+export function schedulerOf(kernel: Kernel, wrap?: (h: Handler) => Handler): Scheduler {
+  return Object.freeze(new KernelScheduler(kernel, wrap));
+}
+
+class KernelScheduler implements Scheduler {
+  readonly #k: Kernel;
+  readonly #wrap: ((h: Handler) => Handler) | undefined;
+  constructor(k: Kernel, wrap: ((h: Handler) => Handler) | undefined) {
+    this.#k = k;
+    this.#wrap = wrap;
+  }
+  get now(): number {
+    return this.#k.now;
+  }
+  schedule(time: number, priority: number, kind: number, a = 0, b = 0): EventHandle {
+    return this.#k.schedule(time, priority, kind, a, b);
+  }
+  cancel(handle: EventHandle): boolean {
+    return this.#k.cancel(handle);
+  }
+  register(name: string, handler: Handler): number {
+    return this.#k.register(name, this.#wrap ? this.#wrap(handler) : handler);
+  }
+}
+
 /** What a backend is given: the clock, its own random streams, the network, the codec, and where
  * to report settlements. */
 export interface LedgerContext {
-  readonly kernel: Kernel;
+  readonly scheduler: Scheduler;
   /** a named random stream of this backend instance (`ledger/<instance>/<name>`) */
   rng(name: string): Rng;
   readonly network: Network;
@@ -82,7 +129,7 @@ export class NoneLedger implements Ledger {
   readonly backend = 'none';
   constructor(private readonly ctx: LedgerContext) {}
   submit(tx: LedgerTx): void {
-    this.ctx.settle({ tx, status: 'final', at: this.ctx.kernel.now, confirmations: 0 });
+    this.ctx.settle({ tx, status: 'final', at: this.ctx.scheduler.now, confirmations: 0 });
   }
   extraMetrics(): Record<string, number> {
     return {};
@@ -164,26 +211,18 @@ export class LedgerPort {
     this.role = opts.role;
     this.onSettled = opts.onSettled;
     this.settleKind = kernel.register(`ledger-settle/${opts.instance}`, (id) => this.deliver(id));
-    // The backend sees the kernel through a facade that times its event handlers (wall clock,
+    // The backend sees a narrow scheduler whose registered handlers are timed (wall clock,
     // reported in timing.json only, never in results).
-    const timed = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A) => {
+    const timed = (fn: Handler): Handler => (a, b) => {
       const t = performance.now(); // wall-clock ok: compute-cost measurement for timing.json
       try {
-        fn(...a);
+        fn(a, b);
       } finally {
         this.wallMs += performance.now() - t; // wall-clock ok
       }
     };
-    const facade = new Proxy(kernel, {
-      get(target, prop) {
-        if (prop === 'register') return (name: string, h: (a: number, b: number) => void) => target.register(name, timed(h));
-        if (prop === 'at') return (t: number, p: number, fn: () => void) => target.at(t, p, timed(fn));
-        const v = Reflect.get(target, prop, target);
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    });
     const ctx: LedgerContext = {
-      kernel: facade,
+      scheduler: schedulerOf(kernel, timed),
       rng: (name) => opts.streams.stream(`ledger/${opts.instance}/${name}`),
       network: opts.network,
       codec: opts.codec,
@@ -295,5 +334,5 @@ export class LedgerPort {
  * and decides what to report to the city.
  */
 export function subContext(ctx: LedgerContext, name: string, settle: (s: Settlement) => void): LedgerContext {
-  return { kernel: ctx.kernel, rng: (n) => ctx.rng(`${name}/${n}`), network: ctx.network, codec: ctx.codec, settle };
+  return { scheduler: ctx.scheduler, rng: (n) => ctx.rng(`${name}/${n}`), network: ctx.network, codec: ctx.codec, settle };
 }

@@ -17,7 +17,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CentralLedger, createCentralLedger, ACK_BYTES, type CentralParamsInput } from '../../src/ledger/backends/central.js';
-import { LedgerPort, type LedgerContext, type LedgerTx, type Settlement } from '../../src/ledger/ledger.js';
+import { LedgerPort, schedulerOf, type LedgerContext, type LedgerTx, type Settlement } from '../../src/ledger/ledger.js';
 import { Network, type NetworkConfig } from '../../src/ledger/network.js';
 import { TxCodec, SIGNED_TX_BYTES } from '../../src/ledger/tx.js';
 import { Kernel } from '../../src/core/kernel.js';
@@ -53,7 +53,7 @@ function harness(seed: number, params: CentralParamsInput, opts: { net?: Network
   const codec = new TxCodec({ mode: opts.mode ?? 'modeled', signCostS: opts.signCostS ?? 0, verifyCostS: 0, seed });
   const settlements = new Map<number, Settlement>();
   const ctx: LedgerContext = {
-    kernel,
+    scheduler: schedulerOf(kernel),
     rng: (name) => streams.stream(`ledger/central/${name}`),
     network,
     codec,

@@ -25,7 +25,7 @@ import {
   type LightningParamsInput,
 } from '../../src/ledger/backends/lightning.js';
 import type { PowLedger } from '../../src/ledger/backends/pow.js';
-import type { LedgerContext, LedgerTx, Settlement } from '../../src/ledger/ledger.js';
+import { schedulerOf, type LedgerContext, type LedgerTx, type Settlement } from '../../src/ledger/ledger.js';
 import { Network, type NetworkConfig } from '../../src/ledger/network.js';
 import { TxCodec } from '../../src/ledger/tx.js';
 import { Kernel } from '../../src/core/kernel.js';
@@ -52,7 +52,7 @@ function harness(params: LightningParamsInput, seed = 7): Harness {
   const settled = new Map<number, Settlement>();
   const order: Settlement[] = [];
   const ctx: LedgerContext = {
-    kernel,
+    scheduler: schedulerOf(kernel),
     rng: (name) => streams.stream(`ledger/lightning/${name}`),
     network,
     codec,

@@ -335,7 +335,7 @@ export class FlashLedger implements Ledger {
     const p = (this.params = FlashParamsSchema.parse(params));
     this.ctx = ctx;
     this.evDepositBase = p.depositCurrency ?? p.depositMultiple * p.expectedSessionCost;
-    const k = ctx.kernel;
+    const k = ctx.scheduler;
     this.stateDoneKind = k.register('flash/state-done', (a) => this.onStateDone(a));
     this.chainResultKind = k.register('flash/chain-result', (a) => this.onChainResult(a));
     this.chain = createChain(
@@ -347,7 +347,7 @@ export class FlashLedger implements Ledger {
   // ---- the city's side ------------------------------------------------------------------------
 
   submit(tx: LedgerTx): void {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     if (tx.kind !== 'payment') {
       this.ctx.settle({ tx, status: 'failed', at: now, confirmations: 0, reason: `flash carries payments only (got ${tx.kind})` });
       return;
@@ -424,14 +424,14 @@ export class FlashLedger implements Ledger {
     this.waited++;
   }
 
-  private fail(tx: LedgerTx, reason: string, at = this.ctx.kernel.now): void {
+  private fail(tx: LedgerTx, reason: string, at = this.ctx.scheduler.now): void {
     this.failedPayments++;
     this.ctx.settle({ tx, status: 'failed', at, confirmations: 0, reason });
   }
 
   /** Start the next waiting payment of an idle, open channel (loops over immediate failures). */
   private pump(ch: Channel): void {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     while (!ch.busy && ch.status === 'open' && ch.qHead < ch.queue.length) {
       const tx = ch.queue[ch.qHead]!;
       if (tx.closing) {
@@ -439,7 +439,7 @@ export class FlashLedger implements Ledger {
         ch.status = 'closing';
         this.signState(ch, true);
         ch.busy = true;
-        this.ctx.kernel.schedule(now + this.roundTrip(ch), PRIORITY.LEDGER, this.stateDoneKind, ch.index);
+        this.ctx.scheduler.schedule(now + this.roundTrip(ch), PRIORITY.LEDGER, this.stateDoneKind, ch.index);
         break;
       }
       const balance = ch.evDeposit - ch.paid;
@@ -470,7 +470,7 @@ export class FlashLedger implements Ledger {
       this.offLedger++;
       this.sumOffLatency += at - tx.submittedAt;
       this.ctx.settle({ tx, status: 'final', at, confirmations: 0 });
-      this.ctx.kernel.schedule(at, PRIORITY.LEDGER, this.stateDoneKind, ch.index);
+      this.ctx.scheduler.schedule(at, PRIORITY.LEDGER, this.stateDoneKind, ch.index);
     }
     if (ch.qHead === ch.queue.length && ch.qHead > 0) {
       ch.queue.length = 0;
@@ -571,7 +571,7 @@ export class FlashLedger implements Ledger {
       amount,
       powerKW: 0,
       soc: NaN,
-      submittedAt: this.ctx.kernel.now,
+      submittedAt: this.ctx.scheduler.now,
     };
   }
 
@@ -589,13 +589,13 @@ export class FlashLedger implements Ledger {
     const id = s.tx.id;
     if (!(id >= 0 && id < this.chainTxs.length) || this.chainResult[id] !== undefined) throw new Error(`flash: unexpected chain settlement of tx ${id}`);
     this.chainResult[id] = s;
-    this.ctx.kernel.schedule(s.at, PRIORITY.LEDGER, this.chainResultKind, id);
+    this.ctx.scheduler.schedule(s.at, PRIORITY.LEDGER, this.chainResultKind, id);
   }
 
   private onChainResult(id: number): void {
     const s = this.chainResult[id]!;
     const ch = this.channels[this.chainChan[id]!]!;
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     const purpose = this.chainPurpose[id]!;
     if (purpose === OPEN) {
       if (s.status === 'final') {

@@ -414,7 +414,7 @@ export class LightningLedger implements Ledger {
     this.outages = Float64Array.from(merged);
     this.rngBalances = ctx.rng('balances');
     this.net0 = { ...ctx.network.stats };
-    const k = ctx.kernel;
+    const k = ctx.scheduler;
     this.kSend = k.register('lightning-send', (pi) => this.onSend(pi));
     this.kFwd = k.register('lightning-forward', (pi) => this.onForward(pi));
     this.kFulfil = k.register('lightning-fulfil', (pi) => this.onFulfil(pi));
@@ -424,7 +424,7 @@ export class LightningLedger implements Ledger {
     this.kFundSubmit = k.register('lightning-funding', (c) => this.submitOnChain(c, ON_FUND, this.chCap[c]!));
 
     const chainCtx = subContext(ctx, 'chain', (s: Settlement) => {
-      ctx.kernel.schedule(s.at, PRIORITY.LEDGER, this.kChain, s.tx.id, s.status === 'final' ? 1 : 0);
+      ctx.scheduler.schedule(s.at, PRIORITY.LEDGER, this.kChain, s.tx.id, s.status === 'final' ? 1 : 0);
     });
     const c = p.chain;
     switch (c.backend) {
@@ -446,7 +446,7 @@ export class LightningLedger implements Ledger {
   // ---- submission -------------------------------------------------------------------------------
 
   submit(tx: LedgerTx): void {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     if (tx.kind !== 'payment') {
       this.nonPayments++;
       this.ctx.settle({ tx, status: 'final', at: now, confirmations: 0 });
@@ -558,17 +558,17 @@ export class LightningLedger implements Ledger {
 
   private open(c: number): void {
     this.chState[c] = CH_OPENING;
-    const start = this.hubUpAt(this.ctx.kernel.now);
+    const start = this.hubUpAt(this.ctx.scheduler.now);
     // open_channel →, accept_channel ←, funding_created →, funding_signed ←
     const d = this.leg(c, OPEN_CHANNEL) + this.leg(c, ACCEPT_CHANNEL) + this.leg(c, FUNDING_CREATED) + this.leg(c, FUNDING_SIGNED);
     const cap = this.chSide[c] === 0 ? this.evFund : this.stFund;
     this.chCap[c] = cap;
     this.chFund0[c] = cap;
-    this.ctx.kernel.schedule(start + d, PRIORITY.LEDGER, this.kFundSubmit, c);
+    this.ctx.scheduler.schedule(start + d, PRIORITY.LEDGER, this.kFundSubmit, c);
   }
 
   private submitOnChain(c: number, kind: number, amountMsat: number): void {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     const id = this.nOn++;
     this.onCh.push(c);
     this.onKind.push(kind);
@@ -594,7 +594,7 @@ export class LightningLedger implements Ledger {
   private onChainSettled(id: number, ok: boolean): void {
     const c = this.onCh[id]!;
     const kind = this.onKind[id]!;
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     if (!ok) this.onFailed++;
     if (kind === ON_FUND) {
       if (!ok) {
@@ -614,7 +614,7 @@ export class LightningLedger implements Ledger {
       this.chLocked[c] = 0;
       // channel_ready both ways (sent at once): usable one leg later
       const d = Math.max(this.leg(c, CHANNEL_READY), this.leg(c, CHANNEL_READY));
-      this.ctx.kernel.schedule(now + d, PRIORITY.LEDGER, this.kReady, c);
+      this.ctx.scheduler.schedule(now + d, PRIORITY.LEDGER, this.kReady, c);
     } else if (kind === ON_SPLICE) {
       const amt = this.onAmt[id]!;
       const rec = this.chTopups[c]!.find((r) => r.amountMsat === amt && Number.isNaN(r.finalAt));
@@ -631,7 +631,7 @@ export class LightningLedger implements Ledger {
   }
 
   private onReady(c: number): void {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     this.chState[c] = CH_OPEN;
     this.chReadyAt[c] = now;
     const l = this.chWait[c];
@@ -651,7 +651,7 @@ export class LightningLedger implements Ledger {
     const amt = target - local;
     if (amt <= 0) return;
     this.chTopup[c] = amt;
-    this.chTopups[c]!.push({ amountMsat: amt, submittedAt: this.ctx.kernel.now, finalAt: NaN });
+    this.chTopups[c]!.push({ amountMsat: amt, submittedAt: this.ctx.scheduler.now, finalAt: NaN });
     this.submitOnChain(c, ON_SPLICE, amt);
   }
 
@@ -670,12 +670,12 @@ export class LightningLedger implements Ledger {
     this.pHash.set(sha256(pre), 32 * pi);
     this.pInvAt[pi] = t0;
     const d = net.gatewayS(INVOICE_BYTES) + net.transferS(this.chGw[cs]!, this.chGw[ce]!, INVOICE_BYTES) + net.gatewayS(INVOICE_BYTES);
-    this.ctx.kernel.schedule(t0 + d, PRIORITY.LEDGER, this.kSend, pi);
+    this.ctx.scheduler.schedule(t0 + d, PRIORITY.LEDGER, this.kSend, pi);
   }
 
   /** The EV has the invoice: check the hub and its balance, lock, add the HTLC to the hub. */
   private onSend(pi: number): void {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     if (this.downUntil(now) >= 0) return this.failNow(pi, R_HUB, now);
     const ce = this.pEv[pi]!;
     const need = this.pAmt[pi]! + this.pFee[pi]!;
@@ -689,12 +689,12 @@ export class LightningLedger implements Ledger {
     this.pState[pi] = P_SENT;
     this.maybeTopup(ce, false);
     const d = this.leg(ce, UPDATE_ADD_HTLC + COMMITMENT_SIGNED) + this.leg(ce, REVOKE_AND_ACK + COMMITMENT_SIGNED) + this.leg(ce, REVOKE_AND_ACK);
-    this.ctx.kernel.schedule(this.hubUpAt(now + d), PRIORITY.LEDGER, this.kFwd, pi);
+    this.ctx.scheduler.schedule(this.hubUpAt(now + d), PRIORITY.LEDGER, this.kFwd, pi);
   }
 
   /** The hub holds the EV's HTLC: check its balance towards the station, lock, forward. */
   private onForward(pi: number): void {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     const ce = this.pEv[pi]!;
     const cs = this.pSt[pi]!;
     const amt = this.pAmt[pi]!;
@@ -713,12 +713,12 @@ export class LightningLedger implements Ledger {
       const t4 = this.hubUpAt(t3 + this.leg(cs, UPDATE_FAIL_HTLC + COMMITMENT_SIGNED));
       this.leg(cs, REVOKE_AND_ACK + COMMITMENT_SIGNED);
       this.leg(cs, REVOKE_AND_ACK);
-      this.ctx.kernel.schedule(t4 + this.failLeg(ce), PRIORITY.LEDGER, this.kFail, pi, R_EXPIRED);
+      this.ctx.scheduler.schedule(t4 + this.failLeg(ce), PRIORITY.LEDGER, this.kFail, pi, R_EXPIRED);
       return;
     }
     // the station reveals the preimage
     const t4 = t3 + this.leg(cs, UPDATE_FULFILL_HTLC + COMMITMENT_SIGNED);
-    this.ctx.kernel.schedule(this.hubUpAt(t4), PRIORITY.LEDGER, this.kFulfil, pi);
+    this.ctx.scheduler.schedule(this.hubUpAt(t4), PRIORITY.LEDGER, this.kFulfil, pi);
   }
 
   /** update_fail_htlc hub → EV (+ the trailing commitment dance, counted); returns the critical-path delay. */
@@ -730,7 +730,7 @@ export class LightningLedger implements Ledger {
   }
 
   private failBack(pi: number, code: number, now: number, ce: number): void {
-    this.ctx.kernel.schedule(now + this.failLeg(ce), PRIORITY.LEDGER, this.kFail, pi, code);
+    this.ctx.scheduler.schedule(now + this.failLeg(ce), PRIORITY.LEDGER, this.kFail, pi, code);
   }
 
   /** The failure has reached the EV: release the locked HTLC amounts, report. */
@@ -744,12 +744,12 @@ export class LightningLedger implements Ledger {
       this.chLocked[cs] -= this.pAmt[pi]!;
       this.chLocal[cs] += this.pAmt[pi]!;
     }
-    this.failNow(pi, code, this.ctx.kernel.now);
+    this.failNow(pi, code, this.ctx.scheduler.now);
   }
 
   /** The hub has the preimage: settle both HTLCs, pass the preimage on to the EV. */
   private onFulfil(pi: number): void {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     const ce = this.pEv[pi]!;
     const cs = this.pSt[pi]!;
     const amt = this.pAmt[pi]!;
@@ -792,7 +792,7 @@ export class LightningLedger implements Ledger {
     if (at > s.lastAt) s.lastAt = at;
     if (s.open === 0 && s.closing !== null) {
       this.sessions.delete(tx.sessionId);
-      this.ctx.settle({ tx: s.closing, status: 'final', at: Math.max(s.lastAt, this.ctx.kernel.now), confirmations: 0 });
+      this.ctx.settle({ tx: s.closing, status: 'final', at: Math.max(s.lastAt, this.ctx.scheduler.now), confirmations: 0 });
     }
   }
 

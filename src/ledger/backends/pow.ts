@@ -389,7 +389,7 @@ export class PowLedger implements Ledger {
     this.confirmations = p.confirmations ?? (this.billing ? 1 : 6);
     const n = (this.n = ctx.network.n);
     this.T = p.blockIntervalS;
-    this.t0 = ctx.kernel.now;
+    this.t0 = ctx.scheduler.now;
     this.rngMining = ctx.rng('mining');
     this.rngFees = ctx.rng('fees');
     this.rngMeters = ctx.rng('meters');
@@ -432,7 +432,7 @@ export class PowLedger implements Ledger {
     this.bTxIdx.push(new Int32Array(0));
     this.bByGw.push(null);
 
-    const k = ctx.kernel;
+    const k = ctx.scheduler;
     this.kMine = k.register('pow-mine', () => this.onMine());
     this.kFinal = k.register('pow-final', (g, b) => this.onFinalityCheck(g, b));
     this.kSlot = k.register('pow-slot', (s) => this.onSlot(s));
@@ -481,7 +481,7 @@ export class PowLedger implements Ledger {
   submit(tx: LedgerTx): void {
     const ctx = this.ctx;
     const net = ctx.network;
-    const now = ctx.kernel.now;
+    const now = ctx.scheduler.now;
     const i = this.nTx++;
     if (i >= this.tGw.length) this.growTx();
     this.idIndex.set(tx.id, i);
@@ -792,13 +792,13 @@ export class PowLedger implements Ledger {
   }
 
   private onMine(): void {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     this.release(now);
     const m = this.drawMiner();
     const tip = this.view(m, now);
     const cutoff = this.params.template === 'continuous' ? now : this.vArr[m]!;
     this.makeBlock(m, tip, now, cutoff);
-    this.ctx.kernel.schedule(now + this.rngMining.exp(this.T), PRIORITY.LEDGER, this.kMine);
+    this.ctx.scheduler.schedule(now + this.rngMining.exp(this.T), PRIORITY.LEDGER, this.kMine);
   }
 
   /** Billing: the miner of block `serial` from the histories of blocks 1..serial−1. */
@@ -810,7 +810,7 @@ export class PowLedger implements Ledger {
   }
 
   private onSlot(serial: number): void {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     this.release(now);
     const m = this.billingMinerFrom(this.history, serial);
     const prev = this.store.length - 1;
@@ -819,13 +819,13 @@ export class PowLedger implements Ledger {
     if (have > now) {
       // the scheduled miner does not have the previous block yet: wait for it
       this.lateBlocks++;
-      this.ctx.kernel.schedule(have, PRIORITY.LEDGER, this.kSlot, serial);
+      this.ctx.scheduler.schedule(have, PRIORITY.LEDGER, this.kSlot, serial);
       return;
     }
     if (this.history[m]! < this.params.billing.minHistory) this.fallbackBlocks++;
     const idx = this.makeBlock(m, prev, now, now);
     for (const i of this.bTxIdx[idx]!) this.history[this.tGw[i]!]++;
-    this.ctx.kernel.schedule(Math.max(now, this.t0 + (serial + 1) * this.T), PRIORITY.LEDGER, this.kSlot, serial + 1);
+    this.ctx.scheduler.schedule(Math.max(now, this.t0 + (serial + 1) * this.T), PRIORITY.LEDGER, this.kSlot, serial + 1);
   }
 
   /** Transactions for a block of miner m on `parent`, arrived at m by `cutoff`, in template order. */
@@ -957,7 +957,7 @@ export class PowLedger implements Ledger {
 
     // finality checks at gateways that have unsettled txs
     for (let g = 0; g < this.n; g++) {
-      if (this.pending[g]! > 0) this.ctx.kernel.schedule(arr[g]!, PRIORITY.LEDGER, this.kFinal, g, idx);
+      if (this.pending[g]! > 0) this.ctx.scheduler.schedule(arr[g]!, PRIORITY.LEDGER, this.kFinal, g, idx);
     }
     return idx;
   }
@@ -989,7 +989,7 @@ export class PowLedger implements Ledger {
 
   private onFinalityCheck(g: number, _block: number): void {
     if (this.pending[g] === 0) return;
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     const tip = this.view(g, now);
     const H = this.bHeight;
     const P = this.bParent;

@@ -460,14 +460,14 @@ export class QbftLedger implements Ledger {
 
     this.msg0 = net.stats.messages;
     this.bytes0 = net.stats.bytes;
-    this.kPropose = ctx.kernel.register('qbft-propose', (gen) => this.onPropose(gen));
-    this.kWake = ctx.kernel.register('qbft-round-change', (epoch) => {
+    this.kPropose = ctx.scheduler.register('qbft-propose', (gen) => this.onPropose(gen));
+    this.kWake = ctx.scheduler.register('qbft-round-change', (epoch) => {
       if (this.rs !== null && this.rs.epoch === epoch) {
         this.rs.wakeAt = Infinity;
         this.runResolver();
       }
     });
-    this.startHeight(ctx.kernel.now);
+    this.startHeight(ctx.scheduler.now);
   }
 
   // ---- public inspection ------------------------------------------------------------------------
@@ -500,7 +500,7 @@ export class QbftLedger implements Ledger {
     const { codec, network: net } = this.ctx;
     const s = codec.sign(tx);
     const g0 = net.gatewayOf(tx.ev);
-    const t0 = this.ctx.kernel.now + codec.signCostS + net.gatewayS(s.size);
+    const t0 = this.ctx.scheduler.now + codec.signCostS + net.gatewayS(s.size);
     let g = g0;
     let tg = t0;
     if (g0 < this.n && !this.up(g0, t0)) {
@@ -591,7 +591,7 @@ export class QbftLedger implements Ledger {
 
   private schedule(pr: Proposal): void {
     this.next = pr;
-    this.ctx.kernel.schedule(pr.T, PRIORITY.LEDGER, this.kPropose, ++this.nextGen);
+    this.ctx.scheduler.schedule(pr.T, PRIORITY.LEDGER, this.kPropose, ++this.nextGen);
   }
 
   private onPropose(gen: number): void {
@@ -863,14 +863,14 @@ export class QbftLedger implements Ledger {
    * queue is empty; events further than LOOKAHEAD_S ahead wait for a kernel wake-up. */
   private runResolver(): void {
     const rs = this.rs!;
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     const heap = rs.heap;
     while (heap.size > 0) {
       const e = heap.peek()!;
       if (e.t > now + LOOKAHEAD_S) {
         if (rs.wakeAt !== e.t) {
           rs.wakeAt = e.t;
-          this.ctx.kernel.schedule(e.t, PRIORITY.LEDGER, this.kWake, rs.epoch);
+          this.ctx.scheduler.schedule(e.t, PRIORITY.LEDGER, this.kWake, rs.epoch);
         }
         return;
       }

@@ -375,12 +375,12 @@ export class TangleLedger implements Ledger {
     this.rngFault = ctx.rng('faults');
     this.msg0 = ctx.network.stats.messages;
     this.bytes0 = ctx.network.stats.bytes;
-    this.kIssue = ctx.kernel.register('tangle-issue', (slot) => this.onIssue(slot));
-    this.kVisible = ctx.kernel.register('tangle-visible', (v) => this.onVisible(v));
-    this.kTwin = ctx.kernel.register('tangle-twin', (v) => this.onTwin(v));
-    this.kMilestone = ctx.kernel.register('tangle-milestone', () => this.onMilestone());
+    this.kIssue = ctx.scheduler.register('tangle-issue', (slot) => this.onIssue(slot));
+    this.kVisible = ctx.scheduler.register('tangle-visible', (v) => this.onVisible(v));
+    this.kTwin = ctx.scheduler.register('tangle-twin', (v) => this.onTwin(v));
+    this.kMilestone = ctx.scheduler.register('tangle-milestone', () => this.onMilestone());
     this.makeGenesis();
-    if (this.milestonesOn) ctx.kernel.schedule(ctx.kernel.now + p.milestoneIntervalS, PRIORITY.LEDGER, this.kMilestone);
+    if (this.milestonesOn) ctx.scheduler.schedule(ctx.scheduler.now + p.milestoneIntervalS, PRIORITY.LEDGER, this.kMilestone);
   }
 
   /** Mean over ordered node pairs of the overlay gossip delay of one tx (stats restored). */
@@ -442,10 +442,10 @@ export class TangleLedger implements Ledger {
   private makeGenesis(): void {
     const v = this.n++;
     this.kind[v] = V_GENESIS;
-    this.issuedAt[v] = this.visibleAt[v] = this.ctx.kernel.now;
+    this.issuedAt[v] = this.visibleAt[v] = this.ctx.scheduler.now;
     this.vis[v] = 1;
     this.conf[v] = 1;
-    this.confirmedAt[v] = this.ctx.kernel.now;
+    this.confirmedAt[v] = this.ctx.scheduler.now;
     this.cw[v] = 1;
     this.txids.set(GENESIS_TXID, 0);
     this.bundles.set(sha256(GENESIS_TXID), 0);
@@ -457,7 +457,7 @@ export class TangleLedger implements Ledger {
 
   // tip sets
   private tipTick(): void {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     if (this.tipT0 !== this.tipT0) {
       this.tipT0 = now;
       this.tipLastT = now;
@@ -467,7 +467,7 @@ export class TangleLedger implements Ledger {
     this.tipLastT = now;
   }
   private vtipTick(): void {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     if (this.tipT0 !== this.tipT0) return;
     this.vtipIntegral += this.vtipN * (now - this.vtipLastT);
     this.vtipLastT = now;
@@ -506,7 +506,7 @@ export class TangleLedger implements Ledger {
 
   submit(tx: LedgerTx): void {
     const net = this.ctx.network;
-    const at = this.ctx.kernel.now + this.ctx.codec.signCostS + net.gatewayS(SIGNED_TX_BYTES);
+    const at = this.ctx.scheduler.now + this.ctx.codec.signCostS + net.gatewayS(SIGNED_TX_BYTES);
     this.cityIssued++;
     this.schedulePend(tx, at);
   }
@@ -514,7 +514,7 @@ export class TangleLedger implements Ledger {
   private schedulePend(tx: LedgerTx, at: number): void {
     const slot = this.pendFree.length > 0 ? this.pendFree.pop()! : this.pend.length;
     this.pend[slot] = tx;
-    this.ctx.kernel.schedule(at, PRIORITY.LEDGER, this.kIssue, slot);
+    this.ctx.scheduler.schedule(at, PRIORITY.LEDGER, this.kIssue, slot);
   }
 
   private onIssue(slot: number): void {
@@ -532,7 +532,7 @@ export class TangleLedger implements Ledger {
       this.lazyIssued++;
     }
     if (this.params.doubleSpend.fraction > 0 && this.rngFault.next() < this.params.doubleSpend.fraction) {
-      this.ctx.kernel.schedule(this.ctx.kernel.now + this.params.doubleSpend.delayS, PRIORITY.LEDGER, this.kTwin, v);
+      this.ctx.scheduler.schedule(this.ctx.scheduler.now + this.params.doubleSpend.delayS, PRIORITY.LEDGER, this.kTwin, v);
     }
   }
 
@@ -541,7 +541,7 @@ export class TangleLedger implements Ledger {
     const orig = this.txOf[e];
     if (orig === undefined || this.inv[e] === 1 || this.conflictOf[e] >= 0) return;
     const c = this.cOrig.length;
-    const twinTx: LedgerTx = { ...orig, id: TWIN_ID_BASE + c, station: orig.station + 1, submittedAt: this.ctx.kernel.now, closing: undefined };
+    const twinTx: LedgerTx = { ...orig, id: TWIN_ID_BASE + c, station: orig.station + 1, submittedAt: this.ctx.scheduler.now, closing: undefined };
     this.cOrig.push(e);
     this.cTwin.push(-1);
     this.cState.push(0);
@@ -569,8 +569,8 @@ export class TangleLedger implements Ledger {
   }
 
   private onMilestone(): void {
-    const now = this.ctx.kernel.now;
-    this.ctx.kernel.schedule(now + this.params.milestoneIntervalS, PRIORITY.LEDGER, this.kMilestone);
+    const now = this.ctx.scheduler.now;
+    this.ctx.scheduler.schedule(now + this.params.milestoneIntervalS, PRIORITY.LEDGER, this.kMilestone);
     this.selectFor(V_MILESTONE, false);
     const index = this.msV.length;
     const v = this.createVertex(V_MILESTONE, this.params.coordinatorNode, undefined, undefined, undefined, index);
@@ -729,7 +729,7 @@ export class TangleLedger implements Ledger {
 
   /** Lazy parents: vertices issued between 2·ageS and ageS ago (visible, valid); false when none. */
   private selectLazy(): boolean {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     const age = this.params.lazyTips.ageS;
     const lo = this.firstIssuedAtOrAfter(now - 2 * age);
     const hi = this.firstIssuedAtOrAfter(now - age);
@@ -766,7 +766,7 @@ export class TangleLedger implements Ledger {
     if (this.n === this.cap) this.grow();
     const v = this.n++;
     const k = this.k;
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     const sel = this.sel;
     this.kind[v] = kindV;
     this.recId[v] = rec;
@@ -813,7 +813,7 @@ export class TangleLedger implements Ledger {
     this.storedBytes += bytes;
     const t = now + pow + this.visibilityDelayS;
     this.visibleAt[v] = t;
-    this.ctx.kernel.schedule(t, PRIORITY.LEDGER, this.kVisible, v);
+    this.ctx.scheduler.schedule(t, PRIORITY.LEDGER, this.kVisible, v);
     return v;
   }
 
@@ -897,7 +897,7 @@ export class TangleLedger implements Ledger {
           this.resolve(c, (code & 1) === 0 ? 1 : 2, false);
         }
       }
-      this.confirm(u, this.ctx.kernel.now, w);
+      this.confirm(u, this.ctx.scheduler.now, w);
     }
   }
 
@@ -1001,7 +1001,7 @@ export class TangleLedger implements Ledger {
     this.cState[c] = winner;
     const loser = winner === 1 ? this.cTwin[c]! : this.cOrig[c]!;
     if (loser < 0) return;
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     const k = this.k;
     const queue = [loser];
     this.inv[loser] = 1;
@@ -1119,7 +1119,7 @@ export class TangleLedger implements Ledger {
   // ---- metrics and audit --------------------------------------------------------------------------
 
   extraMetrics(): Record<string, number> {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     const net = this.ctx.network;
     this.tipTick();
     this.vtipTick();

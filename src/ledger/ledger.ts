@@ -329,10 +329,11 @@ export class LedgerPort {
 
 /**
  * A context for a ledger that another backend runs inside itself (the chain under a payment-channel
- * backend): same kernel, network and codec; its own random streams (`<name>/...`) and its own
- * settlement callback, so the outer backend sees the inner settlements (channel open/close final)
- * and decides what to report to the city.
+ * backend): same scheduler and codec; the same network through a scoped view (its own message
+ * counters, so the inner ledger's `messages` are its own; the shared totals still count them); its
+ * own random streams (`<name>/...`) and its own settlement callback, so the outer backend sees the
+ * inner settlements (channel open/close final) and decides what to report to the city.
  */
 export function subContext(ctx: LedgerContext, name: string, settle: (s: Settlement) => void): LedgerContext {
-  return { scheduler: ctx.scheduler, rng: (n) => ctx.rng(`${name}/${n}`), network: ctx.network, codec: ctx.codec, settle };
+  return { scheduler: ctx.scheduler, rng: (n) => ctx.rng(`${name}/${n}`), network: ctx.network.scoped(), codec: ctx.codec, settle };
 }

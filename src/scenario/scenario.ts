@@ -12,14 +12,8 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../core/errors.js';
 import { ALLOCATION_NAMES } from '../charging/allocation.js';
-import { CentralParamsSchema } from '../ledger/backends/central.js';
-import { PowParamsSchema } from '../ledger/backends/pow.js';
-import { QbftParamsSchema } from '../ledger/backends/qbft.js';
-import { LightningParamsSchema } from '../ledger/backends/lightning.js';
-import { FlashParamsSchema } from '../ledger/backends/flash.js';
-import { TangleParamsSchema } from '../ledger/backends/tangle.js';
 import { NetworkConfigSchema } from '../ledger/network.js';
-import { BACKEND_NAMES, BACKENDS, type BackendName } from '../ledger/registry.js';
+import { BACKEND_LIST, BACKEND_NAMES, BACKENDS, type BackendName } from '../ledger/registry.js';
 import { SHIPPED_STACK_NAMES, shippedStack, type StackDef } from '../ledger/stacks.js';
 import { CodecConfigSchema } from '../ledger/tx.js';
 
@@ -223,7 +217,7 @@ const Tariff = z
   .prefault({ type: 'flat' });
 
 const BackendRefSchema = z.strictObject({
-  backend: z.enum(BACKEND_NAMES as [BackendName, ...BackendName[]]),
+  backend: z.enum(BACKEND_NAMES),
   /** overrides on top of ledger.backends.<backend>, validated by the backend's schema */
   params: z.record(z.string(), z.unknown()).optional(),
 });
@@ -254,15 +248,9 @@ const Ledger = z
       .prefault({}),
     network: NetworkConfigSchema.prefault({}),
     codec: CodecConfigSchema.prefault({}),
+    /** default parameters of each registered backend (derived from src/ledger/registry.ts; `none` has none) */
     backends: z
-      .strictObject({
-        central: CentralParamsSchema.prefault({}),
-        pow: PowParamsSchema.prefault({}),
-        qbft: QbftParamsSchema.prefault({}),
-        lightning: LightningParamsSchema.prefault({}),
-        flash: FlashParamsSchema.prefault({}),
-        tangle: TangleParamsSchema.prefault({}),
-      })
+      .strictObject(Object.fromEntries(BACKEND_LIST.filter((b) => b.name !== 'none').map((b) => [b.name, b.params.prefault({})])))
       .prefault({}),
   })
   .prefault({});

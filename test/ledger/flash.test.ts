@@ -104,7 +104,9 @@ describe('flash: parameters', () => {
     expect(c.chain.backend === 'central' && c.chain.params.serviceRateTps).toBe(2000);
     expect(() => FlashParamsSchema.parse({ chain: { backend: 'central', params: { nope: 1 } } })).toThrow();
     expect(() => FlashParamsSchema.parse({ deposit: 3 })).toThrow();
-    expect(() => FlashParamsSchema.parse({ chain: { backend: 'qbft' } })).toThrow();
+    expect(FlashParamsSchema.parse({ chain: { backend: 'qbft' } }).chain.backend).toBe('qbft');
+    expect(() => FlashParamsSchema.parse({ chain: { backend: 'lightning' } })).toThrow(/expected one of/);
+    expect(() => FlashParamsSchema.parse({ chain: { backend: 'flash' } })).toThrow();
   });
 });
 

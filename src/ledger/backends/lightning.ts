@@ -91,7 +91,8 @@
  * top-ups + closings submitted), onChainFailed, onChainBytes (onChainTxs × the chain's signed-tx
  * size, 154 bytes), meanHops (over succeeded payments: always 2 through the single hub),
  * messages / bytesSent (ctx.network deltas since this ledger was made, the chain's own traffic
- * included), chainBlocks and chainMessages (the underlying chain's figures, when it reports them).
+ * included), chainBlocks, chainMessages and chainBytesSent (the underlying chain's own figures, counted on a
+ * scoped view of the network, when it reports them).
  * audit(): every succeeded HTLC's preimage must hash to its payment hash; every fee must equal the
  * BOLT #7 formula; every channel must satisfy local + remote + locked = capacity, with each part
  * equal to its recomputation from the payment log (initial balance + splices − succeeded outgoing
@@ -127,11 +128,9 @@
 import { z } from 'zod';
 import { PRIORITY } from '../../core/priorities.js';
 import type { Rng } from '../../core/random.js';
-import { NoneLedger, subContext, type Ledger, type LedgerContext, type LedgerTx, type Settlement } from '../ledger.js';
+import { subContext, type Ledger, type LedgerContext, type LedgerTx, type Settlement } from '../ledger.js';
 import { SIGNED_TX_BYTES, sha256 } from '../tx.js';
-import { CentralParamsSchema, createCentralLedger, type CentralParamsInput } from './central.js';
-import { PowParamsSchema, createPowLedger, type PowParamsInput } from './pow.js';
-import { QbftParamsSchema, createQbftLedger, type QbftParamsInput } from './qbft.js';
+import { ChainRefSchema, chainBackend, createChain } from '../chains.js';
 
 // ---- parameters ---------------------------------------------------------------------------------
 
@@ -143,13 +142,6 @@ const OutageSchema = z
     toS: z.number(),
   })
   .refine((o) => o.toS > o.fromS, { message: 'toS must be > fromS', path: ['toS'] });
-
-const ChainSchema = z.discriminatedUnion('backend', [
-  z.strictObject({ backend: z.literal('pow'), params: PowParamsSchema.prefault({}) }),
-  z.strictObject({ backend: z.literal('qbft'), params: QbftParamsSchema.prefault({}) }),
-  z.strictObject({ backend: z.literal('central'), params: CentralParamsSchema.prefault({}) }),
-  z.strictObject({ backend: z.literal('none'), params: z.strictObject({}).prefault({}) }),
-]);
 
 export const LightningParamsSchema = z
   .strictObject({
@@ -167,9 +159,10 @@ export const LightningParamsSchema = z
     feeProportionalMillionths: z.number().int().min(0).default(1),
     /** invoice expiry, seconds (BOLT #11 default 3600) */
     invoiceExpiryS: z.number().positive().default(3600),
-    /** the chain carrying funding, top-up and closing transactions, run inside this backend */
-    chain: ChainSchema.prefault({ backend: 'pow' }),
-    /** confirmations before a channel is usable: the 'pow' chain's k unless chain.params.confirmations is set (LND default 3) */
+    /** the chain carrying funding, top-up and closing transactions, run inside this backend: any
+     * chain-capable registered backend (name + that backend's parameters) */
+    chain: ChainRefSchema.prefault({ backend: 'pow' }),
+    /** confirmations before a channel is usable: the chain's `confirmations` (pow: k) unless chain.params.confirmations is set (LND default 3) */
     fundingConfirmations: z.number().int().min(1).default(3),
     /** 'topup' = splice in when the funder's balance falls below topupThreshold × funding; 'none' = never */
     rebalance: z.enum(['none', 'topup']).default('topup'),
@@ -427,20 +420,9 @@ export class LightningLedger implements Ledger {
       ctx.scheduler.schedule(s.at, PRIORITY.LEDGER, this.kChain, s.tx.id, s.status === 'final' ? 1 : 0);
     });
     const c = p.chain;
-    switch (c.backend) {
-      case 'pow':
-        this.chain = createPowLedger(chainCtx, { ...(c.params as PowParamsInput), confirmations: c.params.confirmations ?? p.fundingConfirmations });
-        break;
-      case 'qbft':
-        this.chain = createQbftLedger(chainCtx, c.params as QbftParamsInput);
-        break;
-      case 'central':
-        this.chain = createCentralLedger(chainCtx, c.params as CentralParamsInput);
-        break;
-      case 'none':
-        this.chain = new NoneLedger(chainCtx);
-        break;
-    }
+    // a chain with a funding-depth parameter (pow's k) gets fundingConfirmations unless set
+    const withDepth = chainBackend(c.backend).capabilities.confirmationsParam === true && c.params.confirmations === undefined;
+    this.chain = createChain(chainCtx, withDepth ? { backend: c.backend, params: { ...c.params, confirmations: p.fundingConfirmations } } : c);
   }
 
   // ---- submission -------------------------------------------------------------------------------
@@ -841,6 +823,7 @@ export class LightningLedger implements Ledger {
       bytesSent: stats.bytes - this.net0.bytes,
       chainBlocks: chain.blocks ?? 0,
       chainMessages: chain.messages ?? 0,
+      chainBytesSent: chain.bytesSent ?? 0,
     };
   }
 

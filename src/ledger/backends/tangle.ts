@@ -383,19 +383,17 @@ export class TangleLedger implements Ledger {
     if (this.milestonesOn) ctx.scheduler.schedule(ctx.scheduler.now + p.milestoneIntervalS, PRIORITY.LEDGER, this.kMilestone);
   }
 
-  /** Mean over ordered node pairs of the overlay gossip delay of one tx (stats restored). */
+  /** Mean over ordered node pairs of the overlay gossip delay of one tx (not counted). */
   private meanGossipDelay(): number {
     const net = this.ctx.network;
     if (net.n < 2) return 0;
-    const m0 = net.stats.messages;
-    const b0 = net.stats.bytes;
     let sum = 0;
-    for (let i = 0; i < net.n; i++) {
-      const d = net.broadcast(i, this.txBytes);
-      for (let j = 0; j < net.n; j++) if (j !== i) sum += d[j]!;
-    }
-    net.stats.messages = m0;
-    net.stats.bytes = b0;
+    net.uncounted(() => {
+      for (let i = 0; i < net.n; i++) {
+        const d = net.broadcast(i, this.txBytes);
+        for (let j = 0; j < net.n; j++) if (j !== i) sum += d[j]!;
+      }
+    });
     return sum / (net.n * (net.n - 1));
   }
 

@@ -254,8 +254,8 @@ export class Network {
     const link = (a: number, b: number) => {
       isNb[a * n + b] = 1;
       isNb[b * n + a] = 1;
-      deg[a]++;
-      deg[b]++;
+      deg[a] = deg[a]! + 1;
+      deg[b] = deg[b]! + 1;
     };
     if (degree >= n - 1) {
       for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) link(i, j);
@@ -520,7 +520,7 @@ export class Network {
         pts[3 * np + 1] = h;
         pts[3 * np + 2] = nxt[v]!;
         np++;
-        count[v]++;
+        count[v] = count[v]! + 1;
       }
       const t = frontier;
       frontier = nextFrontier;
@@ -538,7 +538,8 @@ export class Network {
     rawD[boff[src]!] = 0;
     for (let k = 0; k < np; k++) {
       const v = pts[3 * k]!;
-      const at = fill[v]++;
+      const at = fill[v]!;
+      fill[v] = at + 1;
       rawH[at] = pts[3 * k + 1]!;
       rawD[at] = pts[3 * k + 2]!;
     }

@@ -8,6 +8,7 @@ import { buildCity } from '../../src/simulation/world.js';
 import { loadScenario } from '../../src/scenario/scenario.js';
 import { Simulation, type Summary } from '../../src/simulation/simulation.js';
 import { scenarioPath } from '../helpers.js';
+import { flip } from './bytes.js';
 
 /** Run every stack of a scenario on one city (built once), like `evsim run` does. */
 async function runStacks(file: string, overrides: string[] = []): Promise<Map<string, { sim: Simulation; summary: Summary }>> {
@@ -176,7 +177,7 @@ describe('integrity audit through a simulation', () => {
     expect(block).toBeDefined();
     // alter one stored record: its body no longer matches its signature and the merkle root
     const victim = block.txs[2]!;
-    victim.body[20] ^= 0xff;
+    flip(victim.body, 20, 0xff);
     const problems = pow.audit();
     expect(problems.length).toBeGreaterThan(0);
     expect(problems.join('\n')).toContain(`tx ${victim.tx.id}`);

@@ -447,7 +447,7 @@ export class LightningLedger implements Ledger {
     }
     const msat = Math.round(tx.amount * this.rate);
     if (!Number.isFinite(msat) || msat < 0 || msat > Number.MAX_SAFE_INTEGER) {
-      this.failedBy[R_INVALID]++;
+      this.failedBy[R_INVALID] = this.failedBy[R_INVALID]! + 1;
       this.ctx.settle({ tx, status: 'failed', at: now, confirmations: 0, reason: REASONS[R_INVALID] });
       return;
     }
@@ -604,9 +604,9 @@ export class LightningLedger implements Ledger {
       if (!ok) return;
       this.topups++;
       if (rec) rec.finalAt = now;
-      this.chLocal[c] += amt;
-      this.chCap[c] += amt;
-      this.chSpliced[c] += amt;
+      this.chLocal[c] = this.chLocal[c]! + amt;
+      this.chCap[c] = this.chCap[c]! + amt;
+      this.chSpliced[c] = this.chSpliced[c]! + amt;
       this.maybeTopup(c, false);
     }
     // closings: nothing more to do
@@ -666,8 +666,8 @@ export class LightningLedger implements Ledger {
       this.maybeTopup(ce, true);
       return;
     }
-    this.chLocal[ce] -= need;
-    this.chLocked[ce] += need;
+    this.chLocal[ce] = this.chLocal[ce]! - need;
+    this.chLocked[ce] = this.chLocked[ce]! + need;
     this.pState[pi] = P_SENT;
     this.maybeTopup(ce, false);
     const d = this.leg(ce, UPDATE_ADD_HTLC + COMMITMENT_SIGNED) + this.leg(ce, REVOKE_AND_ACK + COMMITMENT_SIGNED) + this.leg(ce, REVOKE_AND_ACK);
@@ -685,8 +685,8 @@ export class LightningLedger implements Ledger {
       this.failBack(pi, R_LIQ1, now, ce);
       return;
     }
-    this.chLocal[cs] -= amt;
-    this.chLocked[cs] += amt;
+    this.chLocal[cs] = this.chLocal[cs]! - amt;
+    this.chLocked[cs] = this.chLocked[cs]! + amt;
     this.pState[pi] = P_FORWARDED;
     this.maybeTopup(cs, false);
     const t3 = now + this.leg(cs, UPDATE_ADD_HTLC + COMMITMENT_SIGNED) + this.leg(cs, REVOKE_AND_ACK + COMMITMENT_SIGNED) + this.leg(cs, REVOKE_AND_ACK);
@@ -719,12 +719,12 @@ export class LightningLedger implements Ledger {
   private onFail(pi: number, code: number): void {
     const ce = this.pEv[pi]!;
     const need = this.pAmt[pi]! + this.pFee[pi]!;
-    this.chLocked[ce] -= need;
-    this.chLocal[ce] += need;
+    this.chLocked[ce] = this.chLocked[ce]! - need;
+    this.chLocal[ce] = this.chLocal[ce]! + need;
     if (this.pState[pi] === P_FORWARDED) {
       const cs = this.pSt[pi]!;
-      this.chLocked[cs] -= this.pAmt[pi]!;
-      this.chLocal[cs] += this.pAmt[pi]!;
+      this.chLocked[cs] = this.chLocked[cs]! - this.pAmt[pi]!;
+      this.chLocal[cs] = this.chLocal[cs]! + this.pAmt[pi]!;
     }
     this.failNow(pi, code, this.ctx.scheduler.now);
   }
@@ -736,10 +736,10 @@ export class LightningLedger implements Ledger {
     const cs = this.pSt[pi]!;
     const amt = this.pAmt[pi]!;
     const fee = this.pFee[pi]!;
-    this.chLocked[cs] -= amt;
-    this.chRemote[cs] += amt;
-    this.chLocked[ce] -= amt + fee;
-    this.chRemote[ce] += amt + fee;
+    this.chLocked[cs] = this.chLocked[cs]! - amt;
+    this.chRemote[cs] = this.chRemote[cs]! + amt;
+    this.chLocked[ce] = this.chLocked[ce]! - (amt + fee);
+    this.chRemote[ce] = this.chRemote[ce]! + (amt + fee);
     // trailing commitment dance on the station channel (counted, off the critical path)
     this.leg(cs, REVOKE_AND_ACK + COMMITMENT_SIGNED);
     this.leg(cs, REVOKE_AND_ACK);
@@ -759,7 +759,7 @@ export class LightningLedger implements Ledger {
 
   private failNow(pi: number, code: number, at: number): void {
     this.pState[pi] = P_FAILED;
-    this.failedBy[code]++;
+    this.failedBy[code] = this.failedBy[code]! + 1;
     const tx = this.pTx[pi]!;
     this.pTx[pi] = undefined;
     this.ctx.settle({ tx, status: 'failed', at, confirmations: 0, reason: REASONS[code] });
@@ -848,14 +848,14 @@ export class LightningLedger implements Ledger {
         const pre = this.pPre.subarray(32 * pi, 32 * pi + 32);
         const h = this.pHash.subarray(32 * pi, 32 * pi + 32);
         if (!sha256(pre).equals(h)) out.push(`${name}: settled HTLC's preimage does not hash to its payment hash`);
-        outgoing[ce] += amt + fee;
-        outgoing[cs] += amt;
+        outgoing[ce] = outgoing[ce]! + (amt + fee);
+        outgoing[cs] = outgoing[cs]! + amt;
         fees += fee;
       } else if (st === P_SENT) {
-        inflight[ce] += amt + fee;
+        inflight[ce] = inflight[ce]! + (amt + fee);
       } else if (st === P_FORWARDED) {
-        inflight[ce] += amt + fee;
-        inflight[cs] += amt;
+        inflight[ce] = inflight[ce]! + (amt + fee);
+        inflight[cs] = inflight[cs]! + amt;
       }
     }
     let hubOnEv = 0;

@@ -538,7 +538,7 @@ export class PowLedger implements Ledger {
     }
     this.tDelay[i] = d;
     this.tState[i] = 0;
-    this.pending[g]++;
+    this.pending[g] = this.pending[g]! + 1;
     this.pool.add(i);
   }
 
@@ -563,7 +563,7 @@ export class PowLedger implements Ledger {
     let forks = 0;
     for (let b = 1; b < this.store.length; b++) {
       const h = this.bHeight[b]!;
-      if (h <= main && ++perHeight[h] === 2) forks++;
+      if (h <= main && (perHeight[h] = perHeight[h]! + 1) === 2) forks++;
     }
     const m: Record<string, number> = {
       blocks,
@@ -666,7 +666,10 @@ export class PowLedger implements Ledger {
         if (hv.getUint32(76, true) !== blk.miner) out.push(`${name}: header miner id ${hv.getUint32(76, true)} != miner ${blk.miner}`);
         const expect = this.billingMinerFrom(hist, blk.height);
         if (expect !== blk.miner) out.push(`${name}: miner ${blk.miner} violates the longest-history rule (expected ${expect})`);
-        for (const s of blk.txs) hist[this.ctx.network.gatewayOf(s.tx.ev)]++;
+        for (const s of blk.txs) {
+          const g = this.ctx.network.gatewayOf(s.tx.ev);
+          hist[g] = hist[g]! + 1;
+        }
       }
     }
     return out;
@@ -824,7 +827,10 @@ export class PowLedger implements Ledger {
     }
     if (this.history[m]! < this.params.billing.minHistory) this.fallbackBlocks++;
     const idx = this.makeBlock(m, prev, now, now);
-    for (const i of this.bTxIdx[idx]!) this.history[this.tGw[i]!]++;
+    for (const i of this.bTxIdx[idx]!) {
+      const g = this.tGw[i]!;
+      this.history[g] = this.history[g]! + 1;
+    }
     this.ctx.scheduler.schedule(Math.max(now, this.t0 + (serial + 1) * this.T), PRIORITY.LEDGER, this.kSlot, serial + 1);
   }
 
@@ -1021,7 +1027,7 @@ export class PowLedger implements Ledger {
       for (const i of l) {
         if (this.tState[i] !== 0) continue;
         this.tState[i] = 1;
-        this.pending[g]--;
+        this.pending[g] = this.pending[g]! - 1;
         this.ctx.settle({ tx: this.tStx[i]!.tx, status: 'final', at: now, confirmations: k });
       }
     }

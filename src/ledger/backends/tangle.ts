@@ -537,7 +537,7 @@ export class TangleLedger implements Ledger {
   /** The attacker's twin of city vertex e: E's body with another payee, same spend. */
   private onTwin(e: number): void {
     const orig = this.txOf[e];
-    if (orig === undefined || this.inv[e] === 1 || this.conflictOf[e] >= 0) return;
+    if (orig === undefined || this.inv[e] === 1 || this.conflictOf[e]! >= 0) return;
     const c = this.cOrig.length;
     const twinTx: LedgerTx = { ...orig, id: TWIN_ID_BASE + c, station: orig.station + 1, submittedAt: this.ctx.scheduler.now, closing: undefined };
     this.cOrig.push(e);

@@ -12,12 +12,14 @@
 import type { EventHandle, Handler, Kernel } from '../core/kernel.js';
 import { PRIORITY } from '../core/priorities.js';
 import { growF64, growU8 } from '../core/typed.js';
+import { signedTxBytes } from './tx.js';
 import type { Rng, Streams } from '../core/random.js';
 import type { Network } from './network.js';
 import type { TxCodec } from './tx.js';
 
-export type TxKind = 'session-start' | 'charge' | 'session-end' | 'payment';
-export const TX_KINDS: readonly TxKind[] = ['session-start', 'charge', 'session-end', 'payment'];
+import { TX_KINDS, type TxKind } from './tx.js';
+/** transaction kinds: registered in ./tx.ts (TX_KIND_DEFS), with their encoded sizes */
+export { TX_KINDS, type TxKind };
 
 export interface LedgerTx {
   /** dense integer id, in submission order */
@@ -42,12 +44,41 @@ export interface LedgerTx {
 
 export type SettlementStatus = 'final' | 'failed';
 
+/** One block (or milestone) of a chain backend. */
+export interface BlockRecord {
+  /** height (pow, qbft) or milestone index (tangle) */
+  readonly height: number;
+  /** simulated time it was found / committed / issued (s) */
+  readonly time: number;
+  /** miner, proposer or coordinator node (-1 when none) */
+  readonly producer: number;
+  /** transactions it carries (tangle: vertices it newly confirmed) */
+  readonly txCount: number;
+  /** encoded size (bytes) */
+  readonly bytes: number;
+  /** on the final main chain (false: stale / orphaned) */
+  readonly canonical: boolean;
+}
+
+export interface BlockLog {
+  /** the backend that produced the blocks (a channel backend's chain names its chain here) */
+  readonly backend: string;
+  readonly unit: 'block' | 'milestone';
+  /** in production order */
+  readonly rows: readonly BlockRecord[];
+}
+
 export interface Settlement {
   readonly tx: LedgerTx;
   readonly status: SettlementStatus;
   readonly at: number;
   readonly confirmations: number;
   readonly reason?: string;
+  /** encoded size of the transaction as this backend carried it (bytes): a Tangle vertex, a
+   * billing tx with its meter readings, a channel state... Omitted: the kind's signed size. */
+  readonly bytes?: number;
+  /** fee paid for this transaction, in the tariff's currency units (omitted: 0) */
+  readonly fee?: number;
 }
 
 /**
@@ -119,6 +150,9 @@ export interface Ledger {
   audit(): string[];
   /** optional end-of-run hook, called at the horizon */
   finish?(): void;
+  /** optional: the blocks (or milestones) this backend produced, for blocks.csv. Channel backends
+   * return their underlying chain's. */
+  blockLog?(): BlockLog | undefined;
   /** a payment-channel backend that wants one payment per charge record (amount = that minute's
    * cost) plus a closing payment (amount 0, closing = true) at the end of each session */
   readonly streaming?: boolean;
@@ -183,7 +217,29 @@ export interface PortOptions {
   onSettled: (s: Settlement) => void;
 }
 
-const KIND_CODE: Record<TxKind, number> = { 'session-start': 0, charge: 1, 'session-end': 2, payment: 3 };
+/** index of each kind in TX_KINDS (the port's compact kind code) */
+const KIND_INDEX = new Map<TxKind, number>(TX_KINDS.map((k, i) => [k, i]));
+
+/** One row of ledger.csv (a reused object: read it inside the callback). */
+export interface LedgerRow {
+  id: number;
+  kind: TxKind;
+  sessionId: number;
+  ev: number;
+  station: number;
+  energyKWh: number;
+  amount: number;
+  /** currency units; 0 when the backend charges none */
+  fee: number;
+  submittedAt: number;
+  /** settlement time (final or failed, see status); NaN while pending */
+  settledAt: number;
+  status: 'pending' | 'final' | 'failed';
+  /** failure reason ('' unless failed) */
+  reason: string;
+  /** encoded size as carried by the backend */
+  bytes: number;
+}
 
 /**
  * Wraps a backend: numbers transactions, records submit/settle times in typed arrays, schedules
@@ -197,7 +253,19 @@ export class LedgerPort {
   private settleT: Float64Array = new Float64Array(1024);
   private status: Uint8Array = new Uint8Array(1024); // 0 pending, 1 final, 2 failed
   private kindOf: Uint8Array = new Uint8Array(1024);
-  private readonly byKind: Record<TxKind, number> = { 'session-start': 0, charge: 0, 'session-end': 0, payment: 0 };
+  // per-tx fields for ledger.csv (struct of arrays)
+  private sess: Float64Array = new Float64Array(1024);
+  private evOf: Float64Array = new Float64Array(1024);
+  private stationOf: Float64Array = new Float64Array(1024);
+  private energy: Float64Array = new Float64Array(1024);
+  private amount: Float64Array = new Float64Array(1024);
+  private fee: Float64Array = new Float64Array(1024);
+  private bytes: Float64Array = new Float64Array(1024).fill(NaN);
+  /** index + 1 into `reasons` (0: none) */
+  private reasonOf: Float64Array = new Float64Array(1024);
+  private readonly reasons: string[] = [];
+  private readonly reasonIndex = new Map<string, number>();
+  private readonly byKind = Object.fromEntries(TX_KINDS.map((k) => [k, 0])) as Record<TxKind, number>;
   private confirmed = 0;
   private failed = 0;
   private readonly settleKind: number;
@@ -244,7 +312,14 @@ export class LedgerPort {
       ? { id, kind, sessionId, ev, station, energyKWh, amount, powerKW, soc, submittedAt: this.kernel.now, closing: true }
       : { id, kind, sessionId, ev, station, energyKWh, amount, powerKW, soc, submittedAt: this.kernel.now };
     this.submitT[id] = this.kernel.now;
-    this.kindOf[id] = KIND_CODE[kind];
+    const ki = KIND_INDEX.get(kind);
+    if (ki === undefined) throw new RangeError(`ledger ${this.role}: unknown tx kind ${String(kind)}`);
+    this.kindOf[id] = ki;
+    this.sess[id] = sessionId;
+    this.evOf[id] = ev;
+    this.stationOf[id] = station;
+    this.energy[id] = energyKWh;
+    this.amount[id] = amount;
     this.byKind[kind]++;
     const t = performance.now(); // wall-clock ok: compute-cost measurement for timing.json
     this.ledger.submit(tx);
@@ -259,6 +334,16 @@ export class LedgerPort {
     const s = this.inFlight[id]!;
     this.inFlight[id] = undefined;
     this.settleT[id] = s.at;
+    if (s.bytes !== undefined) this.bytes[id] = s.bytes;
+    if (s.fee !== undefined) this.fee[id] = s.fee;
+    if (s.status === 'failed' && s.reason !== undefined) {
+      let r = this.reasonIndex.get(s.reason);
+      if (r === undefined) {
+        r = this.reasons.push(s.reason);
+        this.reasonIndex.set(s.reason, r);
+      }
+      this.reasonOf[id] = r;
+    }
     if (s.status === 'final') {
       this.status[id] = 1;
       this.confirmed++;
@@ -275,17 +360,44 @@ export class LedgerPort {
     this.settleT = growF64(this.settleT, n);
     this.status = growU8(this.status, n);
     this.kindOf = growU8(this.kindOf, n);
+    this.sess = growF64(this.sess, n);
+    this.evOf = growF64(this.evOf, n);
+    this.stationOf = growF64(this.stationOf, n);
+    this.energy = growF64(this.energy, n);
+    this.amount = growF64(this.amount, n);
+    this.fee = growF64(this.fee, n);
+    const old = this.bytes.length;
+    this.bytes = growF64(this.bytes, n);
+    this.bytes.fill(NaN, old);
+    this.reasonOf = growF64(this.reasonOf, n);
   }
 
   get submitted(): number {
     return this.nextId;
   }
 
-  /** Per-transaction rows for ledger.csv: [id, kind, submitted, final time or NaN, status]. */
-  forEachTx(fn: (id: number, kind: TxKind, submitted: number, settled: number, status: 'pending' | 'final' | 'failed') => void): void {
+  /** Per-transaction rows for ledger.csv, in id order (`row` is reused between calls). */
+  forEachTx(fn: (row: Readonly<LedgerRow>) => void): void {
+    const row: LedgerRow = { id: 0, kind: 'payment', sessionId: 0, ev: 0, station: 0, energyKWh: 0, amount: 0, fee: 0, submittedAt: 0, settledAt: NaN, status: 'pending', reason: '', bytes: 0 };
     for (let i = 0; i < this.nextId; i++) {
       const st = this.status[i]!;
-      fn(i, TX_KINDS[this.kindOf[i]!]!, this.submitT[i]!, st === 0 ? NaN : this.settleT[i]!, st === 0 ? 'pending' : st === 1 ? 'final' : 'failed');
+      const kind = TX_KINDS[this.kindOf[i]!]!;
+      const b = this.bytes[i]!;
+      const r = this.reasonOf[i]!;
+      row.id = i;
+      row.kind = kind;
+      row.sessionId = this.sess[i]!;
+      row.ev = this.evOf[i]!;
+      row.station = this.stationOf[i]!;
+      row.energyKWh = this.energy[i]!;
+      row.amount = this.amount[i]!;
+      row.fee = this.fee[i]!;
+      row.submittedAt = this.submitT[i]!;
+      row.settledAt = st === 0 ? NaN : this.settleT[i]!;
+      row.status = st === 0 ? 'pending' : st === 1 ? 'final' : 'failed';
+      row.reason = r > 0 ? (this.reasons[r - 1] ?? '') : '';
+      row.bytes = Number.isNaN(b) ? signedTxBytes(kind) : b;
+      fn(row);
     }
   }
 

@@ -107,7 +107,7 @@
  * onExhausted 'top-up'.
  */
 import { z } from 'zod';
-import { subContext, type Ledger, type LedgerContext, type LedgerTx, type Settlement } from '../ledger.js';
+import { subContext, type BlockLog, type Ledger, type LedgerContext, type LedgerTx, type Settlement } from '../ledger.js';
 import { PRIORITY } from '../../core/priorities.js';
 import { ChainRefSchema, createChain } from '../chains.js';
 import { SIGNATURE_BYTES } from '../tx.js';
@@ -450,7 +450,7 @@ export class FlashLedger implements Ledger {
       const at = now + rtt;
       this.offLedger++;
       this.sumOffLatency += at - tx.submittedAt;
-      this.ctx.settle({ tx, status: 'final', at, confirmations: 0 });
+      this.ctx.settle({ tx, status: 'final', at, confirmations: 0, bytes: STATE_REQUEST_BYTES });
       this.ctx.scheduler.schedule(at, PRIORITY.LEDGER, this.stateDoneKind, ch.index);
     }
     if (ch.qHead === ch.queue.length && ch.qHead > 0) {
@@ -611,7 +611,7 @@ export class FlashLedger implements Ledger {
         this.channelsClosed++;
         this.closesFinal++;
         this.sumCloseLatency += now - pay.submittedAt;
-        this.ctx.settle({ tx: pay, status: 'final', at: now, confirmations: s.confirmations });
+        this.ctx.settle({ tx: pay, status: 'final', at: now, confirmations: s.confirmations, ...(s.bytes !== undefined ? { bytes: s.bytes } : {}), ...(s.fee !== undefined ? { fee: s.fee } : {}) });
       } else {
         this.fail(pay, `channel close failed: ${s.reason ?? 'failed'}`);
       }
@@ -768,6 +768,11 @@ export class FlashLedger implements Ledger {
     const inner = this.chain.extraMetrics();
     for (const key of Object.keys(inner).sort()) out[`chain${key.charAt(0).toUpperCase()}${key.slice(1)}`] = inner[key]!;
     return out;
+  }
+
+  /** The underlying chain's blocks (channel opens, top-ups and closes), if it has any. */
+  blockLog(): BlockLog | undefined {
+    return this.chain.blockLog?.();
   }
 
   finish(): void {

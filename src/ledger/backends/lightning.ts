@@ -128,7 +128,7 @@
 import { z } from 'zod';
 import { PRIORITY } from '../../core/priorities.js';
 import type { Rng } from '../../core/random.js';
-import { subContext, type Ledger, type LedgerContext, type LedgerTx, type Settlement } from '../ledger.js';
+import { subContext, type BlockLog, type Ledger, type LedgerContext, type LedgerTx, type Settlement } from '../ledger.js';
 import { SIGNED_TX_BYTES, sha256 } from '../tx.js';
 import { ChainRefSchema, chainBackend, createChain } from '../chains.js';
 
@@ -753,7 +753,7 @@ export class LightningLedger implements Ledger {
     this.hopsSum += 2;
     const tx = this.pTx[pi]!;
     this.pTx[pi] = undefined;
-    this.ctx.settle({ tx, status: 'final', at: t5, confirmations: 0 });
+    this.ctx.settle({ tx, status: 'final', at: t5, confirmations: 0, bytes: UPDATE_ADD_HTLC, fee: fee / this.rate });
     this.sessionSettled(tx, t5);
   }
 
@@ -779,6 +779,11 @@ export class LightningLedger implements Ledger {
   }
 
   // ---- end of run, metrics, audit ---------------------------------------------------------------
+
+  /** The underlying chain's blocks (channel opens, top-ups and closes), if it has any. */
+  blockLog(): BlockLog | undefined {
+    return this.chain.blockLog?.();
+  }
 
   finish(): void {
     for (let c = 0; c < this.nCh; c++) {

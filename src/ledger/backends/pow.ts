@@ -143,7 +143,7 @@ import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { PRIORITY } from '../../core/priorities.js';
 import type { Rng } from '../../core/random.js';
-import type { Ledger, LedgerContext, LedgerTx } from '../ledger.js';
+import type { BlockLog, BlockRecord, Ledger, LedgerContext, LedgerTx } from '../ledger.js';
 import { SIGNATURE_BYTES, merkleRoot, sha256, type SignedTx } from '../tx.js';
 
 // ---- parameters ---------------------------------------------------------------------------------
@@ -540,6 +540,18 @@ export class PowLedger implements Ledger {
     this.tState[i] = 0;
     this.pending[g] = this.pending[g]! + 1;
     this.pool.add(i);
+  }
+
+  /** Every block found (genesis excluded), in discovery order; canonical = on the best chain at the end. */
+  blockLog(): BlockLog {
+    const onMain = new Uint8Array(this.store.length);
+    for (let b = this.best; b > 0; b = this.bParent[b]!) onMain[b] = 1;
+    const rows: BlockRecord[] = [];
+    for (let b = 1; b < this.store.length; b++) {
+      const blk = this.store[b]!;
+      rows.push({ height: blk.height, time: blk.time, producer: blk.miner, txCount: blk.txs.length, bytes: blk.bytes, canonical: onMain[b] === 1 });
+    }
+    return { backend: 'pow', unit: 'block', rows };
   }
 
   extraMetrics(): Record<string, number> {
@@ -1028,7 +1040,7 @@ export class PowLedger implements Ledger {
         if (this.tState[i] !== 0) continue;
         this.tState[i] = 1;
         this.pending[g] = this.pending[g]! - 1;
-        this.ctx.settle({ tx: this.tStx[i]!.tx, status: 'final', at: now, confirmations: k });
+        this.ctx.settle({ tx: this.tStx[i]!.tx, status: 'final', at: now, confirmations: k, bytes: this.txBytes(i, this.tStx[i]!), fee: this.tFee[i]! });
       }
     }
     this.fBlock[g] = top;

@@ -111,7 +111,7 @@
  */
 import { z } from 'zod';
 import { performance } from 'node:perf_hooks';
-import type { Ledger, LedgerContext, LedgerTx } from '../ledger.js';
+import type { BlockLog, BlockRecord, Ledger, LedgerContext, LedgerTx } from '../ledger.js';
 import { PRIORITY } from '../../core/priorities.js';
 import type { Rng } from '../../core/random.js';
 import { sha256, SIGNATURE_BYTES, SIGNED_TX_BYTES, TX_BODY_BYTES } from '../tx.js';
@@ -347,6 +347,10 @@ export class TangleLedger implements Ledger {
   private readonly kMilestone: number;
   private readonly powMeanS: number;
   private readonly txBytes: number;
+  /** vertices confirmed so far (milestone cones and cumulative weight) */
+  private nConfirmed = 0;
+  /** one row per milestone for blocks.csv */
+  private readonly msRows: BlockRecord[] = [];
   private readonly msBytes: number;
   private readonly milestonesOn: boolean;
   private readonly cwMode: boolean;
@@ -582,7 +586,10 @@ export class TangleLedger implements Ledger {
         this.resolve(c, (code & 1) === 0 ? 1 : 2, false);
       }
     }
+    const before = this.nConfirmed;
     if (!this.cwMode) this.confirmCone(v, this.visibleAt[v]!);
+    const newly = this.nConfirmed - before;
+    this.msRows.push({ height: index, time: now, producer: this.params.coordinatorNode, txCount: newly, bytes: this.msBytes + newly * this.txBytes, canonical: true });
   }
 
   /** Fills this.sel with the parents of the next vertex; returns true when the lazy rule was used. */
@@ -906,10 +913,11 @@ export class TangleLedger implements Ledger {
     }
     this.conf[u] = 1;
     this.confirmedAt[u] = at;
+    this.nConfirmed++;
     const tx = this.txOf[u];
     if (tx !== undefined && this.kind[u] === V_TX && !this.isSettled(tx.id)) {
       this.markSettled(tx.id);
-      this.ctx.settle({ tx, status: 'final', at, confirmations });
+      this.ctx.settle({ tx, status: 'final', at, confirmations, bytes: this.txBytes });
     }
   }
 
@@ -1015,7 +1023,7 @@ export class TangleLedger implements Ledger {
         if (u === loser) {
           this.dsOriginalLost++;
           this.markSettled(tx.id);
-          this.ctx.settle({ tx, status: 'failed', at: now, confirmations: 0, reason: 'double spend' });
+          this.ctx.settle({ tx, status: 'failed', at: now, confirmations: 0, reason: 'double spend', bytes: this.txBytes });
         } else {
           this.reattachments++;
           this.schedulePend(tx, now);
@@ -1180,6 +1188,11 @@ export class TangleLedger implements Ledger {
       bytesSent: net.stats.bytes - this.bytes0,
       invariantViolations: this.invariantViolations,
     };
+  }
+
+  /** One row per milestone: txCount = vertices it newly confirmed, bytes = milestone + those vertices. */
+  blockLog(): BlockLog {
+    return { backend: 'tangle', unit: 'milestone', rows: this.msRows };
   }
 
   audit(): string[] {

@@ -16,6 +16,7 @@ import { NetworkConfigSchema } from '../ledger/network.js';
 import { BACKEND_LIST, BACKEND_NAMES, BACKENDS, type BackendName } from '../ledger/registry.js';
 import { SHIPPED_STACK_NAMES, shippedStack, type StackDef } from '../ledger/stacks.js';
 import { CodecConfigSchema } from '../ledger/tx.js';
+import { LoadParamsShape } from '../ledger/load.js';
 
 // ---- durations ----------------------------------------------------------------------------------
 
@@ -174,7 +175,12 @@ const DemandReplay = z.strictObject({
   /** max power per EV (kW), ideal battery without taper */
   maxKW: positive().default(6.6),
 });
-const Demand = z.discriminatedUnion('type', [DemandTrips, DemandPoisson, DemandReplay]);
+/** ledger-only load (no city): transactions at a chosen arrival process, see src/ledger/load.ts */
+const DemandLoad = z.strictObject({ type: z.literal('load'), ...LoadParamsShape }).refine((d) => Object.values(d.kinds).some((w) => (w ?? 0) > 0), {
+  message: 'at least one kind must have a weight > 0',
+  path: ['kinds'],
+});
+const Demand = z.discriminatedUnion('type', [DemandTrips, DemandPoisson, DemandReplay, DemandLoad]);
 
 const SingleStation = z
   .strictObject({

@@ -344,7 +344,7 @@ export class Simulation {
         const service = (e / maxKW) * 3600;
         this.scheduleDirectArrival(i, arrivals[i]!, e, arrivals[i]! + service * (1 + sc.fleet.deadlineSlack), false);
       }
-    } else {
+    } else if (d.type === 'replay') {
       const recs = this.city.replay!;
       this.allocFleet(recs.length);
       const station = this.stations[0]!;

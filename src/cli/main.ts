@@ -11,6 +11,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { buildCity } from '../simulation/world.js';
 import { comparisonMarkdown, writeComparison, writeResults } from '../output/output.js';
+import { LedgerLoadRun } from '../simulation/ledgerLoad.js';
 import { loadScenario, scenarioJsonSchema, UserError, type Scenario } from '../scenario/scenario.js';
 import { SHIPPED_STACK_NAMES } from '../ledger/stacks.js';
 import { Simulation, type Summary } from '../simulation/simulation.js';
@@ -109,14 +110,14 @@ export interface RunOutcome {
  */
 export async function runScenario(sc: Scenario, outDir: string, quiet: boolean): Promise<RunOutcome> {
   const t0 = wallNow();
-  const city = await buildCity(sc);
+  const city = sc.demand.type === 'load' ? null : await buildCity(sc); // load: ledger only, no city
   const t1 = wallNow();
   const multi = sc.stacks.length > 1;
   const summaries: Summary[] = [];
   const files: string[] = [];
   for (const stack of sc.stacks) {
     const s0 = wallNow();
-    const sim = new Simulation(sc, city, {}, stack);
+    const sim = city === null ? new LedgerLoadRun(sc, stack) : new Simulation(sc, city, {}, stack);
     const label = multi ? `${stack.name} ` : '';
     const progress = new Progress(!quiet && process.stderr.isTTY === true, label);
     const s1 = wallNow();

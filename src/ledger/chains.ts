@@ -100,16 +100,11 @@ export function chainBackend(name: ChainName): BackendDef<ChainName> {
  * (validated: a channel backend or an unknown name is an error listing the allowed names), params
  * validated by that backend's schema (defaults applied).
  */
-const chainOption = (b: BackendDef<ChainName>) => z.strictObject({ backend: z.literal(b.name), params: b.params });
+const chainOption = (b: BackendDef<ChainName>) => z.strictObject({ backend: z.literal(b.name), params: b.params.prefault({}) });
 type ChainOption = ReturnType<typeof chainOption>;
 const CHAIN_OPTIONS = CHAIN_BACKENDS.map(chainOption) as [ChainOption, ...ChainOption[]];
 
-export const ChainRefSchema = z
-  .strictObject({
-    backend: z.enum(CHAIN_NAMES),
-    params: z.record(z.string(), z.unknown()).prefault({}),
-  })
-  .pipe(z.discriminatedUnion('backend', CHAIN_OPTIONS));
+export const ChainRefSchema = z.discriminatedUnion('backend', CHAIN_OPTIONS);
 
 export interface ChainRef {
   readonly backend: ChainName;

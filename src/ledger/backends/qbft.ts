@@ -100,8 +100,8 @@
  * sync time and tx-pool re-announcement traffic after a recovery, ordering of the pool by gas price
  * and nonce, private transactions (Tessera), smart contracts (EVM execution).
  *
- * Defaults (QbftParamsSchema): all network nodes validate; blockPeriodS = 1 (the issue's benchmark;
- * GoQuorum's default istanbul.blockperiod is 5 s, Besu's examples use 2–5 s); requestTimeoutS = 10
+ * Defaults (QbftParamsSchema): all network nodes validate; blockPeriodS = 5 (GoQuorum's default
+ * istanbul.blockperiod; Besu's examples use 2–5 s; the issue's benchmark sets 1 s); requestTimeoutS = 10
  * (GoQuorum istanbul.requesttimeout 10 000 ms; Besu requesttimeoutseconds, typically 2 × period or
  * more); no timeout cap; maxTxPerBlock = 10 000; PREPARE/COMMIT/ROUND-CHANGE ≈ 200 B (RLP message
  * with round identifier, digest, 65-byte signature, framing); header 600 B; no crashes.

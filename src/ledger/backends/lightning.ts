@@ -130,6 +130,7 @@ import { PRIORITY } from '../../core/priorities.js';
 import type { Rng } from '../../core/random.js';
 import { subContext, type BlockLog, type Ledger, type LedgerContext, type LedgerTx, type Settlement } from '../ledger.js';
 import { SIGNED_TX_BYTES, sha256 } from '../tx.js';
+import { growF64, growI32, growU8 } from '../../core/typed.js';
 import { ChainRefSchema, chainBackend, createChain } from '../chains.js';
 
 // ---- parameters ---------------------------------------------------------------------------------
@@ -327,23 +328,23 @@ export class LightningLedger implements Ledger {
 
   // channels
   private nCh = 0;
-  private chSide = new Uint8Array(64); // 0 EV, 1 station
-  private chAgent = new Int32Array(64);
-  private chState = new Uint8Array(64);
-  private chFund0 = new Float64Array(64); // funder's target (capacity at opening)
-  private chInit = new Float64Array(64); // funder's balance at opening
-  private chCap = new Float64Array(64);
-  private chLocal = new Float64Array(64);
-  private chRemote = new Float64Array(64);
-  private chLocked = new Float64Array(64);
-  private chSpliced = new Float64Array(64);
-  private chTopup = new Float64Array(64); // pending splice amount (0: none)
-  private chFundSubAt = new Float64Array(64);
-  private chFundFinalAt = new Float64Array(64);
-  private chReadyAt = new Float64Array(64);
+  private chSide: Uint8Array = new Uint8Array(64); // 0 EV, 1 station
+  private chAgent: Int32Array = new Int32Array(64);
+  private chState: Uint8Array = new Uint8Array(64);
+  private chFund0: Float64Array = new Float64Array(64); // funder's target (capacity at opening)
+  private chInit: Float64Array = new Float64Array(64); // funder's balance at opening
+  private chCap: Float64Array = new Float64Array(64);
+  private chLocal: Float64Array = new Float64Array(64);
+  private chRemote: Float64Array = new Float64Array(64);
+  private chLocked: Float64Array = new Float64Array(64);
+  private chSpliced: Float64Array = new Float64Array(64);
+  private chTopup: Float64Array = new Float64Array(64); // pending splice amount (0: none)
+  private chFundSubAt: Float64Array = new Float64Array(64);
+  private chFundFinalAt: Float64Array = new Float64Array(64);
+  private chReadyAt: Float64Array = new Float64Array(64);
   private chWait: (number[] | null)[] = [];
   private chTopups: { amountMsat: number; submittedAt: number; finalAt: number }[][] = [];
-  private chGw = new Int32Array(64);
+  private chGw: Int32Array = new Int32Array(64);
   private readonly evCh = new Map<number, number>();
   private readonly stCh = new Map<number, number>();
   private readonly stSecret: Buffer[] = [];
@@ -351,15 +352,15 @@ export class LightningLedger implements Ledger {
   // HTLC payments
   private nP = 0;
   private pTx: (LedgerTx | undefined)[] = [];
-  private pTxId = new Int32Array(1024);
-  private pEv = new Int32Array(1024);
-  private pSt = new Int32Array(1024);
-  private pAmt = new Float64Array(1024);
-  private pFee = new Float64Array(1024);
-  private pState = new Uint8Array(1024);
-  private pInvAt = new Float64Array(1024);
-  private pPre = new Uint8Array(32 * 1024);
-  private pHash = new Uint8Array(32 * 1024);
+  private pTxId: Int32Array = new Int32Array(1024);
+  private pEv: Int32Array = new Int32Array(1024);
+  private pSt: Int32Array = new Int32Array(1024);
+  private pAmt: Float64Array = new Float64Array(1024);
+  private pFee: Float64Array = new Float64Array(1024);
+  private pState: Uint8Array = new Uint8Array(1024);
+  private pInvAt: Float64Array = new Float64Array(1024);
+  private pPre: Uint8Array = new Uint8Array(32 * 1024);
+  private pHash: Uint8Array = new Uint8Array(32 * 1024);
   private readonly preScratch = new Uint8Array(40);
   private readonly preView = new DataView(this.preScratch.buffer);
 
@@ -948,44 +949,34 @@ export class LightningLedger implements Ledger {
 
   private growChannels(): void {
     const n = this.chCap.length * 2;
-    const g = <T extends Uint8Array | Int32Array | Float64Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(n);
-      b.set(a);
-      return b;
-    };
-    this.chSide = g(this.chSide);
-    this.chAgent = g(this.chAgent);
-    this.chState = g(this.chState);
-    this.chFund0 = g(this.chFund0);
-    this.chInit = g(this.chInit);
-    this.chCap = g(this.chCap);
-    this.chLocal = g(this.chLocal);
-    this.chRemote = g(this.chRemote);
-    this.chLocked = g(this.chLocked);
-    this.chSpliced = g(this.chSpliced);
-    this.chTopup = g(this.chTopup);
-    this.chFundSubAt = g(this.chFundSubAt);
-    this.chFundFinalAt = g(this.chFundFinalAt);
-    this.chReadyAt = g(this.chReadyAt);
-    this.chGw = g(this.chGw);
+    this.chSide = growU8(this.chSide, n);
+    this.chAgent = growI32(this.chAgent, n);
+    this.chState = growU8(this.chState, n);
+    this.chFund0 = growF64(this.chFund0, n);
+    this.chInit = growF64(this.chInit, n);
+    this.chCap = growF64(this.chCap, n);
+    this.chLocal = growF64(this.chLocal, n);
+    this.chRemote = growF64(this.chRemote, n);
+    this.chLocked = growF64(this.chLocked, n);
+    this.chSpliced = growF64(this.chSpliced, n);
+    this.chTopup = growF64(this.chTopup, n);
+    this.chFundSubAt = growF64(this.chFundSubAt, n);
+    this.chFundFinalAt = growF64(this.chFundFinalAt, n);
+    this.chReadyAt = growF64(this.chReadyAt, n);
+    this.chGw = growI32(this.chGw, n);
   }
 
   private growPayments(): void {
     const n = this.pAmt.length * 2;
-    const g = <T extends Uint8Array | Int32Array | Float64Array>(a: T, len = n): T => {
-      const b = new (a.constructor as new (n: number) => T)(len);
-      b.set(a);
-      return b;
-    };
-    this.pTxId = g(this.pTxId);
-    this.pEv = g(this.pEv);
-    this.pSt = g(this.pSt);
-    this.pAmt = g(this.pAmt);
-    this.pFee = g(this.pFee);
-    this.pState = g(this.pState);
-    this.pInvAt = g(this.pInvAt);
-    this.pPre = g(this.pPre, 32 * n);
-    this.pHash = g(this.pHash, 32 * n);
+    this.pTxId = growI32(this.pTxId, n);
+    this.pEv = growI32(this.pEv, n);
+    this.pSt = growI32(this.pSt, n);
+    this.pAmt = growF64(this.pAmt, n);
+    this.pFee = growF64(this.pFee, n);
+    this.pState = growU8(this.pState, n);
+    this.pInvAt = growF64(this.pInvAt, n);
+    this.pPre = growU8(this.pPre, 32 * n);
+    this.pHash = growU8(this.pHash, 32 * n);
   }
 }
 

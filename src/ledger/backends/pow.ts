@@ -144,6 +144,7 @@ import { z } from 'zod';
 import { PRIORITY } from '../../core/priorities.js';
 import type { Rng } from '../../core/random.js';
 import type { BlockLog, BlockRecord, Ledger, LedgerContext, LedgerTx } from '../ledger.js';
+import { growF64, growI32, growU8 } from '../../core/typed.js';
 import { SIGNATURE_BYTES, merkleRoot, sha256, type SignedTx } from '../tx.js';
 
 // ---- parameters ---------------------------------------------------------------------------------
@@ -329,10 +330,10 @@ export class PowLedger implements Ledger {
 
   // blocks (store index = discovery order)
   private readonly store: PowBlock[] = [];
-  private bHeight = new Int32Array(1024);
-  private bParent = new Int32Array(1024);
-  private bTime = new Float64Array(1024);
-  private bRelMax = new Float64Array(1024);
+  private bHeight: Int32Array = new Int32Array(1024);
+  private bParent: Int32Array = new Int32Array(1024);
+  private bTime: Float64Array = new Float64Array(1024);
+  private bRelMax: Float64Array = new Float64Array(1024);
   private readonly bArrivals: (Float64Array | null)[] = [];
   private readonly bTxIdx: Int32Array[] = [];
   private readonly bByGw: (Map<number, number[]> | null)[] = [];
@@ -353,11 +354,11 @@ export class PowLedger implements Ledger {
 
   // transactions (internal index = submission order)
   private nTx = 0;
-  private tGw = new Int32Array(1024);
-  private tGwTime = new Float64Array(1024);
-  private tFee = new Float64Array(1024);
-  private tState = new Uint8Array(1024); // 0 pending, 1 final, 2 failed
-  private tMeters = new Float64Array(2048);
+  private tGw: Int32Array = new Int32Array(1024);
+  private tGwTime: Float64Array = new Float64Array(1024);
+  private tFee: Float64Array = new Float64Array(1024);
+  private tState: Uint8Array = new Uint8Array(1024); // 0 pending, 1 final, 2 failed
+  private tMeters: Float64Array = new Float64Array(2048);
   private readonly tDelay: Float64Array[] = [];
   private readonly tStx: (SignedTx | null)[] = [];
   private readonly tLeaf: (Uint8Array | null)[] = [];
@@ -1051,38 +1052,19 @@ export class PowLedger implements Ledger {
 
   private growBlocks(): void {
     const n = this.bHeight.length * 2;
-    const i32 = (a: Int32Array) => {
-      const b = new Int32Array(n);
-      b.set(a);
-      return b;
-    };
-    const f64 = (a: Float64Array) => {
-      const b = new Float64Array(n);
-      b.set(a);
-      return b;
-    };
-    this.bHeight = i32(this.bHeight);
-    this.bParent = i32(this.bParent);
-    this.bTime = f64(this.bTime);
-    this.bRelMax = f64(this.bRelMax);
+    this.bHeight = growI32(this.bHeight, n);
+    this.bParent = growI32(this.bParent, n);
+    this.bTime = growF64(this.bTime, n);
+    this.bRelMax = growF64(this.bRelMax, n);
   }
 
   private growTx(): void {
     const n = this.tGw.length * 2;
-    const g = new Int32Array(n);
-    g.set(this.tGw);
-    this.tGw = g;
-    const f64 = (a: Float64Array, len = n) => {
-      const b = new Float64Array(len);
-      b.set(a);
-      return b;
-    };
-    this.tGwTime = f64(this.tGwTime);
-    this.tFee = f64(this.tFee);
-    this.tMeters = f64(this.tMeters, 2 * n);
-    const s = new Uint8Array(n);
-    s.set(this.tState);
-    this.tState = s;
+    this.tGw = growI32(this.tGw, n);
+    this.tGwTime = growF64(this.tGwTime, n);
+    this.tFee = growF64(this.tFee, n);
+    this.tMeters = growF64(this.tMeters, 2 * n);
+    this.tState = growU8(this.tState, n);
   }
 }
 

@@ -153,6 +153,9 @@ export interface Ledger {
   /** optional: the blocks (or milestones) this backend produced, for blocks.csv. Channel backends
    * return their underlying chain's. */
   blockLog?(): BlockLog | undefined;
+  /** optional: the encoded size of a transaction of this kind as this backend carries it, for
+   * transactions it has not settled (and so not reported a size for); default: the signed size */
+  defaultTxBytes?(kind: TxKind): number;
   /** a payment-channel backend that wants one payment per charge record (amount = that minute's
    * cost) plus a closing payment (amount 0, closing = true) at the end of each session */
   readonly streaming?: boolean;
@@ -396,7 +399,7 @@ export class LedgerPort {
       row.settledAt = st === 0 ? NaN : this.settleT[i]!;
       row.status = st === 0 ? 'pending' : st === 1 ? 'final' : 'failed';
       row.reason = r > 0 ? (this.reasons[r - 1] ?? '') : '';
-      row.bytes = Number.isNaN(b) ? signedTxBytes(kind) : b;
+      row.bytes = Number.isNaN(b) ? (this.ledger.defaultTxBytes?.(kind) ?? signedTxBytes(kind)) : b;
       fn(row);
     }
   }

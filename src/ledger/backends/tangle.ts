@@ -1190,6 +1190,11 @@ export class TangleLedger implements Ledger {
     };
   }
 
+  /** Every transaction travels as a vertex of txBytes (pending ones included). */
+  defaultTxBytes(): number {
+    return this.txBytes;
+  }
+
   /** One row per milestone: txCount = vertices it newly confirmed, bytes = milestone + those vertices. */
   blockLog(): BlockLog {
     return { backend: 'tangle', unit: 'milestone', rows: this.msRows };

@@ -88,8 +88,8 @@
  * (hop 0 + hop 1, also separately failedLiquidityHop0/1), failedHubOutage, failedFunding,
  * failedExpired, failedInvalid, zeroAmount, closings, nonPayments, volumeMsat, feesMsat,
  * channelsOpened (funding final), channelsClosed, topups (splices final), onChainTxs (funding +
- * top-ups + closings submitted), onChainFailed, onChainBytes (onChainTxs × the chain's signed-tx
- * size, 154 bytes), meanHops (over succeeded payments: always 2 through the single hub),
+ * top-ups + closings submitted), onChainFailed, onChainBytes (onChainTxs × one chain tx as the
+ * chain carries it: its defaultTxBytes, e.g. a Tangle vertex, else the signed-tx size, 154 bytes), meanHops (over succeeded payments: always 2 through the single hub),
  * messages / bytesSent (ctx.network deltas since this ledger was made, the chain's own traffic
  * included), chainBlocks, chainMessages and chainBytesSent (the underlying chain's own figures, counted on a
  * scoped view of the network, when it reports them).
@@ -823,7 +823,7 @@ export class LightningLedger implements Ledger {
       topups: this.topups,
       onChainTxs: this.nOn,
       onChainFailed: this.onFailed,
-      onChainBytes: this.nOn * SIGNED_TX_BYTES,
+      onChainBytes: this.nOn * (this.chain.defaultTxBytes?.('payment') ?? SIGNED_TX_BYTES),
       meanHops: this.succeeded > 0 ? this.hopsSum / this.succeeded : 0,
       messages: stats.messages - this.net0.messages,
       bytesSent: stats.bytes - this.net0.bytes,

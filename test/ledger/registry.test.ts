@@ -112,6 +112,8 @@ describe('channel backends on any chain', () => {
     const x = r.summary.extra;
     expect(x.channelsOpened).toBeGreaterThan(0);
     expect(x.onChainTxs).toBeGreaterThan(0);
+    // on-chain bytes at the chain's own size: a Tangle vertex (tx + 2 parents + bundle + nonce + timestamp)
+    expect(x.onChainBytes).toBe(x.onChainTxs! * (154 + 2 * 32 + 32 + 8 + 8));
     // the chain's own messages: more than zero, fewer than the network's total (which has the HTLCs too)
     expect(x.chainMessages).toBeGreaterThan(0);
     expect(x.chainMessages!).toBeLessThan(r.network.stats.messages);

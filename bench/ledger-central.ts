@@ -10,7 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { createCentralLedger } from '../src/ledger/backends/central.js';
-import type { LedgerContext, LedgerTx } from '../src/ledger/ledger.js';
+import { schedulerOf, type LedgerContext, type LedgerTx } from '../src/ledger/ledger.js';
 import { DEFAULT_NETWORK_CONFIG, Network } from '../src/ledger/network.js';
 import { TxCodec } from '../src/ledger/tx.js';
 import { Kernel } from '../src/core/kernel.js';
@@ -26,7 +26,7 @@ export async function benchCentral(transactions = 1_000_000, mode: 'real' | 'mod
   let failed = 0;
   let latencySum = 0;
   const ctx: LedgerContext = {
-    kernel,
+    scheduler: schedulerOf(kernel),
     rng: (name) => streams.stream(`ledger/central/${name}`),
     network,
     codec,

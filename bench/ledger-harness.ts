@@ -3,7 +3,7 @@
  * full-mesh network, a codec) that counts settlements, and wall/CPU timing of a run. Wall clock
  * here is benchmark-only.
  */
-import type { LedgerContext, Settlement } from '../src/ledger/ledger.js';
+import { schedulerOf, type LedgerContext, type Settlement } from '../src/ledger/ledger.js';
 import { Network } from '../src/ledger/network.js';
 import { TxCodec, type SigMode } from '../src/ledger/tx.js';
 import { Kernel } from '../src/core/kernel.js';
@@ -27,7 +27,7 @@ export function benchContext(nodes: number, mode: SigMode = 'modeled'): BenchCon
   );
   const stats = { settled: 0, final: 0, finalLatencySum: 0, latencySum: 0 };
   const ctx: LedgerContext = {
-    kernel,
+    scheduler: schedulerOf(kernel),
     rng: (name) => streams.stream(`ledger/${name}`),
     network,
     codec: TxCodec.fromConfig({ mode }, 42),

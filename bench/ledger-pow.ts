@@ -13,7 +13,7 @@
  * here only (never inside the simulation). Run directly: `node dist/bench/ledger-pow.js`.
  */
 import { createPowLedger, type PowParamsInput } from '../src/ledger/backends/pow.js';
-import type { LedgerContext, LedgerTx, TxKind } from '../src/ledger/ledger.js';
+import { schedulerOf, type LedgerContext, type LedgerTx, type TxKind } from '../src/ledger/ledger.js';
 import { Network, type NetworkConfig } from '../src/ledger/network.js';
 import { TxCodec } from '../src/ledger/tx.js';
 import { Kernel } from '../src/core/kernel.js';
@@ -27,7 +27,7 @@ function makeCtx(seed: number, net: Partial<NetworkConfig>): { kernel: Kernel; c
   const codec = new TxCodec({ mode: 'modeled', signCostS: 50e-6, verifyCostS: 120e-6, seed });
   const settled = { n: 0 };
   const ctx: LedgerContext = {
-    kernel,
+    scheduler: schedulerOf(kernel),
     rng: (name) => streams.stream(`ledger/bench/${name}`),
     network,
     codec,

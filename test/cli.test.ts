@@ -322,7 +322,8 @@ describe('the built CLI (node bin/evsim.js)', () => {
     expect(o.code).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['central', 'comparison.csv', 'comparison.md', 'manifest.json', 'none', 'qbft']);
     for (const stack of ['none', 'central', 'qbft']) {
-      expect(readdirSync(join(out, stack)).sort()).toEqual(RESULT_FILES);
+      // chain backends also write blocks.csv
+      expect(readdirSync(join(out, stack)).sort()).toEqual(stack === 'qbft' ? [...RESULT_FILES, 'blocks.csv'].sort() : RESULT_FILES);
       const summary = JSON.parse(readFileSync(join(out, stack, 'summary.json'), 'utf8'));
       expect(summary.ledger.stack).toBe(stack);
       expect(summary.ledger.auditProblems).toBe(0);

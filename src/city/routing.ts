@@ -209,7 +209,7 @@ function search(adj: Adjacency, root: number, ws: Workspace, stopAt: number): vo
   touched[tc++] = root;
   let size = 1;
   while (size > 0) {
-    const u = heap[0]!;
+    const u: number = heap[0]!;
     pos[u] = SETTLED;
     size--;
     if (size > 0) {
@@ -244,7 +244,7 @@ function search(adj: Adjacency, root: number, ws: Workspace, stopAt: number): vo
     const du = dist[u]!;
     const lu = len[u]!;
     const end = start[u + 1]!;
-    for (let j = start[u]!; j < end; j++) {
+    for (let j: number = start[u]!; j < end; j++) {
       const v = other[j]!;
       const pv = pos[v]!;
       if (pv === SETTLED) continue;

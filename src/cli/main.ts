@@ -16,6 +16,7 @@ import { buildCity } from '../simulation/world.js';
 import { writeComparison, writeManifest, writeResults } from '../output/output.js';
 import { abortOut, commitOut, prepareOut } from '../output/folder.js';
 import { scenarioHash, type ManifestIdentity } from '../output/manifest.js';
+import { LedgerLoadRun } from '../simulation/ledgerLoad.js';
 import { loadScenario, scenarioJsonSchema, UserError, type Scenario } from '../scenario/scenario.js';
 import { SHIPPED_STACK_NAMES, SHIPPED_STACKS } from '../ledger/stacks.js';
 import { preflight } from '../scenario/estimate.js';
@@ -167,13 +168,14 @@ export async function runScenario(sc: Scenario, outArg: string, opts: RunOptions
     await yieldToEventLoop();
     check();
     const t0 = wallNow();
-    const city = await buildCity(sc);
+    const city = sc.demand.type === 'load' ? null : await buildCity(sc); // load: ledger only, no city
     const t1 = wallNow();
     // set every stack up before running any: a bad parameter fails before anything is simulated
     progress.phase('setting up the ledger stacks');
     sc.stacks.forEach((stack, i) => {
       try {
-        new Simulation(sc, city, {}, stack);
+        if (city === null) new LedgerLoadRun(sc, stack);
+        else new Simulation(sc, city, {}, stack);
       } catch (e) {
         if (e instanceof RangeError) throw new UserError([`${where}: ledger.stacks[${i}] (${stack.name}): ${e.message}`]);
         throw e;
@@ -186,7 +188,7 @@ export async function runScenario(sc: Scenario, outArg: string, opts: RunOptions
       during = `stack ${stack.name} (${i + 1} of ${sc.stacks.length})`;
       progress.stack(i + 1, sc.stacks.length, stack.name);
       const s0 = wallNow();
-      const sim = new Simulation(sc, city, {}, stack);
+      const sim = city === null ? new LedgerLoadRun(sc, stack) : new Simulation(sc, city, {}, stack);
       const s1 = wallNow();
       const result = await sim.runAsync({
         onProgress: (t, h, e) => {

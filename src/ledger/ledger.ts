@@ -9,15 +9,17 @@
  * transaction and settles it at the instant it was submitted: the ideal ledger, the zero point of
  * any comparison.
  */
-import type { Kernel } from '../core/kernel.js';
+import type { EventHandle, Handler, Kernel } from '../core/kernel.js';
 import { PRIORITY } from '../core/priorities.js';
 import { growF64, growU8 } from '../core/typed.js';
+import { signedTxBytes } from './tx.js';
 import type { Rng, Streams } from '../core/random.js';
 import type { Network } from './network.js';
 import type { TxCodec } from './tx.js';
 
-export type TxKind = 'session-start' | 'charge' | 'session-end' | 'payment';
-export const TX_KINDS: readonly TxKind[] = ['session-start', 'charge', 'session-end', 'payment'];
+import { TX_KINDS, type TxKind } from './tx.js';
+/** transaction kinds: registered in ./tx.ts (TX_KIND_DEFS), with their encoded sizes */
+export { TX_KINDS, type TxKind };
 
 export interface LedgerTx {
   /** dense integer id, in submission order */
@@ -42,18 +44,94 @@ export interface LedgerTx {
 
 export type SettlementStatus = 'final' | 'failed';
 
+/** One block (or milestone) of a chain backend. */
+export interface BlockRecord {
+  /** height (pow, qbft) or milestone index (tangle) */
+  readonly height: number;
+  /** simulated time it was found / committed / issued (s) */
+  readonly time: number;
+  /** miner, proposer or coordinator node (-1 when none) */
+  readonly producer: number;
+  /** transactions it carries (tangle: vertices it newly confirmed) */
+  readonly txCount: number;
+  /** encoded size (bytes) */
+  readonly bytes: number;
+  /** on the final main chain (false: stale / orphaned) */
+  readonly canonical: boolean;
+}
+
+export interface BlockLog {
+  /** the backend that produced the blocks (a channel backend's chain names its chain here) */
+  readonly backend: string;
+  readonly unit: 'block' | 'milestone';
+  /** in production order */
+  readonly rows: readonly BlockRecord[];
+}
+
 export interface Settlement {
   readonly tx: LedgerTx;
   readonly status: SettlementStatus;
   readonly at: number;
   readonly confirmations: number;
   readonly reason?: string;
+  /** encoded size of the transaction as this backend carried it (bytes): a Tangle vertex, a
+   * billing tx with its meter readings, a channel state... Omitted: the kind's signed size. */
+  readonly bytes?: number;
+  /** fee paid for this transaction, in the tariff's currency units (omitted: 0) */
+  readonly fee?: number;
+}
+
+/**
+ * What a backend sees of the kernel: the clock (read-only), scheduling and cancelling events of
+ * kinds it registered. It cannot run or stop the kernel nor set the clock. Same semantics as the
+ * kernel's methods of the same names (ordering by (time, priority, sequence)).
+ */
+export interface Scheduler {
+  /** current simulated time (s), read-only */
+  readonly now: number;
+  /** schedule an event of a registered kind at absolute time `time` (>= now) */
+  schedule(time: number, priority: number, kind: number, a?: number, b?: number): EventHandle;
+  /** cancel a pending event; false if it already ran or was cancelled */
+  cancel(handle: EventHandle): boolean;
+  /** register a handler for an event kind; returns the kind id to schedule with */
+  register(name: string, handler: Handler): number;
+}
+
+/**
+ * The narrow scheduler of a kernel, built once per port. `wrap` (optional) wraps every registered
+ * handler (the port uses it to time the backend's events for timing.json). The kernel is held in a
+ * private field: the object has no run/stop method and `now` has no setter (assigning throws in
+ * strict mode); it is frozen.
+ */
+export function schedulerOf(kernel: Kernel, wrap?: (h: Handler) => Handler): Scheduler {
+  return Object.freeze(new KernelScheduler(kernel, wrap));
+}
+
+class KernelScheduler implements Scheduler {
+  readonly #k: Kernel;
+  readonly #wrap: ((h: Handler) => Handler) | undefined;
+  constructor(k: Kernel, wrap: ((h: Handler) => Handler) | undefined) {
+    this.#k = k;
+    this.#wrap = wrap;
+  }
+  get now(): number {
+    return this.#k.now;
+  }
+  schedule(time: number, priority: number, kind: number, a = 0, b = 0): EventHandle {
+    return this.#k.schedule(time, priority, kind, a, b);
+  }
+  cancel(handle: EventHandle): boolean {
+    return this.#k.cancel(handle);
+  }
+  register(name: string, handler: Handler): number {
+    return this.#k.register(name, this.#wrap ? this.#wrap(handler) : handler);
+  }
 }
 
 /** What a backend is given: the clock, its own random streams, the network, the codec, and where
  * to report settlements. */
 export interface LedgerContext {
-  readonly kernel: Kernel;
+  readonly scheduler: Scheduler;
   /** a named random stream of this backend instance (`ledger/<instance>/<name>`) */
   rng(name: string): Rng;
   readonly network: Network;
@@ -72,6 +150,12 @@ export interface Ledger {
   audit(): string[];
   /** optional end-of-run hook, called at the horizon */
   finish?(): void;
+  /** optional: the blocks (or milestones) this backend produced, for blocks.csv. Channel backends
+   * return their underlying chain's. */
+  blockLog?(): BlockLog | undefined;
+  /** optional: the encoded size of a transaction of this kind as this backend carries it, for
+   * transactions it has not settled (and so not reported a size for); default: the signed size */
+  defaultTxBytes?(kind: TxKind): number;
   /** a payment-channel backend that wants one payment per charge record (amount = that minute's
    * cost) plus a closing payment (amount 0, closing = true) at the end of each session */
   readonly streaming?: boolean;
@@ -82,7 +166,7 @@ export class NoneLedger implements Ledger {
   readonly backend = 'none';
   constructor(private readonly ctx: LedgerContext) {}
   submit(tx: LedgerTx): void {
-    this.ctx.settle({ tx, status: 'final', at: this.ctx.kernel.now, confirmations: 0 });
+    this.ctx.settle({ tx, status: 'final', at: this.ctx.scheduler.now, confirmations: 0 });
   }
   extraMetrics(): Record<string, number> {
     return {};
@@ -136,7 +220,29 @@ export interface PortOptions {
   onSettled: (s: Settlement) => void;
 }
 
-const KIND_CODE: Record<TxKind, number> = { 'session-start': 0, charge: 1, 'session-end': 2, payment: 3 };
+/** index of each kind in TX_KINDS (the port's compact kind code) */
+const KIND_INDEX = new Map<TxKind, number>(TX_KINDS.map((k, i) => [k, i]));
+
+/** One row of ledger.csv (a reused object: read it inside the callback). */
+export interface LedgerRow {
+  id: number;
+  kind: TxKind;
+  sessionId: number;
+  ev: number;
+  station: number;
+  energyKWh: number;
+  amount: number;
+  /** currency units; 0 when the backend charges none */
+  fee: number;
+  submittedAt: number;
+  /** settlement time (final or failed, see status); NaN while pending */
+  settledAt: number;
+  status: 'pending' | 'final' | 'failed';
+  /** failure reason ('' unless failed) */
+  reason: string;
+  /** encoded size as carried by the backend */
+  bytes: number;
+}
 
 /**
  * Wraps a backend: numbers transactions, records submit/settle times in typed arrays, schedules
@@ -150,7 +256,19 @@ export class LedgerPort {
   private settleT: Float64Array = new Float64Array(1024);
   private status: Uint8Array = new Uint8Array(1024); // 0 pending, 1 final, 2 failed
   private kindOf: Uint8Array = new Uint8Array(1024);
-  private readonly byKind: Record<TxKind, number> = { 'session-start': 0, charge: 0, 'session-end': 0, payment: 0 };
+  // per-tx fields for ledger.csv (struct of arrays)
+  private sess: Float64Array = new Float64Array(1024);
+  private evOf: Float64Array = new Float64Array(1024);
+  private stationOf: Float64Array = new Float64Array(1024);
+  private energy: Float64Array = new Float64Array(1024);
+  private amount: Float64Array = new Float64Array(1024);
+  private fee: Float64Array = new Float64Array(1024);
+  private bytes: Float64Array = new Float64Array(1024).fill(NaN);
+  /** index + 1 into `reasons` (0: none) */
+  private reasonOf: Float64Array = new Float64Array(1024);
+  private readonly reasons: string[] = [];
+  private readonly reasonIndex = new Map<string, number>();
+  private readonly byKind = Object.fromEntries(TX_KINDS.map((k) => [k, 0])) as Record<TxKind, number>;
   private confirmed = 0;
   private failed = 0;
   private readonly settleKind: number;
@@ -164,26 +282,18 @@ export class LedgerPort {
     this.role = opts.role;
     this.onSettled = opts.onSettled;
     this.settleKind = kernel.register(`ledger-settle/${opts.instance}`, (id) => this.deliver(id));
-    // The backend sees the kernel through a facade that times its event handlers (wall clock,
+    // The backend sees a narrow scheduler whose registered handlers are timed (wall clock,
     // reported in timing.json only, never in results).
-    const timed = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A) => {
+    const timed = (fn: Handler): Handler => (a, b) => {
       const t = performance.now(); // wall-clock ok: compute-cost measurement for timing.json
       try {
-        fn(...a);
+        fn(a, b);
       } finally {
         this.wallMs += performance.now() - t; // wall-clock ok
       }
     };
-    const facade = new Proxy(kernel, {
-      get(target, prop) {
-        if (prop === 'register') return (name: string, h: (a: number, b: number) => void) => target.register(name, timed(h));
-        if (prop === 'at') return (t: number, p: number, fn: () => void) => target.at(t, p, timed(fn));
-        const v = Reflect.get(target, prop, target);
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    });
     const ctx: LedgerContext = {
-      kernel: facade,
+      scheduler: schedulerOf(kernel, timed),
       rng: (name) => opts.streams.stream(`ledger/${opts.instance}/${name}`),
       network: opts.network,
       codec: opts.codec,
@@ -205,7 +315,14 @@ export class LedgerPort {
       ? { id, kind, sessionId, ev, station, energyKWh, amount, powerKW, soc, submittedAt: this.kernel.now, closing: true }
       : { id, kind, sessionId, ev, station, energyKWh, amount, powerKW, soc, submittedAt: this.kernel.now };
     this.submitT[id] = this.kernel.now;
-    this.kindOf[id] = KIND_CODE[kind];
+    const ki = KIND_INDEX.get(kind);
+    if (ki === undefined) throw new RangeError(`ledger ${this.role}: unknown tx kind ${String(kind)}`);
+    this.kindOf[id] = ki;
+    this.sess[id] = sessionId;
+    this.evOf[id] = ev;
+    this.stationOf[id] = station;
+    this.energy[id] = energyKWh;
+    this.amount[id] = amount;
     this.byKind[kind]++;
     const t = performance.now(); // wall-clock ok: compute-cost measurement for timing.json
     this.ledger.submit(tx);
@@ -220,6 +337,16 @@ export class LedgerPort {
     const s = this.inFlight[id]!;
     this.inFlight[id] = undefined;
     this.settleT[id] = s.at;
+    if (s.bytes !== undefined) this.bytes[id] = s.bytes;
+    if (s.fee !== undefined) this.fee[id] = s.fee;
+    if (s.status === 'failed' && s.reason !== undefined) {
+      let r = this.reasonIndex.get(s.reason);
+      if (r === undefined) {
+        r = this.reasons.push(s.reason);
+        this.reasonIndex.set(s.reason, r);
+      }
+      this.reasonOf[id] = r;
+    }
     if (s.status === 'final') {
       this.status[id] = 1;
       this.confirmed++;
@@ -236,17 +363,44 @@ export class LedgerPort {
     this.settleT = growF64(this.settleT, n);
     this.status = growU8(this.status, n);
     this.kindOf = growU8(this.kindOf, n);
+    this.sess = growF64(this.sess, n);
+    this.evOf = growF64(this.evOf, n);
+    this.stationOf = growF64(this.stationOf, n);
+    this.energy = growF64(this.energy, n);
+    this.amount = growF64(this.amount, n);
+    this.fee = growF64(this.fee, n);
+    const old = this.bytes.length;
+    this.bytes = growF64(this.bytes, n);
+    this.bytes.fill(NaN, old);
+    this.reasonOf = growF64(this.reasonOf, n);
   }
 
   get submitted(): number {
     return this.nextId;
   }
 
-  /** Per-transaction rows for ledger.csv: [id, kind, submitted, final time or NaN, status]. */
-  forEachTx(fn: (id: number, kind: TxKind, submitted: number, settled: number, status: 'pending' | 'final' | 'failed') => void): void {
+  /** Per-transaction rows for ledger.csv, in id order (`row` is reused between calls). */
+  forEachTx(fn: (row: Readonly<LedgerRow>) => void): void {
+    const row: LedgerRow = { id: 0, kind: 'payment', sessionId: 0, ev: 0, station: 0, energyKWh: 0, amount: 0, fee: 0, submittedAt: 0, settledAt: NaN, status: 'pending', reason: '', bytes: 0 };
     for (let i = 0; i < this.nextId; i++) {
       const st = this.status[i]!;
-      fn(i, TX_KINDS[this.kindOf[i]!]!, this.submitT[i]!, st === 0 ? NaN : this.settleT[i]!, st === 0 ? 'pending' : st === 1 ? 'final' : 'failed');
+      const kind = TX_KINDS[this.kindOf[i]!]!;
+      const b = this.bytes[i]!;
+      const r = this.reasonOf[i]!;
+      row.id = i;
+      row.kind = kind;
+      row.sessionId = this.sess[i]!;
+      row.ev = this.evOf[i]!;
+      row.station = this.stationOf[i]!;
+      row.energyKWh = this.energy[i]!;
+      row.amount = this.amount[i]!;
+      row.fee = this.fee[i]!;
+      row.submittedAt = this.submitT[i]!;
+      row.settledAt = st === 0 ? NaN : this.settleT[i]!;
+      row.status = st === 0 ? 'pending' : st === 1 ? 'final' : 'failed';
+      row.reason = r > 0 ? (this.reasons[r - 1] ?? '') : '';
+      row.bytes = Number.isNaN(b) ? (this.ledger.defaultTxBytes?.(kind) ?? signedTxBytes(kind)) : b;
+      fn(row);
     }
   }
 
@@ -290,10 +444,11 @@ export class LedgerPort {
 
 /**
  * A context for a ledger that another backend runs inside itself (the chain under a payment-channel
- * backend): same kernel, network and codec; its own random streams (`<name>/...`) and its own
- * settlement callback, so the outer backend sees the inner settlements (channel open/close final)
- * and decides what to report to the city.
+ * backend): same scheduler and codec; the same network through a scoped view (its own message
+ * counters, so the inner ledger's `messages` are its own; the shared totals still count them); its
+ * own random streams (`<name>/...`) and its own settlement callback, so the outer backend sees the
+ * inner settlements (channel open/close final) and decides what to report to the city.
  */
 export function subContext(ctx: LedgerContext, name: string, settle: (s: Settlement) => void): LedgerContext {
-  return { kernel: ctx.kernel, rng: (n) => ctx.rng(`${name}/${n}`), network: ctx.network, codec: ctx.codec, settle };
+  return { scheduler: ctx.scheduler, rng: (n) => ctx.rng(`${name}/${n}`), network: ctx.network.scoped(), codec: ctx.codec, settle };
 }

@@ -254,8 +254,8 @@ export class Network {
     const link = (a: number, b: number) => {
       isNb[a * n + b] = 1;
       isNb[b * n + a] = 1;
-      deg[a]++;
-      deg[b]++;
+      deg[a] = deg[a]! + 1;
+      deg[b] = deg[b]! + 1;
     };
     if (degree >= n - 1) {
       for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) link(i, j);
@@ -324,6 +324,51 @@ export class Network {
     this.cView = new Array(2 * sets);
   }
 
+  /** shared by every scoped view: > 0 while uncounted() runs */
+  private readonly mute = { depth: 0 };
+
+  /**
+   * A view of this network with its own message counters: the same links, delays and caches, every
+   * message it sends counted in its own `stats` AND in this network's (so totals stay totals). A
+   * payment-channel backend gives its underlying chain such a view, so the chain's `messages` are
+   * its own, not the shared network's total. Views of views count at every level.
+   */
+  scoped(): Network {
+    const base = this;
+    const view: Network = Object.create(base);
+    const own: NetworkStats = { messages: 0, bytes: 0 };
+    Object.defineProperty(view, 'stats', { value: own, enumerable: true });
+    const count = (m: number, b: number) => {
+      if (base.mute.depth > 0) return;
+      own.messages += m;
+      own.bytes += b;
+    };
+    view.transferS = (from, to, bytes) => {
+      if (from !== to) count(1, bytes);
+      return base.transferS(from, to, bytes);
+    };
+    view.gatewayS = (bytes) => {
+      count(1, bytes);
+      return base.gatewayS(bytes);
+    };
+    view.broadcast = (from, bytes) => {
+      const d = base.broadcast(from, bytes); // validates first
+      count(base.overlayEdges, base.overlayEdges * bytes);
+      return d;
+    };
+    return view;
+  }
+
+  /** Run fn without counting any message (a backend's own measurements, e.g. a mean gossip delay). */
+  uncounted<T>(fn: () => T): T {
+    this.mute.depth++;
+    try {
+      return fn();
+    } finally {
+      this.mute.depth--;
+    }
+  }
+
   /** One-way propagation latency (s) of the direct link from → to (0 when from = to). */
   latencyS(from: number, to: number): number {
     return this.lat[from * this.n + to]!;
@@ -332,15 +377,19 @@ export class Network {
   /** Direct send: latency + bytes·8/bandwidth (s). Counts 1 message and `bytes` (nothing when from = to, which costs 0). */
   transferS(from: number, to: number, bytes: number): number {
     if (from === to) return 0;
-    this.stats.messages++;
-    this.stats.bytes += bytes;
+    if (this.mute.depth === 0) {
+      this.stats.messages++;
+      this.stats.bytes += bytes;
+    }
     return this.lat[from * this.n + to]! + bytes * this.secondsPerByte;
   }
 
   /** Agent → gateway (or back): gateway latency + bytes·8/bandwidth (s). Counts 1 message and `bytes`. */
   gatewayS(bytes: number): number {
-    this.stats.messages++;
-    this.stats.bytes += bytes;
+    if (this.mute.depth === 0) {
+      this.stats.messages++;
+      this.stats.bytes += bytes;
+    }
     return this.gatewayLatencySeconds + bytes * this.secondsPerByte;
   }
 
@@ -371,8 +420,10 @@ export class Network {
     if (!(from >= 0 && from < n && (from | 0) === from)) throw new RangeError(`network: no node ${from} (N = ${n})`);
     if (!(bytes >= 0)) throw new RangeError(`network: message size must be >= 0 bytes, got ${bytes}`);
     const edges = this.adj.length;
-    this.stats.messages += edges;
-    this.stats.bytes += edges * bytes;
+    if (this.mute.depth === 0) {
+      this.stats.messages += edges;
+      this.stats.bytes += edges * bytes;
+    }
 
     if (!Number.isSafeInteger(bytes)) {
       this.fastest(from, bytes * this.secondsPerByte, this.scratch);
@@ -469,7 +520,7 @@ export class Network {
         pts[3 * np + 1] = h;
         pts[3 * np + 2] = nxt[v]!;
         np++;
-        count[v]++;
+        count[v] = count[v]! + 1;
       }
       const t = frontier;
       frontier = nextFrontier;
@@ -487,7 +538,8 @@ export class Network {
     rawD[boff[src]!] = 0;
     for (let k = 0; k < np; k++) {
       const v = pts[3 * k]!;
-      const at = fill[v]++;
+      const at = fill[v]!;
+      fill[v] = at + 1;
       rawH[at] = pts[3 * k + 1]!;
       rawD[at] = pts[3 * k + 2]!;
     }

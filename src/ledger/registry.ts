@@ -1,34 +1,57 @@
 /**
- * The typed registry of ledger backends (no class-name strings, no reflection): each entry is the
- * zod schema of the backend's parameters (defaults included; it also feeds the scenario JSON
- * Schema) and its factory.
+ * The typed registry of ledger backends: the one list the scenario schema (ledger.backends.*,
+ * stack references, their JSON Schema), the CLI's listings and the simulation read. No class-name
+ * strings, no reflection. The chain-capable backends are registered in ./chains.ts (below the
+ * channel backends, which name their underlying chain as any of them); this file adds the
+ * payment-channel backends. See ./chains.ts for the shape of an entry and its capabilities.
  */
-import { z } from 'zod';
-import { NoneLedger, type Ledger, type LedgerContext } from './ledger.js';
-import { CentralParamsSchema, createCentralLedger } from './backends/central.js';
-import { PowParamsSchema, createPowLedger } from './backends/pow.js';
-import { QbftParamsSchema, createQbftLedger } from './backends/qbft.js';
+import { type Ledger, type LedgerContext } from './ledger.js';
+import { CHAIN_BACKENDS, backend, type BackendDef } from './chains.js';
 import { LightningParamsSchema, createLightningLedger } from './backends/lightning.js';
 import { FlashParamsSchema, createFlashLedger } from './backends/flash.js';
-import { TangleParamsSchema, createTangleLedger } from './backends/tangle.js';
 
-export const NoneParamsSchema = z.strictObject({});
+export { NoneParamsSchema, CHAIN_NAMES, ChainRefSchema, createChain, type BackendCapabilities, type BackendDef, type ChainName, type ChainRef } from './chains.js';
 
-export const BACKENDS = {
-  none: { params: NoneParamsSchema, create: (ctx: LedgerContext, _p: unknown): Ledger => new NoneLedger(ctx) },
-  central: { params: CentralParamsSchema, create: createCentralLedger },
-  pow: { params: PowParamsSchema, create: createPowLedger },
-  qbft: { params: QbftParamsSchema, create: createQbftLedger },
-  lightning: { params: LightningParamsSchema, create: createLightningLedger },
-  flash: { params: FlashParamsSchema, create: createFlashLedger },
-  tangle: { params: TangleParamsSchema, create: createTangleLedger },
-} as const;
+export const BACKEND_LIST = [
+  ...CHAIN_BACKENDS,
+  backend({
+    name: 'lightning',
+    description: 'Lightning payment channels through one hub (BOLT fees, HTLCs), funded on an underlying chain',
+    params: LightningParamsSchema,
+    capabilities: { chain: false, channel: true },
+    create: createLightningLedger,
+  }),
+  backend({
+    name: 'flash',
+    description: 'Flash channels (Strugar et al.): one deposit channel per session, opened and closed on an underlying chain',
+    params: FlashParamsSchema,
+    capabilities: { chain: false, channel: true },
+    create: createFlashLedger,
+  }),
+] as const;
 
-export type BackendName = keyof typeof BACKENDS;
-export const BACKEND_NAMES = Object.keys(BACKENDS) as BackendName[];
+export type BackendName = (typeof BACKEND_LIST)[number]['name'];
+export const BACKEND_NAMES = BACKEND_LIST.map((b) => b.name) as [BackendName, ...BackendName[]];
 
-/** Create a backend from already-validated parameters. */
-export function createBackend(name: BackendName, ctx: LedgerContext, params: unknown): Ledger {
-  const entry = BACKENDS[name] as { create: (ctx: LedgerContext, p: never) => Ledger };
-  return entry.create(ctx, params as never);
+/** name → entry */
+export const BACKENDS: { readonly [K in BackendName]: BackendDef<K> } = Object.fromEntries(BACKEND_LIST.map((b) => [b.name, b])) as {
+  readonly [K in BackendName]: BackendDef<K>;
+};
+
+export function isBackendName(name: string): name is BackendName {
+  return (BACKEND_NAMES as readonly string[]).includes(name);
+}
+
+/** Create a backend from its parameters (each factory parses them, defaults applied). */
+export function createBackend(name: BackendName, ctx: LedgerContext, params: Record<string, unknown>): Ledger {
+  return BACKENDS[name].create(ctx, params);
+}
+
+/** For the CLI: every backend with its description and capabilities, in registry order. */
+export function listBackends(): { name: BackendName; description: string; capabilities: string[] }[] {
+  return BACKEND_LIST.map((b) => ({
+    name: b.name,
+    description: b.description,
+    capabilities: [b.capabilities.chain ? 'chain' : '', b.capabilities.channel ? 'channel' : ''].filter((x) => x !== ''),
+  }));
 }

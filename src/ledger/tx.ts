@@ -63,7 +63,7 @@ import {
 } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
-import type { LedgerTx, TxKind } from './ledger.js';
+import type { LedgerTx } from './ledger.js';
 
 export type SigMode = 'real' | 'modeled';
 export type KeyRole = 'ev' | 'station' | 'node';
@@ -95,9 +95,84 @@ export interface SignedTx {
   readonly size: number;
 }
 
-const KIND_CODE: Record<TxKind, number> = { 'session-start': 0, charge: 1, 'session-end': 2, payment: 3 };
-/** kind code -> kind (the order of TX_KINDS in ledger.ts; kept local: type-only import, no cycle) */
-const KIND_NAME: readonly TxKind[] = ['session-start', 'charge', 'session-end', 'payment'];
+// ---- transaction kinds --------------------------------------------------------------------------
+
+/**
+ * The layout of a transaction kind's body: its encoded size and how it is written and read. The
+ * four kinds of the city share CANONICAL_LAYOUT (the 58-byte body of the header); a new kind
+ * (roaming, reservations, ...) registers its own layout with its own size.
+ */
+export interface TxLayout {
+  /** encoded body size in bytes (fixed per kind) */
+  readonly bodyBytes: number;
+  /** write the body of `tx` (kind code `code`) at offset 0 of `v` (at least bodyBytes long) */
+  write(v: DataView, tx: LedgerTx, code: number): void;
+  /** read a body (exactly bodyBytes) back; the kind is given */
+  read(v: DataView, kind: TxKind): LedgerTx;
+}
+
+export const CANONICAL_LAYOUT: TxLayout = {
+  bodyBytes: TX_BODY_BYTES,
+  write(v, tx, code) {
+    v.setUint8(0, TX_VERSION);
+    v.setUint8(1, code);
+    v.setUint32(2, u32(tx.id, 'id', tx), true);
+    v.setUint32(6, u32(tx.sessionId, 'sessionId', tx), true);
+    v.setUint32(10, u32(tx.ev, 'ev', tx), true);
+    v.setUint32(14, u32(tx.station, 'station', tx), true);
+    f64(v, 18, tx.energyKWh);
+    f64(v, 26, tx.amount);
+    f64(v, 34, tx.powerKW);
+    f64(v, 42, tx.soc);
+    f64(v, 50, tx.submittedAt);
+  },
+  read(v, kind) {
+    return {
+      id: v.getUint32(2, true),
+      kind,
+      sessionId: v.getUint32(6, true),
+      ev: v.getUint32(10, true),
+      station: v.getUint32(14, true),
+      energyKWh: v.getFloat64(18, true),
+      amount: v.getFloat64(26, true),
+      powerKW: v.getFloat64(34, true),
+      soc: v.getFloat64(42, true),
+      submittedAt: v.getFloat64(50, true),
+    };
+  },
+};
+
+/**
+ * The registry of transaction kinds: name, wire code (byte 1 of every body), description and
+ * layout. Adding a kind is adding a row (its code must be new; the table order is the order of
+ * every per-kind figure, e.g. summary.json's byKind).
+ */
+export const TX_KIND_DEFS = [
+  { name: 'session-start', code: 0, description: 'an EV plugs in: the session opens (energy 0)', layout: CANONICAL_LAYOUT },
+  { name: 'charge', code: 1, description: 'a per-minute charge record (energy, mean power, state of charge)', layout: CANONICAL_LAYOUT },
+  { name: 'session-end', code: 2, description: 'the session closes (total energy)', layout: CANONICAL_LAYOUT },
+  { name: 'payment', code: 3, description: 'a payment from the EV to the station (amount in tariff units)', layout: CANONICAL_LAYOUT },
+] as const satisfies readonly { name: string; code: number; description: string; layout: TxLayout }[];
+
+export type TxKind = (typeof TX_KIND_DEFS)[number]['name'];
+export const TX_KINDS: readonly TxKind[] = TX_KIND_DEFS.map((d) => d.name);
+
+const KIND_CODE = new Map<TxKind, number>(TX_KIND_DEFS.map((d) => [d.name, d.code]));
+const KIND_BY_CODE = new Map<number, (typeof TX_KIND_DEFS)[number]>(TX_KIND_DEFS.map((d) => [d.code, d]));
+const LAYOUT = new Map<TxKind, TxLayout>(TX_KIND_DEFS.map((d) => [d.name, d.layout]));
+const MAX_BODY_BYTES = Math.max(...TX_KIND_DEFS.map((d) => d.layout.bodyBytes));
+
+/** Encoded body size of a kind (bytes). */
+export function txBodyBytes(kind: TxKind): number {
+  const l = LAYOUT.get(kind);
+  if (l === undefined) throw new RangeError(`codec: unknown tx kind ${String(kind)}`);
+  return l.bodyBytes;
+}
+
+/** Size of a signed transaction of a kind: body + signature (64) + public key (32). */
+export function signedTxBytes(kind: TxKind): number {
+  return txBodyBytes(kind) + SIGNATURE_BYTES + PUBLIC_KEY_BYTES;
+}
 
 /** PKCS#8 DER prefix of an Ed25519 private key; followed by the 32-byte seed. */
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -214,7 +289,7 @@ export class TxCodec {
   readonly verifyCostS: number;
   readonly seed: number;
 
-  private readonly buf = new ArrayBuffer(TX_BODY_BYTES);
+  private readonly buf = new ArrayBuffer(MAX_BODY_BYTES);
   private readonly view = new DataView(this.buf);
   private readonly bytes = new Uint8Array(this.buf);
   private macBuf = Buffer.alloc(256);
@@ -239,50 +314,30 @@ export class TxCodec {
     return new TxCodec({ mode: c.mode, signCostS: c.signCostUs * 1e-6, verifyCostS: c.verifyCostUs * 1e-6, seed });
   }
 
-  /** Canonical body (layout in the header); a fresh 58-byte array. */
+  /** The body of `tx` in its kind's layout (canonical: the header's 58 bytes); a fresh array. */
   encode(tx: LedgerTx): Uint8Array {
-    this.encodeInto(tx);
-    return this.bytes.slice();
+    return this.bytes.slice(0, this.encodeInto(tx));
   }
 
-  /** Writes the body into the reused scratch buffer `this.bytes`. */
-  private encodeInto(tx: LedgerTx): void {
-    const v = this.view;
-    const kind = KIND_CODE[tx.kind];
-    if (kind === undefined) throw new RangeError(`codec: unknown tx kind ${String(tx.kind)} (tx ${tx.id})`);
-    v.setUint8(0, TX_VERSION);
-    v.setUint8(1, kind);
-    v.setUint32(2, u32(tx.id, 'id', tx), true);
-    v.setUint32(6, u32(tx.sessionId, 'sessionId', tx), true);
-    v.setUint32(10, u32(tx.ev, 'ev', tx), true);
-    v.setUint32(14, u32(tx.station, 'station', tx), true);
-    f64(v, 18, tx.energyKWh);
-    f64(v, 26, tx.amount);
-    f64(v, 34, tx.powerKW);
-    f64(v, 42, tx.soc);
-    f64(v, 50, tx.submittedAt);
+  /** Writes the body into the reused scratch buffer `this.bytes`; returns its length. */
+  private encodeInto(tx: LedgerTx): number {
+    const code = KIND_CODE.get(tx.kind);
+    const layout = LAYOUT.get(tx.kind);
+    if (code === undefined || layout === undefined) throw new RangeError(`codec: unknown tx kind ${String(tx.kind)} (tx ${tx.id})`);
+    layout.write(this.view, tx, code);
+    return layout.bodyBytes;
   }
 
   /** Inverse of encode(). */
   decode(body: Uint8Array): LedgerTx {
-    if (body.length !== TX_BODY_BYTES) throw new RangeError(`codec: body must be ${TX_BODY_BYTES} bytes, got ${body.length}`);
+    if (body.length < 2) throw new RangeError(`codec: body too short (${body.length} bytes)`);
     const v = new DataView(body.buffer, body.byteOffset, body.byteLength);
     const version = v.getUint8(0);
     if (version !== TX_VERSION) throw new RangeError(`codec: unknown body version ${version}`);
-    const kind = KIND_NAME[v.getUint8(1)];
-    if (kind === undefined) throw new RangeError(`codec: unknown kind code ${v.getUint8(1)}`);
-    return {
-      id: v.getUint32(2, true),
-      kind,
-      sessionId: v.getUint32(6, true),
-      ev: v.getUint32(10, true),
-      station: v.getUint32(14, true),
-      energyKWh: v.getFloat64(18, true),
-      amount: v.getFloat64(26, true),
-      powerKW: v.getFloat64(34, true),
-      soc: v.getFloat64(42, true),
-      submittedAt: v.getFloat64(50, true),
-    };
+    const def = KIND_BY_CODE.get(v.getUint8(1));
+    if (def === undefined) throw new RangeError(`codec: unknown kind code ${v.getUint8(1)}`);
+    if (body.length !== def.layout.bodyBytes) throw new RangeError(`codec: a ${def.name} body must be ${def.layout.bodyBytes} bytes, got ${body.length}`);
+    return def.layout.read(v, def.name);
   }
 
   /** Hex SHA-256 of a body. */
@@ -294,19 +349,20 @@ export class TxCodec {
   sign(tx: LedgerTx): SignedTx {
     const body = this.encode(tx);
     const signature = this.signBytes('ev', tx.ev, body);
-    return { tx, body, signature, txid: this.txid(body), size: SIGNED_TX_BYTES };
+    return { tx, body, signature, txid: this.txid(body), size: body.length + SIGNATURE_BYTES + PUBLIC_KEY_BYTES };
   }
 
   /** True when body = encode(tx), txid = SHA-256(body) and the signature is the EV's over body. */
   verify(s: SignedTx): boolean {
     const body = s.body;
-    if (body.length !== TX_BODY_BYTES || s.signature.length !== SIGNATURE_BYTES) return false;
+    if (s.signature.length !== SIGNATURE_BYTES) return false;
+    let n: number;
     try {
-      this.encodeInto(s.tx);
+      n = this.encodeInto(s.tx);
     } catch {
       return false;
     }
-    if (!bytesEqual(this.bytes, body)) return false;
+    if (body.length !== n || !bytesEqual(this.bytes.subarray(0, n), body)) return false;
     if (this.txid(body) !== s.txid) return false;
     return this.verifyBytes('ev', s.tx.ev, body, s.signature);
   }

@@ -17,6 +17,7 @@ import { buildManifest, manifestJson, RESULTS_SCHEMA_VERSION, type Manifest, typ
 import { SESSION_STATUS_NAMES } from '../charging/station.js';
 import { STATE_NAMES } from '../charging/ev.js';
 import type { SimResult, Summary } from '../simulation/simulation.js';
+import { LEDGER_CSV_COLUMNS, csvField, writeLedgerFiles } from './ledgerFiles.js';
 
 /** Buffered writer to a temporary file, renamed into place by close(). */
 class AtomicWriter {
@@ -137,15 +138,25 @@ export function writeResults(dir: string, r: SimResult, timing: () => Record<str
     written.push('events.csv');
   }
   if (r.ledgerPorts && r.ledgerPorts.length) {
+    // ledger.csv: one row per transaction of every port; times and amounts in JavaScript's
+    // shortest round-trip form (full precision); columns documented in DOCS-ledger.md
     const w = new AtomicWriter(join(dir, 'ledger.csv'));
     try {
-      w.write('tx_id,kind,backend,role,submitted_s,final_s,status,bytes\n');
+      w.write(`${LEDGER_CSV_COLUMNS.join(',')}\n`);
+      const num = (x: number) => (Number.isNaN(x) ? '' : String(x));
       for (const p of r.ledgerPorts) {
         const name = p.ledger.backend;
         const role = p.role;
-        p.forEachTx((id, kind, sub, fin, status) => {
-          w.write(`${id},${kind},${name},${role},${sub.toFixed(3)},${Number.isNaN(fin) ? '' : fin.toFixed(3)},${status},${r.txBytes(kind)}\n`);
+        let chunk = '';
+        p.forEachTx((t) => {
+          const latency = t.status === 'pending' ? '' : num(t.settledAt - t.submittedAt);
+          chunk += `${t.id},${t.kind},${name},${role},${t.sessionId},${t.ev},${t.station},${num(t.energyKWh)},${num(t.amount)},${num(t.fee)},${num(t.submittedAt)},${num(t.settledAt)},${latency},${t.status},${csvField(t.reason)},${t.bytes}\n`;
+          if (chunk.length > 1 << 16) {
+            w.write(chunk);
+            chunk = '';
+          }
         });
+        w.write(chunk);
       }
       w.close();
     } catch (e) {
@@ -154,6 +165,7 @@ export function writeResults(dir: string, r: SimResult, timing: () => Record<str
     }
     written.push('ledger.csv');
   }
+  written.push(...writeLedgerFiles(dir, r, (path) => new AtomicWriter(path)));
   put('timing.json', JSON.stringify(timing(), null, 2) + '\n');
   put('summary.json', summaryJson(r.summary));
   return written;

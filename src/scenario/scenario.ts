@@ -14,16 +14,11 @@ import { UserError } from '../core/errors.js';
 import type { SiteConstraintModel } from '../charging/siteNetwork.js';
 import { ALLOCATION_POLICY_NAMES } from '../charging/allocationBatch.js';
 import { CHOICE_POLICY_NAMES } from '../charging/choice.js';
-import { CentralParamsSchema } from '../ledger/backends/central.js';
-import { PowParamsSchema } from '../ledger/backends/pow.js';
-import { QbftParamsSchema } from '../ledger/backends/qbft.js';
-import { LightningParamsSchema } from '../ledger/backends/lightning.js';
-import { FlashParamsSchema } from '../ledger/backends/flash.js';
-import { TangleParamsSchema } from '../ledger/backends/tangle.js';
 import { NetworkConfigSchema } from '../ledger/network.js';
-import { BACKEND_NAMES, BACKENDS, type BackendName } from '../ledger/registry.js';
+import { BACKEND_LIST, BACKEND_NAMES, BACKENDS, type BackendName } from '../ledger/registry.js';
 import { SHIPPED_STACK_NAMES, shippedStack, type StackDef } from '../ledger/stacks.js';
 import { CodecConfigSchema } from '../ledger/tx.js';
+import { LoadParamsShape } from '../ledger/load.js';
 
 // ---- durations ----------------------------------------------------------------------------------
 
@@ -189,7 +184,12 @@ const DemandReplay = z.strictObject({
   /** max power per EV (kW), ideal battery without taper */
   maxKW: positive().default(6.6),
 });
-const Demand = z.discriminatedUnion('type', [DemandTrips, DemandPoisson, DemandReplay]);
+/** ledger-only load (no city): transactions at a chosen arrival process, see src/ledger/load.ts */
+const DemandLoad = z.strictObject({ type: z.literal('load'), ...LoadParamsShape }).refine((d) => Object.values(d.kinds).some((w) => (w ?? 0) > 0), {
+  message: 'at least one kind must have a weight > 0',
+  path: ['kinds'],
+});
+const Demand = z.discriminatedUnion('type', [DemandTrips, DemandPoisson, DemandReplay, DemandLoad]);
 
 const SingleStation = z
   .strictObject({
@@ -249,7 +249,7 @@ const Tariff = z
   .prefault({ type: 'flat' });
 
 const BackendRefSchema = z.strictObject({
-  backend: z.enum(BACKEND_NAMES as [BackendName, ...BackendName[]]),
+  backend: z.enum(BACKEND_NAMES),
   /** overrides on top of ledger.backends.<backend>, validated by the backend's schema */
   params: z.record(z.string(), z.unknown()).optional(),
 });
@@ -280,15 +280,9 @@ const Ledger = z
       .prefault({}),
     network: NetworkConfigSchema.prefault({}),
     codec: CodecConfigSchema.prefault({}),
+    /** default parameters of each registered backend (derived from src/ledger/registry.ts; `none` has none) */
     backends: z
-      .strictObject({
-        central: CentralParamsSchema.prefault({}),
-        pow: PowParamsSchema.prefault({}),
-        qbft: QbftParamsSchema.prefault({}),
-        lightning: LightningParamsSchema.prefault({}),
-        flash: FlashParamsSchema.prefault({}),
-        tangle: TangleParamsSchema.prefault({}),
-      })
+      .strictObject(Object.fromEntries(BACKEND_LIST.filter((b) => b.name !== 'none').map((b) => [b.name, b.params.prefault({})])))
       .prefault({}),
   })
   .prefault({});

@@ -130,6 +130,12 @@ export const DEMAND_MODELS: Readonly<Record<DemandType, DemandModelEntry>> = {
       };
     },
   },
+  load: {
+    description: 'ledger-only load: transactions at a chosen arrival process, no city or EVs (run by LedgerLoadRun, src/simulation/ledgerLoad.ts)',
+    setup() {
+      throw new Error('demand.type load has no city or EVs: run it with LedgerLoadRun (src/simulation/ledgerLoad.ts), as the CLI does');
+    },
+  },
 };
 
 export const DEMAND_MODEL_NAMES = Object.keys(DEMAND_MODELS) as DemandType[];

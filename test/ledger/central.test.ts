@@ -17,12 +17,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CentralLedger, createCentralLedger, ACK_BYTES, type CentralParamsInput } from '../../src/ledger/backends/central.js';
-import { LedgerPort, type LedgerContext, type LedgerTx, type Settlement } from '../../src/ledger/ledger.js';
+import { LedgerPort, schedulerOf, type LedgerContext, type LedgerTx, type Settlement } from '../../src/ledger/ledger.js';
 import { Network, type NetworkConfig } from '../../src/ledger/network.js';
 import { TxCodec, SIGNED_TX_BYTES } from '../../src/ledger/tx.js';
 import { Kernel } from '../../src/core/kernel.js';
 import { PRIORITY } from '../../src/core/priorities.js';
 import { Streams } from '../../src/core/random.js';
+import { flip } from './bytes.js';
 
 const NET: NetworkConfig = {
   nodes: 4,
@@ -53,7 +54,7 @@ function harness(seed: number, params: CentralParamsInput, opts: { net?: Network
   const codec = new TxCodec({ mode: opts.mode ?? 'modeled', signCostS: opts.signCostS ?? 0, verifyCostS: 0, seed });
   const settlements = new Map<number, Settlement>();
   const ctx: LedgerContext = {
-    kernel,
+    scheduler: schedulerOf(kernel),
     rng: (name) => streams.stream(`ledger/central/${name}`),
     network,
     codec,
@@ -401,24 +402,24 @@ describe('central: determinism and integrity', () => {
     expect(L.logLength).toBeGreaterThan(1500);
     // a changed amount in the stored body
     const e = L.entry(1234);
-    e.body[26] ^= 0x01;
+    flip(e.body, 26, 0x01);
     expect(L.audit()).toEqual([`entry 1234 (tx ${e.tx.id}): bad signature`]);
-    e.body[26] ^= 0x01;
+    flip(e.body, 26, 0x01);
     expect(L.audit()).toEqual([]);
     // a forged signature
-    L.entry(77).signature[5] ^= 0xff;
+    flip(L.entry(77).signature, 5, 0xff);
     expect(L.audit()).toEqual([`entry 77 (tx ${L.entry(77).tx.id}): bad signature`]);
-    L.entry(77).signature[5] ^= 0xff;
+    flip(L.entry(77).signature, 5, 0xff);
     // a swapped txid: the signature check and the chain both notice, at that entry only
     const f = L.entry(900);
-    f.txidBytes[0] ^= 0x80;
+    flip(f.txidBytes, 0, 0x80);
     expect(L.audit()).toEqual([`entry 900 (tx ${f.tx.id}): bad signature`, `entry 900 (tx ${f.tx.id}): hash chain broken`]);
-    f.txidBytes[0] ^= 0x80;
+    flip(f.txidBytes, 0, 0x80);
     // a rewritten hash of the last entry: the chain and the published head both notice
     const last = L.logLength - 1;
-    L.entry(last).hash[31] ^= 1;
+    flip(L.entry(last).hash, 31, 1);
     expect(L.audit()).toEqual([`entry ${last} (tx ${L.entry(last).tx.id}): hash chain broken`, `log head (entry ${last}): hash does not match the server's published head`]);
-    L.entry(last).hash[31] ^= 1;
+    flip(L.entry(last).hash, 31, 1);
     expect(L.audit()).toEqual([]);
   });
 
@@ -426,7 +427,7 @@ describe('central: determinism and integrity', () => {
     const h = harness(12, {}, { mode: 'real' });
     poissonRun(h, 12, 100, 500);
     expect(h.ledger.audit()).toEqual([]);
-    h.ledger.entry(42).body[30] ^= 4;
+    flip(h.ledger.entry(42).body, 30, 4);
     expect(h.ledger.audit()).toEqual([`entry 42 (tx ${h.ledger.entry(42).tx.id}): bad signature`]);
   });
 

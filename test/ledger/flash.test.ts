@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { createFlashLedger, FlashParamsSchema, STATE_REPLY_BYTES, STATE_REQUEST_BYTES, type FlashLedger, type FlashParamsInput } from '../../src/ledger/backends/flash.js';
 import type { CentralLedger } from '../../src/ledger/backends/central.js';
-import type { LedgerContext, LedgerTx, Settlement } from '../../src/ledger/ledger.js';
+import { schedulerOf, type LedgerContext, type LedgerTx, type Settlement } from '../../src/ledger/ledger.js';
 import { Network, type NetworkConfig } from '../../src/ledger/network.js';
 import { TxCodec } from '../../src/ledger/tx.js';
 import { Kernel } from '../../src/core/kernel.js';
@@ -45,7 +45,7 @@ function harness(seed: number, params: FlashParamsInput): Harness {
   const codec = new TxCodec({ mode: 'modeled', signCostS: SIGN, verifyCostS: VERIFY, seed });
   const settlements = new Map<number, Settlement>();
   const ctx: LedgerContext = {
-    kernel,
+    scheduler: schedulerOf(kernel),
     rng: (name) => streams.stream(`ledger/flash/${name}`),
     network,
     codec,
@@ -104,7 +104,9 @@ describe('flash: parameters', () => {
     expect(c.chain.backend === 'central' && c.chain.params.serviceRateTps).toBe(2000);
     expect(() => FlashParamsSchema.parse({ chain: { backend: 'central', params: { nope: 1 } } })).toThrow();
     expect(() => FlashParamsSchema.parse({ deposit: 3 })).toThrow();
-    expect(() => FlashParamsSchema.parse({ chain: { backend: 'qbft' } })).toThrow();
+    expect(FlashParamsSchema.parse({ chain: { backend: 'qbft' } }).chain.backend).toBe('qbft');
+    expect(() => FlashParamsSchema.parse({ chain: { backend: 'lightning' } })).toThrow(/Expected 'none' \| 'central' \| 'pow' \| 'qbft' \| 'tangle'/);
+    expect(() => FlashParamsSchema.parse({ chain: { backend: 'flash' } })).toThrow();
   });
 });
 

@@ -8,6 +8,7 @@ import { buildCity } from '../../src/simulation/world.js';
 import { loadScenario } from '../../src/scenario/scenario.js';
 import { Simulation, type Summary } from '../../src/simulation/simulation.js';
 import { scenarioPath } from '../helpers.js';
+import { flip } from './bytes.js';
 
 /** Run every stack of a scenario on one city (built once), like `evsim run` does. */
 async function runStacks(file: string, overrides: string[] = []): Promise<Map<string, { sim: Simulation; summary: Summary }>> {
@@ -94,8 +95,8 @@ describe('shipped fault scenarios', () => {
     // f + 1 down from 08:00 to 12:00: no transaction is final in that window
     let finalInWindow = 0;
     for (const port of f1.sim.ledgerPorts()) {
-      port.forEachTx((_id, _k, _sub, fin, status) => {
-        if (status === 'final' && fin > 28800 + 30 && fin < 43200) finalInWindow++;
+      port.forEachTx((t) => {
+        if (t.status === 'final' && t.settledAt > 28800 + 30 && t.settledAt < 43200) finalInWindow++;
       });
     }
     expect(finalInWindow).toBe(0);
@@ -125,10 +126,11 @@ describe('shipped fault scenarios: payment channels', () => {
     // every failure was submitted inside 08:00-09:00 (in-flight payments at the start wait it out)
     for (const port of out.sim.ledgerPorts()) {
       if (port.ledger.backend !== 'lightning') continue;
-      port.forEachTx((_id, _k, sub, _fin, status) => {
-        if (status === 'failed') {
-          expect(sub).toBeGreaterThanOrEqual(28800 - 60);
-          expect(sub).toBeLessThan(32400);
+      port.forEachTx((t) => {
+        if (t.status === 'failed') {
+          expect(t.submittedAt).toBeGreaterThanOrEqual(28800 - 60);
+          expect(t.submittedAt).toBeLessThan(32400);
+          expect(t.reason).not.toBe('');
         }
       });
     }
@@ -176,7 +178,7 @@ describe('integrity audit through a simulation', () => {
     expect(block).toBeDefined();
     // alter one stored record: its body no longer matches its signature and the merkle root
     const victim = block.txs[2]!;
-    victim.body[20] ^= 0xff;
+    flip(victim.body, 20, 0xff);
     const problems = pow.audit();
     expect(problems.length).toBeGreaterThan(0);
     expect(problems.join('\n')).toContain(`tx ${victim.tx.id}`);

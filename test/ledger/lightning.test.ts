@@ -25,12 +25,13 @@ import {
   type LightningParamsInput,
 } from '../../src/ledger/backends/lightning.js';
 import type { PowLedger } from '../../src/ledger/backends/pow.js';
-import type { LedgerContext, LedgerTx, Settlement } from '../../src/ledger/ledger.js';
+import { schedulerOf, type LedgerContext, type LedgerTx, type Settlement } from '../../src/ledger/ledger.js';
 import { Network, type NetworkConfig } from '../../src/ledger/network.js';
 import { TxCodec } from '../../src/ledger/tx.js';
 import { Kernel } from '../../src/core/kernel.js';
 import { PRIORITY } from '../../src/core/priorities.js';
 import { Streams } from '../../src/core/random.js';
+import { flip } from './bytes.js';
 
 const NET: NetworkConfig = { nodes: 4, latency: { dist: 'fixed', meanMs: 50 }, bandwidthMbps: 1e6, topology: { type: 'full' }, gatewayLatencyMs: 20 };
 
@@ -52,7 +53,7 @@ function harness(params: LightningParamsInput, seed = 7): Harness {
   const settled = new Map<number, Settlement>();
   const order: Settlement[] = [];
   const ctx: LedgerContext = {
-    kernel,
+    scheduler: schedulerOf(kernel),
     rng: (name) => streams.stream(`ledger/lightning/${name}`),
     network,
     codec,
@@ -390,9 +391,9 @@ describe('audit and determinism', () => {
     let i = 0;
     while (h.ledger.htlc(i).status !== 'succeeded') i++;
     const rec = h.ledger.htlc(i);
-    rec.preimage[5] ^= 1;
+    flip(rec.preimage, 5, 1);
     expect(h.ledger.audit()).toEqual([`payment ${i} (tx ${rec.txId}): settled HTLC's preimage does not hash to its payment hash`]);
-    rec.preimage[5] ^= 1;
+    flip(rec.preimage, 5, 1);
     expect(h.ledger.audit()).toEqual([]);
     rec.amountMsat += 1000;
     const problems = h.ledger.audit();
@@ -405,7 +406,7 @@ describe('audit and determinism', () => {
     expect(h.ledger.audit()).toEqual([]);
     // the chain's audit, prefixed
     const blk = (h.ledger.chain as PowLedger).mainChain()[1]!;
-    blk.header[68] ^= 1;
+    flip(blk.header, 68, 1);
     expect(h.ledger.audit().some((p) => /^chain: block 1 .*header hash mismatch/.test(p))).toBe(true);
   });
 

@@ -11,7 +11,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createPowLedger, normalCdf, PowParamsSchema, type PowLedger, type PowParamsInput } from '../../src/ledger/backends/pow.js';
-import type { LedgerContext, LedgerTx, Settlement, TxKind } from '../../src/ledger/ledger.js';
+import { schedulerOf, type LedgerContext, type LedgerTx, type Settlement, type TxKind } from '../../src/ledger/ledger.js';
 import { Network, type NetworkConfig } from '../../src/ledger/network.js';
 import { sha256, TxCodec } from '../../src/ledger/tx.js';
 import { Kernel } from '../../src/core/kernel.js';
@@ -51,7 +51,7 @@ function setup(
   const codec = new TxCodec({ mode: 'modeled', signCostS: opts.signCostS ?? 0, verifyCostS: opts.verifyCostS ?? 0, seed });
   const settled: Settlement[] = [];
   const ctx: LedgerContext = {
-    kernel,
+    scheduler: schedulerOf(kernel),
     rng: (name) => opts.rng?.(name) ?? streams.stream(`ledger/test/${name}`),
     network,
     codec,

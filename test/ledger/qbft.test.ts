@@ -19,7 +19,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createQbftLedger, qbftF, qbftQuorum, QbftParamsSchema, type QbftLedger, type QbftParamsInput } from '../../src/ledger/backends/qbft.js';
-import type { LedgerContext, LedgerTx, Settlement } from '../../src/ledger/ledger.js';
+import { schedulerOf, type LedgerContext, type LedgerTx, type Settlement } from '../../src/ledger/ledger.js';
 import { Network, type NetworkConfig } from '../../src/ledger/network.js';
 import { TxCodec } from '../../src/ledger/tx.js';
 import { Kernel } from '../../src/core/kernel.js';
@@ -50,7 +50,7 @@ function harness(seed: number, params: QbftParamsInput, cfg: NetworkConfig, code
   const codec = new TxCodec({ mode: 'modeled', signCostS: 0, verifyCostS: codecOpts.verifyCostS ?? 0, seed });
   const settled = new Map<number, Settlement>();
   const ctx: LedgerContext = {
-    kernel,
+    scheduler: schedulerOf(kernel),
     rng: (name) => streams.stream(`ledger/qbft/${name}`),
     network,
     codec,

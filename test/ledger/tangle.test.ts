@@ -20,7 +20,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createTangleLedger, TangleParamsSchema, type TangleLedger, type TangleParamsInput } from '../../src/ledger/backends/tangle.js';
-import type { LedgerContext, LedgerTx, Settlement } from '../../src/ledger/ledger.js';
+import { schedulerOf, type LedgerContext, type LedgerTx, type Settlement } from '../../src/ledger/ledger.js';
 import { Network, type NetworkConfig } from '../../src/ledger/network.js';
 import { TxCodec } from '../../src/ledger/tx.js';
 import { Kernel } from '../../src/core/kernel.js';
@@ -48,7 +48,7 @@ function harness(seed: number, params: TangleParamsInput, opts: { rate: number; 
   const codec = new TxCodec({ mode: 'modeled', signCostS: 0, verifyCostS: 0, seed });
   const settled = new Map<number, Settlement>();
   const ctx: LedgerContext = {
-    kernel,
+    scheduler: schedulerOf(kernel),
     rng: (name) => streams.stream(`ledger/tangle/${name}`),
     network,
     codec,

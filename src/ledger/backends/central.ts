@@ -235,7 +235,7 @@ export class CentralLedger implements Ledger {
   constructor(ctx: LedgerContext, params: CentralParamsInput = {}) {
     const p = (this.params = CentralParamsSchema.parse(params));
     this.ctx = ctx;
-    const k = ctx.kernel;
+    const k = ctx.scheduler;
     this.schedule = k.schedule.bind(k);
     this.arriveKind = k.register('central/arrive', (a, b) => this.onArrive(a, b));
     this.commitKind = k.register('central/commit', (a) => this.onCommit(a));
@@ -270,7 +270,7 @@ export class CentralLedger implements Ledger {
     const s = this.ctx.codec.sign(tx);
     this.signed[k] = s;
     this.gw[k] = this.ctx.network.gatewayOf(tx.ev);
-    const send = this.ctx.kernel.now + this.ctx.codec.signCostS;
+    const send = this.ctx.scheduler.now + this.ctx.codec.signCostS;
     this.sendT[k] = send;
     this.schedule(send + this.upDelay(k), PRIORITY.LEDGER, this.arriveKind, k, 0);
   }
@@ -305,7 +305,7 @@ export class CentralLedger implements Ledger {
     const s = this.signed[k]!;
     this.failed++;
     // `at` may precede now only when requestTimeoutS is shorter than a one-way trip (degenerate)
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     this.ctx.settle({ tx: s.tx, status: 'failed', at: at > now ? at : now, confirmations: 0, reason });
   }
 
@@ -352,7 +352,7 @@ export class CentralLedger implements Ledger {
   }
 
   private onArrive(k: number, j: number): void {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     const send = this.sendT[k]!;
     if (this.isDownNow(now)) {
       this.dropped++;
@@ -469,7 +469,7 @@ export class CentralLedger implements Ledger {
     this.signed[k] = undefined;
     this.served++;
     this.sumWait += this.waitT[k]!;
-    this.append(s, this.arrT[k]!, this.ctx.kernel.now);
+    this.append(s, this.arrT[k]!, this.ctx.scheduler.now);
     if (!this.late[k]) this.ctx.settle({ tx: s.tx, status: 'final', at: this.ackT[k]!, confirmations: 1 });
   }
 
@@ -597,7 +597,7 @@ export class CentralLedger implements Ledger {
    * bytesSent: this backend's network traffic; outageSeconds: outage time elapsed so far.
    */
   extraMetrics(): Record<string, number> {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     // work still to do at `now` = up-time between now and busyUntil (the server is work-conserving)
     const remaining = this.busyUntil > now ? this.upTime(now, this.busyUntil) : 0;
     const busy = this.workAdmitted - remaining;

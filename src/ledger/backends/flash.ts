@@ -60,7 +60,9 @@
  * energyKWh f64 (cumulative). Request message = state + EV signature (126 B); reply = channelId +
  * counter + station signature (72 B).
  *
- * Metrics (extraMetrics, deterministic): channels (opened), channelsClosed, offLedgerPayments
+ * Metrics (extraMetrics, deterministic): channels (opened), channelsClosed (= closesFinal, kept
+ * for comparison), closesSubmitted (close transactions submitted to the chain), closesFinal (close
+ * transactions final on the chain), offLedgerPayments
  * (final off-ledger states of non-closing payments), failedPayments, emptySessions,
  * onLedgerTxs (opens + closes + top-ups submitted to the chain), topUps, ledgerTxsSaved
  * (non-closing payments submitted — each would have been one on-ledger tx without channels —
@@ -70,7 +72,8 @@
  * meanRoundTripS (the pure state round trip), meanOpenLatencyS (open tx submitted → final on
  * chain), meanCloseLatencyS (closing payment submitted → settlement final), depositsLocked (Σ of
  * all deposits and top-ups, currency units), messages / bytesSent (the channel traffic only: the
- * chain's own traffic is in chainMessages / chainBytesSent where the chain reports them), plus
+ * chain's own traffic — and only the chain's, counted on a scoped view of the network — is in
+ * chainMessages / chainBytesSent where the chain reports them), plus
  * every figure of the chain's extraMetrics prefixed 'chain' (chainBlocks, chainServed, ...).
  *
  * Audit: for every stored state, the EV's and the station's signatures over the re-encoded state;
@@ -104,11 +107,9 @@
  * onExhausted 'top-up'.
  */
 import { z } from 'zod';
-import { NoneLedger, subContext, type Ledger, type LedgerContext, type LedgerTx, type Settlement } from '../ledger.js';
+import { subContext, type BlockLog, type Ledger, type LedgerContext, type LedgerTx, type Settlement } from '../ledger.js';
 import { PRIORITY } from '../../core/priorities.js';
-import { CentralParamsSchema, createCentralLedger } from './central.js';
-import { PowParamsSchema, createPowLedger } from './pow.js';
-import { TangleParamsSchema, createTangleLedger } from './tangle.js';
+import { ChainRefSchema, createChain } from '../chains.js';
 import { SIGNATURE_BYTES } from '../tx.js';
 import { growF64, growI32, growU8 } from '../../core/typed.js';
 
@@ -123,21 +124,13 @@ const STATE_VERSION = 1;
 /** relative tolerance of the balance-conservation check */
 const CONSERVATION_TOL = 1e-9;
 
-/** The chain under the channels (none, central, pow or tangle). */
-const ChainSchema = z.discriminatedUnion('backend', [
-  z.strictObject({ backend: z.literal('none'), params: z.strictObject({}).prefault({}) }),
-  z.strictObject({ backend: z.literal('central'), params: CentralParamsSchema.prefault({}) }),
-  z.strictObject({ backend: z.literal('pow'), params: PowParamsSchema.prefault({}) }),
-  z.strictObject({ backend: z.literal('tangle'), params: TangleParamsSchema.prefault({}) }),
-]);
-type ChainConfig = z.output<typeof ChainSchema>;
-
 /** Default chain: the IOTA-like Tangle (Strugar et al.). */
 const DEFAULT_CHAIN = { backend: 'tangle' } as const;
 
 export const FlashParamsSchema = z.strictObject({
-  /** the ledger the channels open and close on: backend name + that backend's parameters */
-  chain: ChainSchema.prefault(DEFAULT_CHAIN),
+  /** the ledger the channels open and close on: any chain-capable registered backend (name +
+   * that backend's parameters) */
+  chain: ChainRefSchema.prefault(DEFAULT_CHAIN),
   /** EV deposit per channel, currency units; null = depositMultiple × expectedSessionCost */
   depositCurrency: z.number().positive().nullable().default(null),
   /** expected cost of one session, currency units (default 10 ≈ 30 kWh at the default 0.3/kWh) */
@@ -155,19 +148,6 @@ export const FlashParamsSchema = z.strictObject({
 export type FlashParams = z.output<typeof FlashParamsSchema>;
 /** Parameters as written in a scenario (every field optional). */
 export type FlashParamsInput = z.input<typeof FlashParamsSchema>;
-
-function createChain(ctx: LedgerContext, chain: ChainConfig): Ledger {
-  switch (chain.backend) {
-    case 'none':
-      return new NoneLedger(ctx);
-    case 'central':
-      return createCentralLedger(ctx, chain.params);
-    case 'pow':
-      return createPowLedger(ctx, chain.params);
-    case 'tangle':
-      return createTangleLedger(ctx, chain.params);
-  }
-}
 
 type ChannelStatus = 'opening' | 'open' | 'topping-up' | 'closing' | 'closed' | 'failed';
 /** purpose of a chain transaction */
@@ -327,6 +307,7 @@ export class FlashLedger implements Ledger {
   private opensFinal = 0;
   private sumCloseLatency = 0;
   private closesFinal = 0;
+  private closesSubmitted = 0;
   private depositsLocked = 0;
   private messages = 0;
   private bytesSent = 0;
@@ -335,7 +316,7 @@ export class FlashLedger implements Ledger {
     const p = (this.params = FlashParamsSchema.parse(params));
     this.ctx = ctx;
     this.evDepositBase = p.depositCurrency ?? p.depositMultiple * p.expectedSessionCost;
-    const k = ctx.kernel;
+    const k = ctx.scheduler;
     this.stateDoneKind = k.register('flash/state-done', (a) => this.onStateDone(a));
     this.chainResultKind = k.register('flash/chain-result', (a) => this.onChainResult(a));
     this.chain = createChain(
@@ -347,7 +328,7 @@ export class FlashLedger implements Ledger {
   // ---- the city's side ------------------------------------------------------------------------
 
   submit(tx: LedgerTx): void {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     if (tx.kind !== 'payment') {
       this.ctx.settle({ tx, status: 'failed', at: now, confirmations: 0, reason: `flash carries payments only (got ${tx.kind})` });
       return;
@@ -424,14 +405,14 @@ export class FlashLedger implements Ledger {
     this.waited++;
   }
 
-  private fail(tx: LedgerTx, reason: string, at = this.ctx.kernel.now): void {
+  private fail(tx: LedgerTx, reason: string, at = this.ctx.scheduler.now): void {
     this.failedPayments++;
     this.ctx.settle({ tx, status: 'failed', at, confirmations: 0, reason });
   }
 
   /** Start the next waiting payment of an idle, open channel (loops over immediate failures). */
   private pump(ch: Channel): void {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     while (!ch.busy && ch.status === 'open' && ch.qHead < ch.queue.length) {
       const tx = ch.queue[ch.qHead]!;
       if (tx.closing) {
@@ -439,7 +420,7 @@ export class FlashLedger implements Ledger {
         ch.status = 'closing';
         this.signState(ch, true);
         ch.busy = true;
-        this.ctx.kernel.schedule(now + this.roundTrip(ch), PRIORITY.LEDGER, this.stateDoneKind, ch.index);
+        this.ctx.scheduler.schedule(now + this.roundTrip(ch), PRIORITY.LEDGER, this.stateDoneKind, ch.index);
         break;
       }
       const balance = ch.evDeposit - ch.paid;
@@ -469,8 +450,8 @@ export class FlashLedger implements Ledger {
       const at = now + rtt;
       this.offLedger++;
       this.sumOffLatency += at - tx.submittedAt;
-      this.ctx.settle({ tx, status: 'final', at, confirmations: 0 });
-      this.ctx.kernel.schedule(at, PRIORITY.LEDGER, this.stateDoneKind, ch.index);
+      this.ctx.settle({ tx, status: 'final', at, confirmations: 0, bytes: STATE_REQUEST_BYTES });
+      this.ctx.scheduler.schedule(at, PRIORITY.LEDGER, this.stateDoneKind, ch.index);
     }
     if (ch.qHead === ch.queue.length && ch.qHead > 0) {
       ch.queue.length = 0;
@@ -486,6 +467,7 @@ export class FlashLedger implements Ledger {
       // the final state is signed by both: attach the settlement to the chain
       const t = this.chainTx(ch.closePayment!, ch.paid, ch.energy);
       ch.closeTx = t;
+      this.closesSubmitted++;
       this.submitChain(CLOSE, ci, t);
       return;
     }
@@ -571,7 +553,7 @@ export class FlashLedger implements Ledger {
       amount,
       powerKW: 0,
       soc: NaN,
-      submittedAt: this.ctx.kernel.now,
+      submittedAt: this.ctx.scheduler.now,
     };
   }
 
@@ -589,13 +571,13 @@ export class FlashLedger implements Ledger {
     const id = s.tx.id;
     if (!(id >= 0 && id < this.chainTxs.length) || this.chainResult[id] !== undefined) throw new Error(`flash: unexpected chain settlement of tx ${id}`);
     this.chainResult[id] = s;
-    this.ctx.kernel.schedule(s.at, PRIORITY.LEDGER, this.chainResultKind, id);
+    this.ctx.scheduler.schedule(s.at, PRIORITY.LEDGER, this.chainResultKind, id);
   }
 
   private onChainResult(id: number): void {
     const s = this.chainResult[id]!;
     const ch = this.channels[this.chainChan[id]!]!;
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     const purpose = this.chainPurpose[id]!;
     if (purpose === OPEN) {
       if (s.status === 'final') {
@@ -629,7 +611,7 @@ export class FlashLedger implements Ledger {
         this.channelsClosed++;
         this.closesFinal++;
         this.sumCloseLatency += now - pay.submittedAt;
-        this.ctx.settle({ tx: pay, status: 'final', at: now, confirmations: s.confirmations });
+        this.ctx.settle({ tx: pay, status: 'final', at: now, confirmations: s.confirmations, ...(s.bytes !== undefined ? { bytes: s.bytes } : {}), ...(s.fee !== undefined ? { fee: s.fee } : {}) });
       } else {
         this.fail(pay, `channel close failed: ${s.reason ?? 'failed'}`);
       }
@@ -765,6 +747,8 @@ export class FlashLedger implements Ledger {
     const out: Record<string, number> = {
       channels: this.channels.length,
       channelsClosed: this.channelsClosed,
+      closesSubmitted: this.closesSubmitted,
+      closesFinal: this.closesFinal,
       offLedgerPayments: this.offLedger,
       failedPayments: this.failedPayments,
       emptySessions: this.emptySessions,
@@ -784,6 +768,11 @@ export class FlashLedger implements Ledger {
     const inner = this.chain.extraMetrics();
     for (const key of Object.keys(inner).sort()) out[`chain${key.charAt(0).toUpperCase()}${key.slice(1)}`] = inner[key]!;
     return out;
+  }
+
+  /** The underlying chain's blocks (channel opens, top-ups and closes), if it has any. */
+  blockLog(): BlockLog | undefined {
+    return this.chain.blockLog?.();
   }
 
   finish(): void {

@@ -88,10 +88,11 @@
  * (hop 0 + hop 1, also separately failedLiquidityHop0/1), failedHubOutage, failedFunding,
  * failedExpired, failedInvalid, zeroAmount, closings, nonPayments, volumeMsat, feesMsat,
  * channelsOpened (funding final), channelsClosed, topups (splices final), onChainTxs (funding +
- * top-ups + closings submitted), onChainFailed, onChainBytes (onChainTxs × the chain's signed-tx
- * size, 154 bytes), meanHops (over succeeded payments: always 2 through the single hub),
+ * top-ups + closings submitted), onChainFailed, onChainBytes (onChainTxs × one chain tx as the
+ * chain carries it: its defaultTxBytes, e.g. a Tangle vertex, else the signed-tx size, 154 bytes), meanHops (over succeeded payments: always 2 through the single hub),
  * messages / bytesSent (ctx.network deltas since this ledger was made, the chain's own traffic
- * included), chainBlocks and chainMessages (the underlying chain's figures, when it reports them).
+ * included), chainBlocks, chainMessages and chainBytesSent (the underlying chain's own figures, counted on a
+ * scoped view of the network, when it reports them).
  * audit(): every succeeded HTLC's preimage must hash to its payment hash; every fee must equal the
  * BOLT #7 formula; every channel must satisfy local + remote + locked = capacity, with each part
  * equal to its recomputation from the payment log (initial balance + splices − succeeded outgoing
@@ -127,11 +128,10 @@
 import { z } from 'zod';
 import { PRIORITY } from '../../core/priorities.js';
 import type { Rng } from '../../core/random.js';
-import { NoneLedger, subContext, type Ledger, type LedgerContext, type LedgerTx, type Settlement } from '../ledger.js';
+import { subContext, type BlockLog, type Ledger, type LedgerContext, type LedgerTx, type Settlement } from '../ledger.js';
 import { SIGNED_TX_BYTES, sha256 } from '../tx.js';
-import { CentralParamsSchema, createCentralLedger, type CentralParamsInput } from './central.js';
-import { PowParamsSchema, createPowLedger, type PowParamsInput } from './pow.js';
-import { QbftParamsSchema, createQbftLedger, type QbftParamsInput } from './qbft.js';
+import { growF64, growI32, growU8 } from '../../core/typed.js';
+import { ChainRefSchema, chainBackend, createChain } from '../chains.js';
 
 // ---- parameters ---------------------------------------------------------------------------------
 
@@ -143,13 +143,6 @@ const OutageSchema = z
     toS: z.number(),
   })
   .refine((o) => o.toS > o.fromS, { message: 'toS must be > fromS', path: ['toS'] });
-
-const ChainSchema = z.discriminatedUnion('backend', [
-  z.strictObject({ backend: z.literal('pow'), params: PowParamsSchema.prefault({}) }),
-  z.strictObject({ backend: z.literal('qbft'), params: QbftParamsSchema.prefault({}) }),
-  z.strictObject({ backend: z.literal('central'), params: CentralParamsSchema.prefault({}) }),
-  z.strictObject({ backend: z.literal('none'), params: z.strictObject({}).prefault({}) }),
-]);
 
 export const LightningParamsSchema = z
   .strictObject({
@@ -167,9 +160,10 @@ export const LightningParamsSchema = z
     feeProportionalMillionths: z.number().int().min(0).default(1),
     /** invoice expiry, seconds (BOLT #11 default 3600) */
     invoiceExpiryS: z.number().positive().default(3600),
-    /** the chain carrying funding, top-up and closing transactions, run inside this backend */
-    chain: ChainSchema.prefault({ backend: 'pow' }),
-    /** confirmations before a channel is usable: the 'pow' chain's k unless chain.params.confirmations is set (LND default 3) */
+    /** the chain carrying funding, top-up and closing transactions, run inside this backend: any
+     * chain-capable registered backend (name + that backend's parameters) */
+    chain: ChainRefSchema.prefault({ backend: 'pow' }),
+    /** confirmations before a channel is usable: the chain's `confirmations` (pow: k) unless chain.params.confirmations is set (LND default 3) */
     fundingConfirmations: z.number().int().min(1).default(3),
     /** 'topup' = splice in when the funder's balance falls below topupThreshold × funding; 'none' = never */
     rebalance: z.enum(['none', 'topup']).default('topup'),
@@ -334,23 +328,23 @@ export class LightningLedger implements Ledger {
 
   // channels
   private nCh = 0;
-  private chSide = new Uint8Array(64); // 0 EV, 1 station
-  private chAgent = new Int32Array(64);
-  private chState = new Uint8Array(64);
-  private chFund0 = new Float64Array(64); // funder's target (capacity at opening)
-  private chInit = new Float64Array(64); // funder's balance at opening
-  private chCap = new Float64Array(64);
-  private chLocal = new Float64Array(64);
-  private chRemote = new Float64Array(64);
-  private chLocked = new Float64Array(64);
-  private chSpliced = new Float64Array(64);
-  private chTopup = new Float64Array(64); // pending splice amount (0: none)
-  private chFundSubAt = new Float64Array(64);
-  private chFundFinalAt = new Float64Array(64);
-  private chReadyAt = new Float64Array(64);
+  private chSide: Uint8Array = new Uint8Array(64); // 0 EV, 1 station
+  private chAgent: Int32Array = new Int32Array(64);
+  private chState: Uint8Array = new Uint8Array(64);
+  private chFund0: Float64Array = new Float64Array(64); // funder's target (capacity at opening)
+  private chInit: Float64Array = new Float64Array(64); // funder's balance at opening
+  private chCap: Float64Array = new Float64Array(64);
+  private chLocal: Float64Array = new Float64Array(64);
+  private chRemote: Float64Array = new Float64Array(64);
+  private chLocked: Float64Array = new Float64Array(64);
+  private chSpliced: Float64Array = new Float64Array(64);
+  private chTopup: Float64Array = new Float64Array(64); // pending splice amount (0: none)
+  private chFundSubAt: Float64Array = new Float64Array(64);
+  private chFundFinalAt: Float64Array = new Float64Array(64);
+  private chReadyAt: Float64Array = new Float64Array(64);
   private chWait: (number[] | null)[] = [];
   private chTopups: { amountMsat: number; submittedAt: number; finalAt: number }[][] = [];
-  private chGw = new Int32Array(64);
+  private chGw: Int32Array = new Int32Array(64);
   private readonly evCh = new Map<number, number>();
   private readonly stCh = new Map<number, number>();
   private readonly stSecret: Buffer[] = [];
@@ -358,15 +352,15 @@ export class LightningLedger implements Ledger {
   // HTLC payments
   private nP = 0;
   private pTx: (LedgerTx | undefined)[] = [];
-  private pTxId = new Int32Array(1024);
-  private pEv = new Int32Array(1024);
-  private pSt = new Int32Array(1024);
-  private pAmt = new Float64Array(1024);
-  private pFee = new Float64Array(1024);
-  private pState = new Uint8Array(1024);
-  private pInvAt = new Float64Array(1024);
-  private pPre = new Uint8Array(32 * 1024);
-  private pHash = new Uint8Array(32 * 1024);
+  private pTxId: Int32Array = new Int32Array(1024);
+  private pEv: Int32Array = new Int32Array(1024);
+  private pSt: Int32Array = new Int32Array(1024);
+  private pAmt: Float64Array = new Float64Array(1024);
+  private pFee: Float64Array = new Float64Array(1024);
+  private pState: Uint8Array = new Uint8Array(1024);
+  private pInvAt: Float64Array = new Float64Array(1024);
+  private pPre: Uint8Array = new Uint8Array(32 * 1024);
+  private pHash: Uint8Array = new Uint8Array(32 * 1024);
   private readonly preScratch = new Uint8Array(40);
   private readonly preView = new DataView(this.preScratch.buffer);
 
@@ -414,7 +408,7 @@ export class LightningLedger implements Ledger {
     this.outages = Float64Array.from(merged);
     this.rngBalances = ctx.rng('balances');
     this.net0 = { ...ctx.network.stats };
-    const k = ctx.kernel;
+    const k = ctx.scheduler;
     this.kSend = k.register('lightning-send', (pi) => this.onSend(pi));
     this.kFwd = k.register('lightning-forward', (pi) => this.onForward(pi));
     this.kFulfil = k.register('lightning-fulfil', (pi) => this.onFulfil(pi));
@@ -424,29 +418,18 @@ export class LightningLedger implements Ledger {
     this.kFundSubmit = k.register('lightning-funding', (c) => this.submitOnChain(c, ON_FUND, this.chCap[c]!));
 
     const chainCtx = subContext(ctx, 'chain', (s: Settlement) => {
-      ctx.kernel.schedule(s.at, PRIORITY.LEDGER, this.kChain, s.tx.id, s.status === 'final' ? 1 : 0);
+      ctx.scheduler.schedule(s.at, PRIORITY.LEDGER, this.kChain, s.tx.id, s.status === 'final' ? 1 : 0);
     });
     const c = p.chain;
-    switch (c.backend) {
-      case 'pow':
-        this.chain = createPowLedger(chainCtx, { ...(c.params as PowParamsInput), confirmations: c.params.confirmations ?? p.fundingConfirmations });
-        break;
-      case 'qbft':
-        this.chain = createQbftLedger(chainCtx, c.params as QbftParamsInput);
-        break;
-      case 'central':
-        this.chain = createCentralLedger(chainCtx, c.params as CentralParamsInput);
-        break;
-      case 'none':
-        this.chain = new NoneLedger(chainCtx);
-        break;
-    }
+    // a chain with a funding-depth parameter (pow's k) gets fundingConfirmations unless set
+    const withDepth = chainBackend(c.backend).capabilities.confirmationsParam === true && c.params.confirmations === undefined;
+    this.chain = createChain(chainCtx, withDepth ? { backend: c.backend, params: { ...c.params, confirmations: p.fundingConfirmations } } : c);
   }
 
   // ---- submission -------------------------------------------------------------------------------
 
   submit(tx: LedgerTx): void {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     if (tx.kind !== 'payment') {
       this.nonPayments++;
       this.ctx.settle({ tx, status: 'final', at: now, confirmations: 0 });
@@ -465,7 +448,7 @@ export class LightningLedger implements Ledger {
     }
     const msat = Math.round(tx.amount * this.rate);
     if (!Number.isFinite(msat) || msat < 0 || msat > Number.MAX_SAFE_INTEGER) {
-      this.failedBy[R_INVALID]++;
+      this.failedBy[R_INVALID] = this.failedBy[R_INVALID]! + 1;
       this.ctx.settle({ tx, status: 'failed', at: now, confirmations: 0, reason: REASONS[R_INVALID] });
       return;
     }
@@ -558,17 +541,17 @@ export class LightningLedger implements Ledger {
 
   private open(c: number): void {
     this.chState[c] = CH_OPENING;
-    const start = this.hubUpAt(this.ctx.kernel.now);
+    const start = this.hubUpAt(this.ctx.scheduler.now);
     // open_channel →, accept_channel ←, funding_created →, funding_signed ←
     const d = this.leg(c, OPEN_CHANNEL) + this.leg(c, ACCEPT_CHANNEL) + this.leg(c, FUNDING_CREATED) + this.leg(c, FUNDING_SIGNED);
     const cap = this.chSide[c] === 0 ? this.evFund : this.stFund;
     this.chCap[c] = cap;
     this.chFund0[c] = cap;
-    this.ctx.kernel.schedule(start + d, PRIORITY.LEDGER, this.kFundSubmit, c);
+    this.ctx.scheduler.schedule(start + d, PRIORITY.LEDGER, this.kFundSubmit, c);
   }
 
   private submitOnChain(c: number, kind: number, amountMsat: number): void {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     const id = this.nOn++;
     this.onCh.push(c);
     this.onKind.push(kind);
@@ -594,7 +577,7 @@ export class LightningLedger implements Ledger {
   private onChainSettled(id: number, ok: boolean): void {
     const c = this.onCh[id]!;
     const kind = this.onKind[id]!;
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     if (!ok) this.onFailed++;
     if (kind === ON_FUND) {
       if (!ok) {
@@ -614,7 +597,7 @@ export class LightningLedger implements Ledger {
       this.chLocked[c] = 0;
       // channel_ready both ways (sent at once): usable one leg later
       const d = Math.max(this.leg(c, CHANNEL_READY), this.leg(c, CHANNEL_READY));
-      this.ctx.kernel.schedule(now + d, PRIORITY.LEDGER, this.kReady, c);
+      this.ctx.scheduler.schedule(now + d, PRIORITY.LEDGER, this.kReady, c);
     } else if (kind === ON_SPLICE) {
       const amt = this.onAmt[id]!;
       const rec = this.chTopups[c]!.find((r) => r.amountMsat === amt && Number.isNaN(r.finalAt));
@@ -622,16 +605,16 @@ export class LightningLedger implements Ledger {
       if (!ok) return;
       this.topups++;
       if (rec) rec.finalAt = now;
-      this.chLocal[c] += amt;
-      this.chCap[c] += amt;
-      this.chSpliced[c] += amt;
+      this.chLocal[c] = this.chLocal[c]! + amt;
+      this.chCap[c] = this.chCap[c]! + amt;
+      this.chSpliced[c] = this.chSpliced[c]! + amt;
       this.maybeTopup(c, false);
     }
     // closings: nothing more to do
   }
 
   private onReady(c: number): void {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     this.chState[c] = CH_OPEN;
     this.chReadyAt[c] = now;
     const l = this.chWait[c];
@@ -651,7 +634,7 @@ export class LightningLedger implements Ledger {
     const amt = target - local;
     if (amt <= 0) return;
     this.chTopup[c] = amt;
-    this.chTopups[c]!.push({ amountMsat: amt, submittedAt: this.ctx.kernel.now, finalAt: NaN });
+    this.chTopups[c]!.push({ amountMsat: amt, submittedAt: this.ctx.scheduler.now, finalAt: NaN });
     this.submitOnChain(c, ON_SPLICE, amt);
   }
 
@@ -670,12 +653,12 @@ export class LightningLedger implements Ledger {
     this.pHash.set(sha256(pre), 32 * pi);
     this.pInvAt[pi] = t0;
     const d = net.gatewayS(INVOICE_BYTES) + net.transferS(this.chGw[cs]!, this.chGw[ce]!, INVOICE_BYTES) + net.gatewayS(INVOICE_BYTES);
-    this.ctx.kernel.schedule(t0 + d, PRIORITY.LEDGER, this.kSend, pi);
+    this.ctx.scheduler.schedule(t0 + d, PRIORITY.LEDGER, this.kSend, pi);
   }
 
   /** The EV has the invoice: check the hub and its balance, lock, add the HTLC to the hub. */
   private onSend(pi: number): void {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     if (this.downUntil(now) >= 0) return this.failNow(pi, R_HUB, now);
     const ce = this.pEv[pi]!;
     const need = this.pAmt[pi]! + this.pFee[pi]!;
@@ -684,17 +667,17 @@ export class LightningLedger implements Ledger {
       this.maybeTopup(ce, true);
       return;
     }
-    this.chLocal[ce] -= need;
-    this.chLocked[ce] += need;
+    this.chLocal[ce] = this.chLocal[ce]! - need;
+    this.chLocked[ce] = this.chLocked[ce]! + need;
     this.pState[pi] = P_SENT;
     this.maybeTopup(ce, false);
     const d = this.leg(ce, UPDATE_ADD_HTLC + COMMITMENT_SIGNED) + this.leg(ce, REVOKE_AND_ACK + COMMITMENT_SIGNED) + this.leg(ce, REVOKE_AND_ACK);
-    this.ctx.kernel.schedule(this.hubUpAt(now + d), PRIORITY.LEDGER, this.kFwd, pi);
+    this.ctx.scheduler.schedule(this.hubUpAt(now + d), PRIORITY.LEDGER, this.kFwd, pi);
   }
 
   /** The hub holds the EV's HTLC: check its balance towards the station, lock, forward. */
   private onForward(pi: number): void {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     const ce = this.pEv[pi]!;
     const cs = this.pSt[pi]!;
     const amt = this.pAmt[pi]!;
@@ -703,8 +686,8 @@ export class LightningLedger implements Ledger {
       this.failBack(pi, R_LIQ1, now, ce);
       return;
     }
-    this.chLocal[cs] -= amt;
-    this.chLocked[cs] += amt;
+    this.chLocal[cs] = this.chLocal[cs]! - amt;
+    this.chLocked[cs] = this.chLocked[cs]! + amt;
     this.pState[pi] = P_FORWARDED;
     this.maybeTopup(cs, false);
     const t3 = now + this.leg(cs, UPDATE_ADD_HTLC + COMMITMENT_SIGNED) + this.leg(cs, REVOKE_AND_ACK + COMMITMENT_SIGNED) + this.leg(cs, REVOKE_AND_ACK);
@@ -713,12 +696,12 @@ export class LightningLedger implements Ledger {
       const t4 = this.hubUpAt(t3 + this.leg(cs, UPDATE_FAIL_HTLC + COMMITMENT_SIGNED));
       this.leg(cs, REVOKE_AND_ACK + COMMITMENT_SIGNED);
       this.leg(cs, REVOKE_AND_ACK);
-      this.ctx.kernel.schedule(t4 + this.failLeg(ce), PRIORITY.LEDGER, this.kFail, pi, R_EXPIRED);
+      this.ctx.scheduler.schedule(t4 + this.failLeg(ce), PRIORITY.LEDGER, this.kFail, pi, R_EXPIRED);
       return;
     }
     // the station reveals the preimage
     const t4 = t3 + this.leg(cs, UPDATE_FULFILL_HTLC + COMMITMENT_SIGNED);
-    this.ctx.kernel.schedule(this.hubUpAt(t4), PRIORITY.LEDGER, this.kFulfil, pi);
+    this.ctx.scheduler.schedule(this.hubUpAt(t4), PRIORITY.LEDGER, this.kFulfil, pi);
   }
 
   /** update_fail_htlc hub → EV (+ the trailing commitment dance, counted); returns the critical-path delay. */
@@ -730,34 +713,34 @@ export class LightningLedger implements Ledger {
   }
 
   private failBack(pi: number, code: number, now: number, ce: number): void {
-    this.ctx.kernel.schedule(now + this.failLeg(ce), PRIORITY.LEDGER, this.kFail, pi, code);
+    this.ctx.scheduler.schedule(now + this.failLeg(ce), PRIORITY.LEDGER, this.kFail, pi, code);
   }
 
   /** The failure has reached the EV: release the locked HTLC amounts, report. */
   private onFail(pi: number, code: number): void {
     const ce = this.pEv[pi]!;
     const need = this.pAmt[pi]! + this.pFee[pi]!;
-    this.chLocked[ce] -= need;
-    this.chLocal[ce] += need;
+    this.chLocked[ce] = this.chLocked[ce]! - need;
+    this.chLocal[ce] = this.chLocal[ce]! + need;
     if (this.pState[pi] === P_FORWARDED) {
       const cs = this.pSt[pi]!;
-      this.chLocked[cs] -= this.pAmt[pi]!;
-      this.chLocal[cs] += this.pAmt[pi]!;
+      this.chLocked[cs] = this.chLocked[cs]! - this.pAmt[pi]!;
+      this.chLocal[cs] = this.chLocal[cs]! + this.pAmt[pi]!;
     }
-    this.failNow(pi, code, this.ctx.kernel.now);
+    this.failNow(pi, code, this.ctx.scheduler.now);
   }
 
   /** The hub has the preimage: settle both HTLCs, pass the preimage on to the EV. */
   private onFulfil(pi: number): void {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     const ce = this.pEv[pi]!;
     const cs = this.pSt[pi]!;
     const amt = this.pAmt[pi]!;
     const fee = this.pFee[pi]!;
-    this.chLocked[cs] -= amt;
-    this.chRemote[cs] += amt;
-    this.chLocked[ce] -= amt + fee;
-    this.chRemote[ce] += amt + fee;
+    this.chLocked[cs] = this.chLocked[cs]! - amt;
+    this.chRemote[cs] = this.chRemote[cs]! + amt;
+    this.chLocked[ce] = this.chLocked[ce]! - (amt + fee);
+    this.chRemote[ce] = this.chRemote[ce]! + (amt + fee);
     // trailing commitment dance on the station channel (counted, off the critical path)
     this.leg(cs, REVOKE_AND_ACK + COMMITMENT_SIGNED);
     this.leg(cs, REVOKE_AND_ACK);
@@ -771,13 +754,13 @@ export class LightningLedger implements Ledger {
     this.hopsSum += 2;
     const tx = this.pTx[pi]!;
     this.pTx[pi] = undefined;
-    this.ctx.settle({ tx, status: 'final', at: t5, confirmations: 0 });
+    this.ctx.settle({ tx, status: 'final', at: t5, confirmations: 0, bytes: UPDATE_ADD_HTLC, fee: fee / this.rate });
     this.sessionSettled(tx, t5);
   }
 
   private failNow(pi: number, code: number, at: number): void {
     this.pState[pi] = P_FAILED;
-    this.failedBy[code]++;
+    this.failedBy[code] = this.failedBy[code]! + 1;
     const tx = this.pTx[pi]!;
     this.pTx[pi] = undefined;
     this.ctx.settle({ tx, status: 'failed', at, confirmations: 0, reason: REASONS[code] });
@@ -792,11 +775,16 @@ export class LightningLedger implements Ledger {
     if (at > s.lastAt) s.lastAt = at;
     if (s.open === 0 && s.closing !== null) {
       this.sessions.delete(tx.sessionId);
-      this.ctx.settle({ tx: s.closing, status: 'final', at: Math.max(s.lastAt, this.ctx.kernel.now), confirmations: 0 });
+      this.ctx.settle({ tx: s.closing, status: 'final', at: Math.max(s.lastAt, this.ctx.scheduler.now), confirmations: 0 });
     }
   }
 
   // ---- end of run, metrics, audit ---------------------------------------------------------------
+
+  /** The underlying chain's blocks (channel opens, top-ups and closes), if it has any. */
+  blockLog(): BlockLog | undefined {
+    return this.chain.blockLog?.();
+  }
 
   finish(): void {
     for (let c = 0; c < this.nCh; c++) {
@@ -835,12 +823,13 @@ export class LightningLedger implements Ledger {
       topups: this.topups,
       onChainTxs: this.nOn,
       onChainFailed: this.onFailed,
-      onChainBytes: this.nOn * SIGNED_TX_BYTES,
+      onChainBytes: this.nOn * (this.chain.defaultTxBytes?.('payment') ?? SIGNED_TX_BYTES),
       meanHops: this.succeeded > 0 ? this.hopsSum / this.succeeded : 0,
       messages: stats.messages - this.net0.messages,
       bytesSent: stats.bytes - this.net0.bytes,
       chainBlocks: chain.blocks ?? 0,
       chainMessages: chain.messages ?? 0,
+      chainBytesSent: chain.bytesSent ?? 0,
     };
   }
 
@@ -865,14 +854,14 @@ export class LightningLedger implements Ledger {
         const pre = this.pPre.subarray(32 * pi, 32 * pi + 32);
         const h = this.pHash.subarray(32 * pi, 32 * pi + 32);
         if (!sha256(pre).equals(h)) out.push(`${name}: settled HTLC's preimage does not hash to its payment hash`);
-        outgoing[ce] += amt + fee;
-        outgoing[cs] += amt;
+        outgoing[ce] = outgoing[ce]! + (amt + fee);
+        outgoing[cs] = outgoing[cs]! + amt;
         fees += fee;
       } else if (st === P_SENT) {
-        inflight[ce] += amt + fee;
+        inflight[ce] = inflight[ce]! + (amt + fee);
       } else if (st === P_FORWARDED) {
-        inflight[ce] += amt + fee;
-        inflight[cs] += amt;
+        inflight[ce] = inflight[ce]! + (amt + fee);
+        inflight[cs] = inflight[cs]! + amt;
       }
     }
     let hubOnEv = 0;
@@ -960,44 +949,34 @@ export class LightningLedger implements Ledger {
 
   private growChannels(): void {
     const n = this.chCap.length * 2;
-    const g = <T extends Uint8Array | Int32Array | Float64Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(n);
-      b.set(a);
-      return b;
-    };
-    this.chSide = g(this.chSide);
-    this.chAgent = g(this.chAgent);
-    this.chState = g(this.chState);
-    this.chFund0 = g(this.chFund0);
-    this.chInit = g(this.chInit);
-    this.chCap = g(this.chCap);
-    this.chLocal = g(this.chLocal);
-    this.chRemote = g(this.chRemote);
-    this.chLocked = g(this.chLocked);
-    this.chSpliced = g(this.chSpliced);
-    this.chTopup = g(this.chTopup);
-    this.chFundSubAt = g(this.chFundSubAt);
-    this.chFundFinalAt = g(this.chFundFinalAt);
-    this.chReadyAt = g(this.chReadyAt);
-    this.chGw = g(this.chGw);
+    this.chSide = growU8(this.chSide, n);
+    this.chAgent = growI32(this.chAgent, n);
+    this.chState = growU8(this.chState, n);
+    this.chFund0 = growF64(this.chFund0, n);
+    this.chInit = growF64(this.chInit, n);
+    this.chCap = growF64(this.chCap, n);
+    this.chLocal = growF64(this.chLocal, n);
+    this.chRemote = growF64(this.chRemote, n);
+    this.chLocked = growF64(this.chLocked, n);
+    this.chSpliced = growF64(this.chSpliced, n);
+    this.chTopup = growF64(this.chTopup, n);
+    this.chFundSubAt = growF64(this.chFundSubAt, n);
+    this.chFundFinalAt = growF64(this.chFundFinalAt, n);
+    this.chReadyAt = growF64(this.chReadyAt, n);
+    this.chGw = growI32(this.chGw, n);
   }
 
   private growPayments(): void {
     const n = this.pAmt.length * 2;
-    const g = <T extends Uint8Array | Int32Array | Float64Array>(a: T, len = n): T => {
-      const b = new (a.constructor as new (n: number) => T)(len);
-      b.set(a);
-      return b;
-    };
-    this.pTxId = g(this.pTxId);
-    this.pEv = g(this.pEv);
-    this.pSt = g(this.pSt);
-    this.pAmt = g(this.pAmt);
-    this.pFee = g(this.pFee);
-    this.pState = g(this.pState);
-    this.pInvAt = g(this.pInvAt);
-    this.pPre = g(this.pPre, 32 * n);
-    this.pHash = g(this.pHash, 32 * n);
+    this.pTxId = growI32(this.pTxId, n);
+    this.pEv = growI32(this.pEv, n);
+    this.pSt = growI32(this.pSt, n);
+    this.pAmt = growF64(this.pAmt, n);
+    this.pFee = growF64(this.pFee, n);
+    this.pState = growU8(this.pState, n);
+    this.pInvAt = growF64(this.pInvAt, n);
+    this.pPre = growU8(this.pPre, 32 * n);
+    this.pHash = growU8(this.pHash, 32 * n);
   }
 }
 

@@ -143,7 +143,8 @@ import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { PRIORITY } from '../../core/priorities.js';
 import type { Rng } from '../../core/random.js';
-import type { Ledger, LedgerContext, LedgerTx } from '../ledger.js';
+import type { BlockLog, BlockRecord, Ledger, LedgerContext, LedgerTx } from '../ledger.js';
+import { growF64, growI32, growU8 } from '../../core/typed.js';
 import { SIGNATURE_BYTES, merkleRoot, sha256, type SignedTx } from '../tx.js';
 
 // ---- parameters ---------------------------------------------------------------------------------
@@ -329,10 +330,10 @@ export class PowLedger implements Ledger {
 
   // blocks (store index = discovery order)
   private readonly store: PowBlock[] = [];
-  private bHeight = new Int32Array(1024);
-  private bParent = new Int32Array(1024);
-  private bTime = new Float64Array(1024);
-  private bRelMax = new Float64Array(1024);
+  private bHeight: Int32Array = new Int32Array(1024);
+  private bParent: Int32Array = new Int32Array(1024);
+  private bTime: Float64Array = new Float64Array(1024);
+  private bRelMax: Float64Array = new Float64Array(1024);
   private readonly bArrivals: (Float64Array | null)[] = [];
   private readonly bTxIdx: Int32Array[] = [];
   private readonly bByGw: (Map<number, number[]> | null)[] = [];
@@ -353,11 +354,11 @@ export class PowLedger implements Ledger {
 
   // transactions (internal index = submission order)
   private nTx = 0;
-  private tGw = new Int32Array(1024);
-  private tGwTime = new Float64Array(1024);
-  private tFee = new Float64Array(1024);
-  private tState = new Uint8Array(1024); // 0 pending, 1 final, 2 failed
-  private tMeters = new Float64Array(2048);
+  private tGw: Int32Array = new Int32Array(1024);
+  private tGwTime: Float64Array = new Float64Array(1024);
+  private tFee: Float64Array = new Float64Array(1024);
+  private tState: Uint8Array = new Uint8Array(1024); // 0 pending, 1 final, 2 failed
+  private tMeters: Float64Array = new Float64Array(2048);
   private readonly tDelay: Float64Array[] = [];
   private readonly tStx: (SignedTx | null)[] = [];
   private readonly tLeaf: (Uint8Array | null)[] = [];
@@ -389,7 +390,7 @@ export class PowLedger implements Ledger {
     this.confirmations = p.confirmations ?? (this.billing ? 1 : 6);
     const n = (this.n = ctx.network.n);
     this.T = p.blockIntervalS;
-    this.t0 = ctx.kernel.now;
+    this.t0 = ctx.scheduler.now;
     this.rngMining = ctx.rng('mining');
     this.rngFees = ctx.rng('fees');
     this.rngMeters = ctx.rng('meters');
@@ -432,7 +433,7 @@ export class PowLedger implements Ledger {
     this.bTxIdx.push(new Int32Array(0));
     this.bByGw.push(null);
 
-    const k = ctx.kernel;
+    const k = ctx.scheduler;
     this.kMine = k.register('pow-mine', () => this.onMine());
     this.kFinal = k.register('pow-final', (g, b) => this.onFinalityCheck(g, b));
     this.kSlot = k.register('pow-slot', (s) => this.onSlot(s));
@@ -481,7 +482,7 @@ export class PowLedger implements Ledger {
   submit(tx: LedgerTx): void {
     const ctx = this.ctx;
     const net = ctx.network;
-    const now = ctx.kernel.now;
+    const now = ctx.scheduler.now;
     const i = this.nTx++;
     if (i >= this.tGw.length) this.growTx();
     this.idIndex.set(tx.id, i);
@@ -538,8 +539,20 @@ export class PowLedger implements Ledger {
     }
     this.tDelay[i] = d;
     this.tState[i] = 0;
-    this.pending[g]++;
+    this.pending[g] = this.pending[g]! + 1;
     this.pool.add(i);
+  }
+
+  /** Every block found (genesis excluded), in discovery order; canonical = on the best chain at the end. */
+  blockLog(): BlockLog {
+    const onMain = new Uint8Array(this.store.length);
+    for (let b = this.best; b > 0; b = this.bParent[b]!) onMain[b] = 1;
+    const rows: BlockRecord[] = [];
+    for (let b = 1; b < this.store.length; b++) {
+      const blk = this.store[b]!;
+      rows.push({ height: blk.height, time: blk.time, producer: blk.miner, txCount: blk.txs.length, bytes: blk.bytes, canonical: onMain[b] === 1 });
+    }
+    return { backend: 'pow', unit: 'block', rows };
   }
 
   extraMetrics(): Record<string, number> {
@@ -563,7 +576,7 @@ export class PowLedger implements Ledger {
     let forks = 0;
     for (let b = 1; b < this.store.length; b++) {
       const h = this.bHeight[b]!;
-      if (h <= main && ++perHeight[h] === 2) forks++;
+      if (h <= main && (perHeight[h] = perHeight[h]! + 1) === 2) forks++;
     }
     const m: Record<string, number> = {
       blocks,
@@ -666,7 +679,10 @@ export class PowLedger implements Ledger {
         if (hv.getUint32(76, true) !== blk.miner) out.push(`${name}: header miner id ${hv.getUint32(76, true)} != miner ${blk.miner}`);
         const expect = this.billingMinerFrom(hist, blk.height);
         if (expect !== blk.miner) out.push(`${name}: miner ${blk.miner} violates the longest-history rule (expected ${expect})`);
-        for (const s of blk.txs) hist[this.ctx.network.gatewayOf(s.tx.ev)]++;
+        for (const s of blk.txs) {
+          const g = this.ctx.network.gatewayOf(s.tx.ev);
+          hist[g] = hist[g]! + 1;
+        }
       }
     }
     return out;
@@ -792,13 +808,13 @@ export class PowLedger implements Ledger {
   }
 
   private onMine(): void {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     this.release(now);
     const m = this.drawMiner();
     const tip = this.view(m, now);
     const cutoff = this.params.template === 'continuous' ? now : this.vArr[m]!;
     this.makeBlock(m, tip, now, cutoff);
-    this.ctx.kernel.schedule(now + this.rngMining.exp(this.T), PRIORITY.LEDGER, this.kMine);
+    this.ctx.scheduler.schedule(now + this.rngMining.exp(this.T), PRIORITY.LEDGER, this.kMine);
   }
 
   /** Billing: the miner of block `serial` from the histories of blocks 1..serial−1. */
@@ -810,7 +826,7 @@ export class PowLedger implements Ledger {
   }
 
   private onSlot(serial: number): void {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     this.release(now);
     const m = this.billingMinerFrom(this.history, serial);
     const prev = this.store.length - 1;
@@ -819,13 +835,16 @@ export class PowLedger implements Ledger {
     if (have > now) {
       // the scheduled miner does not have the previous block yet: wait for it
       this.lateBlocks++;
-      this.ctx.kernel.schedule(have, PRIORITY.LEDGER, this.kSlot, serial);
+      this.ctx.scheduler.schedule(have, PRIORITY.LEDGER, this.kSlot, serial);
       return;
     }
     if (this.history[m]! < this.params.billing.minHistory) this.fallbackBlocks++;
     const idx = this.makeBlock(m, prev, now, now);
-    for (const i of this.bTxIdx[idx]!) this.history[this.tGw[i]!]++;
-    this.ctx.kernel.schedule(Math.max(now, this.t0 + (serial + 1) * this.T), PRIORITY.LEDGER, this.kSlot, serial + 1);
+    for (const i of this.bTxIdx[idx]!) {
+      const g = this.tGw[i]!;
+      this.history[g] = this.history[g]! + 1;
+    }
+    this.ctx.scheduler.schedule(Math.max(now, this.t0 + (serial + 1) * this.T), PRIORITY.LEDGER, this.kSlot, serial + 1);
   }
 
   /** Transactions for a block of miner m on `parent`, arrived at m by `cutoff`, in template order. */
@@ -957,7 +976,7 @@ export class PowLedger implements Ledger {
 
     // finality checks at gateways that have unsettled txs
     for (let g = 0; g < this.n; g++) {
-      if (this.pending[g]! > 0) this.ctx.kernel.schedule(arr[g]!, PRIORITY.LEDGER, this.kFinal, g, idx);
+      if (this.pending[g]! > 0) this.ctx.scheduler.schedule(arr[g]!, PRIORITY.LEDGER, this.kFinal, g, idx);
     }
     return idx;
   }
@@ -989,7 +1008,7 @@ export class PowLedger implements Ledger {
 
   private onFinalityCheck(g: number, _block: number): void {
     if (this.pending[g] === 0) return;
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     const tip = this.view(g, now);
     const H = this.bHeight;
     const P = this.bParent;
@@ -1021,8 +1040,8 @@ export class PowLedger implements Ledger {
       for (const i of l) {
         if (this.tState[i] !== 0) continue;
         this.tState[i] = 1;
-        this.pending[g]--;
-        this.ctx.settle({ tx: this.tStx[i]!.tx, status: 'final', at: now, confirmations: k });
+        this.pending[g] = this.pending[g]! - 1;
+        this.ctx.settle({ tx: this.tStx[i]!.tx, status: 'final', at: now, confirmations: k, bytes: this.txBytes(i, this.tStx[i]!), fee: this.tFee[i]! });
       }
     }
     this.fBlock[g] = top;
@@ -1033,38 +1052,19 @@ export class PowLedger implements Ledger {
 
   private growBlocks(): void {
     const n = this.bHeight.length * 2;
-    const i32 = (a: Int32Array) => {
-      const b = new Int32Array(n);
-      b.set(a);
-      return b;
-    };
-    const f64 = (a: Float64Array) => {
-      const b = new Float64Array(n);
-      b.set(a);
-      return b;
-    };
-    this.bHeight = i32(this.bHeight);
-    this.bParent = i32(this.bParent);
-    this.bTime = f64(this.bTime);
-    this.bRelMax = f64(this.bRelMax);
+    this.bHeight = growI32(this.bHeight, n);
+    this.bParent = growI32(this.bParent, n);
+    this.bTime = growF64(this.bTime, n);
+    this.bRelMax = growF64(this.bRelMax, n);
   }
 
   private growTx(): void {
     const n = this.tGw.length * 2;
-    const g = new Int32Array(n);
-    g.set(this.tGw);
-    this.tGw = g;
-    const f64 = (a: Float64Array, len = n) => {
-      const b = new Float64Array(len);
-      b.set(a);
-      return b;
-    };
-    this.tGwTime = f64(this.tGwTime);
-    this.tFee = f64(this.tFee);
-    this.tMeters = f64(this.tMeters, 2 * n);
-    const s = new Uint8Array(n);
-    s.set(this.tState);
-    this.tState = s;
+    this.tGw = growI32(this.tGw, n);
+    this.tGwTime = growF64(this.tGwTime, n);
+    this.tFee = growF64(this.tFee, n);
+    this.tMeters = growF64(this.tMeters, 2 * n);
+    this.tState = growU8(this.tState, n);
   }
 }
 

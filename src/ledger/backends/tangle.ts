@@ -111,7 +111,7 @@
  */
 import { z } from 'zod';
 import { performance } from 'node:perf_hooks';
-import type { Ledger, LedgerContext, LedgerTx } from '../ledger.js';
+import type { BlockLog, BlockRecord, Ledger, LedgerContext, LedgerTx } from '../ledger.js';
 import { PRIORITY } from '../../core/priorities.js';
 import type { Rng } from '../../core/random.js';
 import { sha256, SIGNATURE_BYTES, SIGNED_TX_BYTES, TX_BODY_BYTES } from '../tx.js';
@@ -347,6 +347,10 @@ export class TangleLedger implements Ledger {
   private readonly kMilestone: number;
   private readonly powMeanS: number;
   private readonly txBytes: number;
+  /** vertices confirmed so far (milestone cones and cumulative weight) */
+  private nConfirmed = 0;
+  /** one row per milestone for blocks.csv */
+  private readonly msRows: BlockRecord[] = [];
   private readonly msBytes: number;
   private readonly milestonesOn: boolean;
   private readonly cwMode: boolean;
@@ -375,27 +379,25 @@ export class TangleLedger implements Ledger {
     this.rngFault = ctx.rng('faults');
     this.msg0 = ctx.network.stats.messages;
     this.bytes0 = ctx.network.stats.bytes;
-    this.kIssue = ctx.kernel.register('tangle-issue', (slot) => this.onIssue(slot));
-    this.kVisible = ctx.kernel.register('tangle-visible', (v) => this.onVisible(v));
-    this.kTwin = ctx.kernel.register('tangle-twin', (v) => this.onTwin(v));
-    this.kMilestone = ctx.kernel.register('tangle-milestone', () => this.onMilestone());
+    this.kIssue = ctx.scheduler.register('tangle-issue', (slot) => this.onIssue(slot));
+    this.kVisible = ctx.scheduler.register('tangle-visible', (v) => this.onVisible(v));
+    this.kTwin = ctx.scheduler.register('tangle-twin', (v) => this.onTwin(v));
+    this.kMilestone = ctx.scheduler.register('tangle-milestone', () => this.onMilestone());
     this.makeGenesis();
-    if (this.milestonesOn) ctx.kernel.schedule(ctx.kernel.now + p.milestoneIntervalS, PRIORITY.LEDGER, this.kMilestone);
+    if (this.milestonesOn) ctx.scheduler.schedule(ctx.scheduler.now + p.milestoneIntervalS, PRIORITY.LEDGER, this.kMilestone);
   }
 
-  /** Mean over ordered node pairs of the overlay gossip delay of one tx (stats restored). */
+  /** Mean over ordered node pairs of the overlay gossip delay of one tx (not counted). */
   private meanGossipDelay(): number {
     const net = this.ctx.network;
     if (net.n < 2) return 0;
-    const m0 = net.stats.messages;
-    const b0 = net.stats.bytes;
     let sum = 0;
-    for (let i = 0; i < net.n; i++) {
-      const d = net.broadcast(i, this.txBytes);
-      for (let j = 0; j < net.n; j++) if (j !== i) sum += d[j]!;
-    }
-    net.stats.messages = m0;
-    net.stats.bytes = b0;
+    net.uncounted(() => {
+      for (let i = 0; i < net.n; i++) {
+        const d = net.broadcast(i, this.txBytes);
+        for (let j = 0; j < net.n; j++) if (j !== i) sum += d[j]!;
+      }
+    });
     return sum / (net.n * (net.n - 1));
   }
 
@@ -442,10 +444,10 @@ export class TangleLedger implements Ledger {
   private makeGenesis(): void {
     const v = this.n++;
     this.kind[v] = V_GENESIS;
-    this.issuedAt[v] = this.visibleAt[v] = this.ctx.kernel.now;
+    this.issuedAt[v] = this.visibleAt[v] = this.ctx.scheduler.now;
     this.vis[v] = 1;
     this.conf[v] = 1;
-    this.confirmedAt[v] = this.ctx.kernel.now;
+    this.confirmedAt[v] = this.ctx.scheduler.now;
     this.cw[v] = 1;
     this.txids.set(GENESIS_TXID, 0);
     this.bundles.set(sha256(GENESIS_TXID), 0);
@@ -457,7 +459,7 @@ export class TangleLedger implements Ledger {
 
   // tip sets
   private tipTick(): void {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     if (this.tipT0 !== this.tipT0) {
       this.tipT0 = now;
       this.tipLastT = now;
@@ -467,7 +469,7 @@ export class TangleLedger implements Ledger {
     this.tipLastT = now;
   }
   private vtipTick(): void {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     if (this.tipT0 !== this.tipT0) return;
     this.vtipIntegral += this.vtipN * (now - this.vtipLastT);
     this.vtipLastT = now;
@@ -506,7 +508,7 @@ export class TangleLedger implements Ledger {
 
   submit(tx: LedgerTx): void {
     const net = this.ctx.network;
-    const at = this.ctx.kernel.now + this.ctx.codec.signCostS + net.gatewayS(SIGNED_TX_BYTES);
+    const at = this.ctx.scheduler.now + this.ctx.codec.signCostS + net.gatewayS(SIGNED_TX_BYTES);
     this.cityIssued++;
     this.schedulePend(tx, at);
   }
@@ -514,7 +516,7 @@ export class TangleLedger implements Ledger {
   private schedulePend(tx: LedgerTx, at: number): void {
     const slot = this.pendFree.length > 0 ? this.pendFree.pop()! : this.pend.length;
     this.pend[slot] = tx;
-    this.ctx.kernel.schedule(at, PRIORITY.LEDGER, this.kIssue, slot);
+    this.ctx.scheduler.schedule(at, PRIORITY.LEDGER, this.kIssue, slot);
   }
 
   private onIssue(slot: number): void {
@@ -532,16 +534,16 @@ export class TangleLedger implements Ledger {
       this.lazyIssued++;
     }
     if (this.params.doubleSpend.fraction > 0 && this.rngFault.next() < this.params.doubleSpend.fraction) {
-      this.ctx.kernel.schedule(this.ctx.kernel.now + this.params.doubleSpend.delayS, PRIORITY.LEDGER, this.kTwin, v);
+      this.ctx.scheduler.schedule(this.ctx.scheduler.now + this.params.doubleSpend.delayS, PRIORITY.LEDGER, this.kTwin, v);
     }
   }
 
   /** The attacker's twin of city vertex e: E's body with another payee, same spend. */
   private onTwin(e: number): void {
     const orig = this.txOf[e];
-    if (orig === undefined || this.inv[e] === 1 || this.conflictOf[e] >= 0) return;
+    if (orig === undefined || this.inv[e] === 1 || this.conflictOf[e]! >= 0) return;
     const c = this.cOrig.length;
-    const twinTx: LedgerTx = { ...orig, id: TWIN_ID_BASE + c, station: orig.station + 1, submittedAt: this.ctx.kernel.now, closing: undefined };
+    const twinTx: LedgerTx = { ...orig, id: TWIN_ID_BASE + c, station: orig.station + 1, submittedAt: this.ctx.scheduler.now, closing: undefined };
     this.cOrig.push(e);
     this.cTwin.push(-1);
     this.cState.push(0);
@@ -569,8 +571,8 @@ export class TangleLedger implements Ledger {
   }
 
   private onMilestone(): void {
-    const now = this.ctx.kernel.now;
-    this.ctx.kernel.schedule(now + this.params.milestoneIntervalS, PRIORITY.LEDGER, this.kMilestone);
+    const now = this.ctx.scheduler.now;
+    this.ctx.scheduler.schedule(now + this.params.milestoneIntervalS, PRIORITY.LEDGER, this.kMilestone);
     this.selectFor(V_MILESTONE, false);
     const index = this.msV.length;
     const v = this.createVertex(V_MILESTONE, this.params.coordinatorNode, undefined, undefined, undefined, index);
@@ -584,7 +586,10 @@ export class TangleLedger implements Ledger {
         this.resolve(c, (code & 1) === 0 ? 1 : 2, false);
       }
     }
+    const before = this.nConfirmed;
     if (!this.cwMode) this.confirmCone(v, this.visibleAt[v]!);
+    const newly = this.nConfirmed - before;
+    this.msRows.push({ height: index, time: now, producer: this.params.coordinatorNode, txCount: newly, bytes: this.msBytes + newly * this.txBytes, canonical: true });
   }
 
   /** Fills this.sel with the parents of the next vertex; returns true when the lazy rule was used. */
@@ -729,7 +734,7 @@ export class TangleLedger implements Ledger {
 
   /** Lazy parents: vertices issued between 2·ageS and ageS ago (visible, valid); false when none. */
   private selectLazy(): boolean {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     const age = this.params.lazyTips.ageS;
     const lo = this.firstIssuedAtOrAfter(now - 2 * age);
     const hi = this.firstIssuedAtOrAfter(now - age);
@@ -766,7 +771,7 @@ export class TangleLedger implements Ledger {
     if (this.n === this.cap) this.grow();
     const v = this.n++;
     const k = this.k;
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     const sel = this.sel;
     this.kind[v] = kindV;
     this.recId[v] = rec;
@@ -813,7 +818,7 @@ export class TangleLedger implements Ledger {
     this.storedBytes += bytes;
     const t = now + pow + this.visibilityDelayS;
     this.visibleAt[v] = t;
-    this.ctx.kernel.schedule(t, PRIORITY.LEDGER, this.kVisible, v);
+    this.ctx.scheduler.schedule(t, PRIORITY.LEDGER, this.kVisible, v);
     return v;
   }
 
@@ -897,7 +902,7 @@ export class TangleLedger implements Ledger {
           this.resolve(c, (code & 1) === 0 ? 1 : 2, false);
         }
       }
-      this.confirm(u, this.ctx.kernel.now, w);
+      this.confirm(u, this.ctx.scheduler.now, w);
     }
   }
 
@@ -908,10 +913,11 @@ export class TangleLedger implements Ledger {
     }
     this.conf[u] = 1;
     this.confirmedAt[u] = at;
+    this.nConfirmed++;
     const tx = this.txOf[u];
     if (tx !== undefined && this.kind[u] === V_TX && !this.isSettled(tx.id)) {
       this.markSettled(tx.id);
-      this.ctx.settle({ tx, status: 'final', at, confirmations });
+      this.ctx.settle({ tx, status: 'final', at, confirmations, bytes: this.txBytes });
     }
   }
 
@@ -1001,7 +1007,7 @@ export class TangleLedger implements Ledger {
     this.cState[c] = winner;
     const loser = winner === 1 ? this.cTwin[c]! : this.cOrig[c]!;
     if (loser < 0) return;
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     const k = this.k;
     const queue = [loser];
     this.inv[loser] = 1;
@@ -1017,7 +1023,7 @@ export class TangleLedger implements Ledger {
         if (u === loser) {
           this.dsOriginalLost++;
           this.markSettled(tx.id);
-          this.ctx.settle({ tx, status: 'failed', at: now, confirmations: 0, reason: 'double spend' });
+          this.ctx.settle({ tx, status: 'failed', at: now, confirmations: 0, reason: 'double spend', bytes: this.txBytes });
         } else {
           this.reattachments++;
           this.schedulePend(tx, now);
@@ -1119,7 +1125,7 @@ export class TangleLedger implements Ledger {
   // ---- metrics and audit --------------------------------------------------------------------------
 
   extraMetrics(): Record<string, number> {
-    const now = this.ctx.kernel.now;
+    const now = this.ctx.scheduler.now;
     const net = this.ctx.network;
     this.tipTick();
     this.vtipTick();
@@ -1182,6 +1188,16 @@ export class TangleLedger implements Ledger {
       bytesSent: net.stats.bytes - this.bytes0,
       invariantViolations: this.invariantViolations,
     };
+  }
+
+  /** Every transaction travels as a vertex of txBytes (pending ones included). */
+  defaultTxBytes(): number {
+    return this.txBytes;
+  }
+
+  /** One row per milestone: txCount = vertices it newly confirmed, bytes = milestone + those vertices. */
+  blockLog(): BlockLog {
+    return { backend: 'tangle', unit: 'milestone', rows: this.msRows };
   }
 
   audit(): string[] {

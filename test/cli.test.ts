@@ -347,7 +347,7 @@ describe('the built CLI (node bin/evsim.js)', () => {
     const files = (dir: string): string[] =>
       readdirSync(dir, { recursive: true, withFileTypes: true })
         .filter((e) => e.isFile() && e.name !== 'timing.json')
-        .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name).slice(dir.length + 1))
+        .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
         .sort();
     const fa = files(a);
     expect(fa).toEqual(files(b));

@@ -209,7 +209,7 @@ export class SiteAllocator implements AllocationBatch {
     this.policy.allocateBatch(this, this.rates);
     const enforce = this.policy.ignoresLimits !== true;
     for (let j = 0; j < m; j++) sites[j]!.applyAllocation(this.rates, this.offset[j]!, now, enforce);
-    this.one[0] = undefined as unknown as AllocatableSite;
+    this.one.length = 0;
     this.sites = [];
   }
 

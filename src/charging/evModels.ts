@@ -26,7 +26,7 @@ import { UserError } from '../core/errors.js';
 /** Default fleet file, relative to the repository root. */
 export const DEFAULT_FLEET_FILE = 'data/ev-specs/fleet-nl-popular.json';
 
-export type ChargeKind = 'AC' | 'DC';
+export type ChargerKind = 'AC' | 'DC';
 
 export interface EvModel {
   readonly name: string;
@@ -186,7 +186,7 @@ export function dcPowerAt(m: EvModel, soc: number): number {
 }
 
 /** Vehicle-side power limit at soc. AC: acMaxKW (constant, see header). DC: dcPowerAt. */
-export function vehicleLimitKW(m: EvModel, soc: number, kind: ChargeKind): number {
+export function vehicleLimitKW(m: EvModel, soc: number, kind: ChargerKind): number {
   if (kind === 'AC') {
     checkSoc(soc);
     return m.acMaxKW;
@@ -203,7 +203,7 @@ export function vehicleLimitKW(m: EvModel, soc: number, kind: ChargeKind): numbe
  */
 function forEachPiece(
   m: EvModel,
-  kind: ChargeKind,
+  kind: ChargerKind,
   chargerKW: number,
   lo: number,
   hi: number,
@@ -257,7 +257,7 @@ function pieceTime(K: number, ds: number, p0: number, p1: number): number {
  * Exact time (s) to go from soc0 to soc1 at min(chargerKW, vehicle limit). 0 if soc1 <= soc0;
  * Infinity if the power is 0 anywhere on the way (e.g. no DC, a 0 kW charger, a curve at 0 kW).
  */
-export function chargeTimeS(m: EvModel, soc0: number, soc1: number, chargerKW: number, kind: ChargeKind): number {
+export function chargeTimeS(m: EvModel, soc0: number, soc1: number, chargerKW: number, kind: ChargerKind): number {
   const lo = checkSoc(soc0);
   const hi = checkSoc(soc1);
   if (!(hi > lo)) return 0;
@@ -272,7 +272,7 @@ export function chargeTimeS(m: EvModel, soc0: number, soc1: number, chargerKW: n
 }
 
 /** SoC after charging `seconds` from soc0 at min(chargerKW, vehicle limit): the inverse of chargeTimeS. */
-export function socAfter(m: EvModel, soc0: number, seconds: number, chargerKW: number, kind: ChargeKind): number {
+export function socAfter(m: EvModel, soc0: number, seconds: number, chargerKW: number, kind: ChargerKind): number {
   const lo = checkSoc(soc0);
   if (!(seconds > 0) || !(chargerKW > 0)) return lo;
   if (seconds === Infinity) return chargeTimeS(m, lo, 1, chargerKW, kind) === Infinity ? stallSoc(m, lo, chargerKW, kind) : 1;
@@ -300,7 +300,7 @@ export function socAfter(m: EvModel, soc0: number, seconds: number, chargerKW: n
 }
 
 /** First SoC >= soc0 where power reaches 0 (charging stalls), for socAfter(…, Infinity). */
-function stallSoc(m: EvModel, soc0: number, chargerKW: number, kind: ChargeKind): number {
+function stallSoc(m: EvModel, soc0: number, chargerKW: number, kind: ChargerKind): number {
   let soc = 1;
   forEachPiece(m, kind, chargerKW, soc0, 1, (s0, s1, p0, p1) => {
     if (!(p0 > 0)) {

@@ -19,9 +19,9 @@
 import type { PluggedSessionView, SiteNetworkView, SiteView } from './allocation.js';
 import type { SiteConstraintModel, SiteNetwork } from './siteNetwork.js';
 import type { AllocatableSite } from './allocationBatch.js';
-import { chargeTimeS, socAfter, vehicleLimitKW, type EvModel } from './evModels.js';
+import { chargeTimeS, socAfter, vehicleLimitKW, type ChargerKind, type EvModel } from './evModels.js';
 
-export type ChargerKind = 'AC' | 'DC';
+export type { ChargerKind };
 
 export const SessionStatus = { active: 0, completed: 1, abandoned: 2, incomplete: 3 } as const;
 export const SESSION_STATUS_NAMES = ['active', 'completed', 'abandoned', 'incomplete'] as const;

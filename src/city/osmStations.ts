@@ -25,11 +25,11 @@ import type { RoadGraph } from './graph.js';
 import { findNode, type OsmData, type OsmTags } from './osm.js';
 import { SpatialIndex } from './spatial.js';
 
-export type ChargerKind = 'supercharger' | 'dc' | 'ac' | 'domestic';
+export type OsmChargerClass = 'supercharger' | 'dc' | 'ac' | 'domestic';
 
 export const DEFAULT_CAPACITY = 2;
 
-export const DEFAULT_POWER_KW: Readonly<Record<ChargerKind, number>> = Object.freeze({
+export const DEFAULT_POWER_KW: Readonly<Record<OsmChargerClass, number>> = Object.freeze({
   supercharger: 150,
   dc: 50,
   ac: 22,
@@ -64,7 +64,7 @@ export interface OsmChargingStation {
   sockets: Record<string, string>;
   /** "type2=2;typee=2": sockets sorted by type. Empty when none are tagged. */
   socketSummary: string;
-  kind: ChargerKind;
+  kind: OsmChargerClass;
   /** Whether the guessed kind is DC fast charging. */
   dc: boolean;
   powerKw: number;
@@ -135,7 +135,7 @@ export function describeStation(osmType: 'node' | 'way', osmId: number, lat: num
   }
 
   const label = ['name', 'operator', 'brand', 'network'].map((k) => tags[k] ?? '').join(' ');
-  let kind: ChargerKind;
+  let kind: OsmChargerClass;
   if (present.some((t) => SUPERCHARGER_SOCKETS.has(t)) || /supercharger/i.test(label)) kind = 'supercharger';
   else if (present.some((t) => DC_SOCKETS.has(t))) kind = 'dc';
   else if (present.length > 0 && present.every((t) => DOMESTIC_SOCKETS.has(t) || t.startsWith('cee_blue'))) kind = 'domestic';

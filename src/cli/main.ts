@@ -17,6 +17,7 @@ import { writeComparison, writeManifest, writeResults } from '../output/output.j
 import { abortOut, commitOut, prepareOut } from '../output/folder.js';
 import { scenarioHash, type ManifestIdentity } from '../output/manifest.js';
 import { LedgerLoadRun } from '../simulation/ledgerLoad.js';
+import { formatRegistries } from '../simulation/registries.js';
 import { loadScenario, scenarioJsonSchema, UserError, type Scenario } from '../scenario/scenario.js';
 import { SHIPPED_STACK_NAMES, SHIPPED_STACKS } from '../ledger/stacks.js';
 import { preflight } from '../scenario/estimate.js';
@@ -168,7 +169,15 @@ export async function runScenario(sc: Scenario, outArg: string, opts: RunOptions
     await yieldToEventLoop();
     check();
     const t0 = wallNow();
-    const city = sc.demand.type === 'load' ? null : await buildCity(sc); // load: ledger only, no city
+    // load: ledger only, no city; each phase of the build is shown and lets a signal in
+    const city =
+      sc.demand.type === 'load'
+        ? null
+        : await buildCity(sc, async (phase) => {
+            progress.phase(`building the city: ${phase}`);
+            await yieldToEventLoop();
+            check();
+          });
     const t1 = wallNow();
     // set every stack up before running any: a bad parameter fails before anything is simulated
     progress.phase('setting up the ledger stacks');
@@ -376,10 +385,13 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${args.file}: ok (scenario ${sc.name}, ${sc.demand.type} demand, ${sc.city.type} city)\n`);
       },
     )
+    .command('list', 'list the registered parts: policies, features, demand models, ledger backends and stacks', {}, () => {
+      process.stdout.write(formatRegistries().join('\n') + '\n');
+    })
     .command('schema', 'print the JSON Schema of scenario files', {}, () => {
       process.stdout.write(JSON.stringify(scenarioJsonSchema(), null, 2) + '\n');
     })
-    .demandCommand(1, 'name a command: run, validate or schema')
+    .demandCommand(1, 'name a command: run, validate, list or schema')
     .strictCommands()
     .strictOptions()
     .help()

@@ -15,7 +15,7 @@ import { LedgerPort } from '../ledger/ledger.js';
 import { LoadGenerator, TraceError, parseTrace, type LoadParams } from '../ledger/load.js';
 import { Network } from '../ledger/network.js';
 import { createBackend } from '../ledger/registry.js';
-import { TxCodec, signedTxBytes, type TxKind } from '../ledger/tx.js';
+import { TxCodec, type TxKind } from '../ledger/tx.js';
 import { resolveScenarioPath, type ResolvedStack, type Scenario } from '../scenario/scenario.js';
 import type { SimOptions, SimResult, Summary } from './simulation.js';
 
@@ -120,7 +120,6 @@ export class LedgerLoadRun {
       samples: null,
       log: null,
       ledgerPorts: this.sc.output.ledgerCsv ? this.ledgerPorts() : null,
-      txBytes: (kind) => signedTxBytes(kind as TxKind),
     };
   }
 

@@ -1,10 +1,12 @@
 /**
- * One listing of the registries of policy and demand parts (name + description; units for
+ * One listing of the registries of policy, demand and ledger parts (name + description; units for
  * features), for the CLI to print and for documentation. Decides nothing.
  */
 import { ALLOCATION_POLICIES } from '../charging/allocationBatch.js';
 import { CHOICE_POLICIES } from '../charging/choice.js';
 import { listFeatures } from '../charging/features.js';
+import { listBackends } from '../ledger/registry.js';
+import { listStacks } from '../ledger/stacks.js';
 import { DEMAND_MODELS, type DemandType } from './demandModels.js';
 
 export interface RegistryEntry {
@@ -18,6 +20,8 @@ export interface Registries {
   allocation: RegistryEntry[];
   features: RegistryEntry[];
   demand: RegistryEntry[];
+  backends: RegistryEntry[];
+  stacks: RegistryEntry[];
 }
 
 export function listRegistries(): Registries {
@@ -26,6 +30,8 @@ export function listRegistries(): Registries {
     allocation: ALLOCATION_POLICIES.map(({ name, description }) => ({ name, description })),
     features: listFeatures().map(({ name, unit, description }) => ({ name, unit, description })),
     demand: (Object.keys(DEMAND_MODELS) as DemandType[]).map((name) => ({ name, description: DEMAND_MODELS[name].description })),
+    backends: listBackends().map((b) => ({ name: b.name, description: `(${b.capabilities.join(', ')}) ${b.description}` })),
+    stacks: listStacks().map((st) => ({ name: st.name, description: `${st.description} [records: ${st.records}, payments: ${st.payments}]` })),
   };
 }
 
@@ -40,5 +46,7 @@ export function formatRegistries(r: Registries = listRegistries()): string[] {
   block('policy.allocation', r.allocation);
   block('station-choice features', r.features);
   block('demand.type', r.demand);
+  block('ledger backends (ledger.backends.<name>)', r.backends);
+  block('ledger stacks (--ledger, ledger.stacks)', r.stacks);
   return out;
 }

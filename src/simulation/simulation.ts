@@ -23,7 +23,6 @@ import { SessionStatus, type Session, type Station } from '../charging/station.j
 import { Kernel } from '../core/kernel.js';
 import { Streams } from '../core/random.js';
 import type { LedgerPort } from '../ledger/ledger.js';
-import { SIGNED_TX_BYTES } from '../ledger/tx.js';
 import type { ResolvedStack, Scenario } from '../scenario/scenario.js';
 import { Decisions } from './decisions.js';
 import { DEMAND_MODELS } from './demandModels.js';
@@ -168,7 +167,6 @@ export class Simulation {
       samples: this.observation.samples,
       log: this.observation.log,
       ledgerPorts: this.sc.output.ledgerCsv ? this.ledgerPorts() : null,
-      txBytes: () => SIGNED_TX_BYTES,
     };
   }
 

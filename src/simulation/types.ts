@@ -82,8 +82,6 @@ export interface SimResult {
   samples: StationSamples | null;
   log: TransitionLog | null;
   ledgerPorts: LedgerPort[] | null;
-  /** canonical signed size of a transaction of this kind (ledger.csv) */
-  txBytes: (kind: string) => number;
 }
 
 export interface SimOptions {

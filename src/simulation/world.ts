@@ -95,7 +95,11 @@ export function farthestPointNodes(graph: RoadGraph, existing: readonly number[]
   return chosen;
 }
 
-export async function buildCity(sc: Scenario): Promise<City> {
+/** Progress of the city build: called with a short phase name before each costly step (it only
+ * reports; the build does not depend on it). */
+export type CityPhase = (phase: string) => void | Promise<void>;
+
+export async function buildCity(sc: Scenario, onPhase?: CityPhase): Promise<City> {
   const streams = new Streams(sc.seed);
   const cityRng = streams.stream('city');
   const info: Record<string, number | string> = { type: sc.city.type };
@@ -134,6 +138,7 @@ export async function buildCity(sc: Scenario): Promise<City> {
   const mapStations: StationDef[] = [];
   if (sc.city.type === 'osm') {
     // unreadable map, or no drivable road inside city.bbox: one UserError line (src/scenario/files.ts)
+    await onPhase?.(`reading the map ${sc.city.file}`);
     const { osm, net } = await loadCityMap(sc);
     graph = net.graph;
     info.file = sc.city.file;
@@ -200,9 +205,14 @@ export async function buildCity(sc: Scenario): Promise<City> {
 
   checkRoutingTables(sc, graph.nodeCount, stations.length, P); // refuse tables that cannot fit (exit 2)
   const stationNodes = Int32Array.from(stations, (s) => s.node);
+  const roots = `${graph.nodeCount} nodes`;
+  await onPhase?.(`routing tables: to ${stationNodes.length} stations (${roots})`);
   city.stationTo = buildTrees(graph, stationNodes, 'to');
+  await onPhase?.(`routing tables: from ${stationNodes.length} stations (${roots})`);
   city.stationFrom = buildTrees(graph, stationNodes, 'from');
+  await onPhase?.(`routing tables: to ${places.length} places (${roots})`);
   city.placeTo = buildTrees(graph, places, 'to');
+  await onPhase?.(`routing tables: from ${places.length} places (${roots})`);
   city.placeFrom = buildTrees(graph, places, 'from');
   info.routingTableMB = Math.round(
     (city.stationTo.byteLength + city.stationFrom.byteLength + city.placeTo.byteLength + city.placeFrom.byteLength) / 1e6,

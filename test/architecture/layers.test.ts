@@ -108,3 +108,22 @@ describe('layers', () => {
     expect(bad[2]).toMatch(/outside src/);
   });
 });
+
+describe('tidiness', () => {
+  const all = (dir: string): string[] => walk(dir);
+  const roots = ['src', 'test', 'bench', 'scripts'].map((d) => join(SRC, '..', d));
+
+  it('no double type assertion (`as unknown as`) anywhere in the code', () => {
+    const bad: string[] = [];
+    const self = fileURLToPath(import.meta.url);
+    const re = new RegExp(['\\bas', 'unknown', 'as\\b'].join(' '));
+    for (const r of roots) for (const f of all(r)) if (f !== self && re.test(readFileSync(f, 'utf8'))) bad.push(relative(join(SRC, '..'), f));
+    expect(bad).toEqual([]);
+  });
+
+  it('one name per concept: the AC/DC kind of a charger is ChargerKind (no ChargeKind)', () => {
+    const bad: string[] = [];
+    for (const f of all(SRC)) if (/\bChargeKind\b/.test(readFileSync(f, 'utf8'))) bad.push(relative(SRC, f));
+    expect(bad).toEqual([]);
+  });
+});

@@ -267,6 +267,8 @@ describe('what the run prints', () => {
     expect(o.code).toBe(0);
     const ls = o.stderr.trimEnd().split('\n');
     expect(ls[0]).toBe('evsim: building the city (grid)');
+    // each routing table of the build is a phase of its own
+    expect(ls.filter((l) => l.startsWith('evsim: building the city: routing tables:'))).toHaveLength(4);
     expect(ls).toContain('evsim: running stack none (1/2)');
     expect(ls).toContain('evsim: running stack qbft (2/2)');
     expect(ls).toContain('evsim: stack qbft (2/2): 100 % (12.0 of 12.0 h simulated)');

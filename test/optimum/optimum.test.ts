@@ -71,7 +71,7 @@ describe('offline optimum (HiGHS LP)', () => {
       const j = r.schedule.session[k]!;
       expect(kw).toBeLessThanOrEqual(sessions[j]!.maxKW + 1e-7);
       perPeriod.set(r.schedule.period[k]!, (perPeriod.get(r.schedule.period[k]!) ?? 0) + kw);
-      perSession[j] += (kw * PERIOD) / 3600;
+      perSession[j] = perSession[j]! + (kw * PERIOD) / 3600;
     }
     for (const v of perPeriod.values()) expect(v).toBeLessThanOrEqual(cap + 1e-6);
     sessions.forEach((s, j) => expect(perSession[j]!).toBeLessThanOrEqual(s.energyKWh + 1e-6));
@@ -87,7 +87,7 @@ describe('offline optimum (HiGHS LP)', () => {
       let room = cap;
       for (const { s, j } of active) {
         const kw = Math.min(s.maxKW, room, (left[j]! * 3600) / PERIOD);
-        left[j] -= (kw * PERIOD) / 3600;
+        left[j] = left[j]! - (kw * PERIOD) / 3600;
         room -= kw;
         greedy += (kw * PERIOD) / 3600;
       }

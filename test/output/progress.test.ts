@@ -71,9 +71,12 @@ describe('ProgressView', () => {
   });
 });
 
+/** A partial summary for the printing code (only the fields it reads), as a Summary. */
+const asSummary = (x: object): Summary => JSON.parse(JSON.stringify(x));
+
 describe('comparisonText', () => {
   const summary = (stack: string, x: number): Summary =>
-    ({
+    asSummary({
       ledger: {
         stack,
         backends: [{ role: 'records+payments', backend: 'qbft', submitted: 123456, confirmed: 123000, failed: 456, pending: 0, throughputTps: 1234.5678 * x, committedTps: 1, latencySeconds: { p50: 12.3456, p95: 99.9, p99: 123.456, max: 999.5 }, extra: { bytesStoredPerNode: 123456789 } }],
@@ -81,7 +84,7 @@ describe('comparisonText', () => {
       },
       sessions: { count: 99999, completed: 99000, abandoned: 999, meanWaitSeconds: 12345.678, p95WaitSeconds: 1, demandMetPct: 99.123 },
       stations: { utilizationPct: 55.5 },
-    }) as unknown as Summary;
+    });
 
   it('fits 100 columns even with long stack names and large numbers; the stack column comes first', () => {
     const t = comparisonText([summary('none', 1), summary('an-inline-stack-with-a-very-long-name-of-sixty-four-characters-x', 100)]);
@@ -103,11 +106,11 @@ describe('comparisonText', () => {
 describe('printed numbers', () => {
   it('a percentage just below 100 is not shown as 100', async () => {
     const { comparisonText: ct } = await import('../../src/cli/present.js');
-    const s = {
+    const s = asSummary({
       ledger: { stack: 'x', backends: [{ role: 'r', backend: 'b', submitted: 10000, confirmed: 9999, failed: 0, pending: 1, throughputTps: 1, committedTps: 1, latencySeconds: { p50: 1, p95: 1, p99: 1, max: 1 }, extra: {} }], auditProblems: 0, meanAuthorizationDelaySeconds: 0, meanPaymentHoldSeconds: 0, startTimeouts: 0, failedStarts: 0, paymentTimeouts: 0, failedPayments: 0 },
       sessions: { count: 1, completed: 1, abandoned: 0, meanWaitSeconds: 0, p95WaitSeconds: 0, demandMetPct: 100 },
       stations: { utilizationPct: 1 },
-    } as unknown as Summary;
+    });
     const row = ct([s]).trimEnd().split('\n')[1]!.trim().split(/\s+/);
     expect(row[0]).toBe('x');
     expect(row[1]).toBe('99.99');

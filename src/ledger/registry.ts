@@ -55,3 +55,28 @@ export function listBackends(): { name: BackendName; description: string; capabi
     capabilities: [b.capabilities.chain ? 'chain' : '', b.capabilities.channel ? 'channel' : ''].filter((x) => x !== ''),
   }));
 }
+
+/**
+ * The backend-specific columns of the ledger comparison (comparison.csv / .md): each column folds
+ * the named `extra` metrics of a stack's backends (LedgerSummary.extra) with `sum` or `max`. A
+ * backend that reports a new figure adds its key here, and the comparison gains the column;
+ * `comparisonRows` (src/output/output.ts) reads this list and hard-codes no backend.
+ */
+export interface ComparisonMetric {
+  readonly column: string;
+  readonly keys: readonly string[];
+  readonly fold: 'sum' | 'max';
+  /** integer (rounded) or 3 decimals */
+  readonly format: 'int' | 'r3';
+}
+
+export const COMPARISON_METRICS: readonly ComparisonMetric[] = [
+  { column: 'blocks', keys: ['blocks', 'chainBlocks'], fold: 'sum', format: 'int' },
+  { column: 'stale_rate', keys: ['staleRate'], fold: 'max', format: 'r3' },
+  { column: 'mean_block_fill', keys: ['meanBlockFill'], fold: 'max', format: 'r3' },
+  { column: 'bytes_stored_per_node', keys: ['bytesStoredPerNode', 'chainBytesStoredPerNode'], fold: 'sum', format: 'int' },
+  { column: 'messages', keys: ['messages'], fold: 'sum', format: 'int' },
+  { column: 'bytes_sent', keys: ['bytesSent'], fold: 'sum', format: 'int' },
+  { column: 'fees', keys: ['feesPaid'], fold: 'sum', format: 'r3' },
+  { column: 'fees_msat', keys: ['feesMsat'], fold: 'sum', format: 'int' },
+];

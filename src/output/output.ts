@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { assertInside } from './folder.js';
 import { buildManifest, manifestJson, RESULTS_SCHEMA_VERSION, type Manifest, type ManifestIdentity, type ManifestKind } from './manifest.js';
+import { COMPARISON_METRICS } from '../ledger/registry.js';
 import { SESSION_STATUS_NAMES } from '../charging/station.js';
 import { STATE_NAMES } from '../charging/ev.js';
 import type { SimResult, Summary } from '../simulation/simulation.js';
@@ -181,7 +182,7 @@ export function comparisonRows(summaries: readonly Summary[]): (string | number)
   const header = [
     'stack', 'records', 'payments', 'submitted', 'final', 'failed', 'pending', 'success_pct',
     'throughput_tps_caliper', 'committed_tps', 'latency_p50_s', 'latency_p95_s', 'latency_p99_s', 'latency_max_s',
-    'blocks', 'stale_rate', 'mean_block_fill', 'bytes_stored_per_node', 'messages', 'bytes_sent', 'fees', 'fees_msat',
+    ...COMPARISON_METRICS.map((m) => m.column),
     'audit_problems', 'sessions', 'completed', 'abandoned', 'mean_wait_s', 'p95_wait_s', 'auth_delay_s', 'payment_hold_s',
     'start_timeouts', 'payment_timeouts',
     'utilization_pct', 'demand_met_pct',
@@ -201,8 +202,10 @@ export function comparisonRows(summaries: readonly Summary[]): (string | number)
       r3(submitted ? (100 * confirmed) / submitted : 100),
       r3(sum((x) => x.throughputTps)), r3(sum((x) => x.committedTps)),
       r3(max((x) => x.latencySeconds.p50)), r3(max((x) => x.latencySeconds.p95)), r3(max((x) => x.latencySeconds.p99)), r3(max((x) => x.latencySeconds.max)),
-      extra('blocks') + extra('chainBlocks'), r3(max((x) => x.extra.staleRate ?? 0)), r3(max((x) => x.extra.meanBlockFill ?? 0)),
-      Math.round(extra('bytesStoredPerNode') + extra('chainBytesStoredPerNode')), extra('messages'), extra('bytesSent'), r3(extra('feesPaid')), extra('feesMsat'),
+      ...COMPARISON_METRICS.map((m) => {
+        const v = m.fold === 'sum' ? m.keys.reduce((a, k) => a + extra(k), 0) : max((x) => Math.max(0, ...m.keys.map((k) => x.extra[k] ?? 0)));
+        return m.format === 'int' ? Math.round(v) : r3(v);
+      }),
       s.ledger.auditProblems, s.sessions.count, s.sessions.completed, s.sessions.abandoned,
       r3(s.sessions.meanWaitSeconds), r3(s.sessions.p95WaitSeconds), r3(s.ledger.meanAuthorizationDelaySeconds), r3(s.ledger.meanPaymentHoldSeconds),
       s.ledger.startTimeouts + s.ledger.failedStarts, s.ledger.paymentTimeouts + s.ledger.failedPayments,

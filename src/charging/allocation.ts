@@ -87,6 +87,8 @@
  * round is walked — the result is the same as the loop's (up to rounding).
  */
 
+import type { SiteConstraintModel, SiteNetwork } from './siteNetwork.js';
+
 export interface PluggedSessionView {
   /** Unique integer, used as the final deterministic tie-break. */
   readonly sessionId: number;
@@ -113,6 +115,10 @@ export interface SiteView {
 
 /** What an allocation policy may ask of a site's electrical network, in kW. */
 export interface SiteNetworkView {
+  /** the constraint set, the model that checks it, and the EVSE of session i of the site */
+  readonly net: SiteNetwork;
+  readonly model: SiteConstraintModel;
+  evse(i: number): number;
   /**
    * The largest rate (kW, at most upKW) session i of the site can get while the others draw
    * `ratesKW` (rates[i] ignored), keeping every network constraint, on the EVSE's allowed rates.

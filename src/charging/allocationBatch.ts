@@ -16,6 +16,7 @@
  */
 import { z } from 'zod';
 import { growF64, growI32 } from '../core/typed.js';
+import { needWeights, WeightedFillPolicy } from './fill.js';
 import { makeAllocationPolicy, type AllocationPolicy, type PluggedSessionView, type SiteNetworkView, type SiteView } from './allocation.js';
 
 export interface AllocationBatch {
@@ -110,6 +111,11 @@ export const ALLOCATION_POLICIES = [
   },
   { name: 'edf', description: 'greedy fill by earliest deadline', create: perSite('edf') },
   { name: 'llf', description: 'greedy fill by least laxity', create: perSite('llf') },
+  {
+    name: 'need-proportional',
+    description: 'weighted progressive filling, weights = power needed to finish by departure (feasible, work-conserving, phase-aware)',
+    create: () => new WeightedFillPolicy('need-proportional', needWeights),
+  },
 ] as const satisfies readonly AllocationPolicyEntry[];
 
 export type AllocationPolicyName = (typeof ALLOCATION_POLICIES)[number]['name'];

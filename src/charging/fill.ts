@@ -19,6 +19,7 @@
  * Discrete pilots are not handled here: a site with discrete EVSEs rounds the result down through
  * SiteNetwork.project, which keeps it feasible (and may leave a little capacity unused).
  */
+import type { AllocationBatch, AllocationBatchPolicy } from './allocationBatch.js';
 import type { SiteConstraintModel, SiteNetwork } from './siteNetwork.js';
 
 export interface FillNetwork {
@@ -31,6 +32,7 @@ export interface FillNetwork {
 /** Scratch buffers, reused between calls. */
 export class ProgressiveFill {
   private active = new Uint8Array(16);
+  private wn = new Float64Array(16);
   private re = new Float64Array(8);
   private im = new Float64Array(8);
   private wre = new Float64Array(8);
@@ -40,13 +42,22 @@ export class ProgressiveFill {
    * Fill out[0..n) (kW). `w[i]` ≥ 0 (0: the session gets nothing), `maxKW[i]` its limit, `capKW`
    * the aggregate cap (Infinity: none), `network` optional.
    */
-  fill(n: number, w: ArrayLike<number>, maxKW: ArrayLike<number>, capKW: number, network: FillNetwork | null, out: Float64Array): void {
-    if (this.active.length < n) this.active = new Uint8Array(n * 2);
+  fill(n: number, weights: ArrayLike<number>, maxKW: ArrayLike<number>, capKW: number, network: FillNetwork | null, out: Float64Array): void {
+    if (this.active.length < n) {
+      this.active = new Uint8Array(n * 2);
+      this.wn = new Float64Array(n * 2);
+    }
     const active = this.active;
+    // weights scaled so the largest is 1; a positive weight below 1e-9 of the largest counts as
+    // 1e-9 (so that no ratio overflows); NaN, negative and 0 mean "nothing"
+    let wmax = 0;
+    for (let i = 0; i < n; i++) if (weights[i]! > wmax) wmax = weights[i]!;
+    const w = this.wn;
     let nActive = 0;
     for (let i = 0; i < n; i++) {
       out[i] = 0;
-      const on = w[i]! > 0 && maxKW[i]! > 0;
+      const on = weights[i]! > 0 && maxKW[i]! > 0 && wmax < Infinity;
+      w[i] = on ? Math.max(weights[i]! / wmax, 1e-9) : 0;
       active[i] = on ? 1 : 0;
       if (on) nActive++;
     }
@@ -129,12 +140,17 @@ export class ProgressiveFill {
       if (!(lam < Infinity)) lam = 0;
       // take the step (a hair short of the boundary, so rounding never leaves the feasible set)
       const step = lam * (1 - 1e-12);
-      for (let i = 0; i < n; i++) if (active[i]) out[i] = Math.min(maxKW[i]!, out[i]! + step * w[i]!);
+      for (let i = 0; i < n; i++) {
+        if (!active[i]) continue;
+        const x = out[i]! + step * w[i]!;
+        // a session at its own limit takes it exactly
+        out[i] = x >= maxKW[i]! * (1 - 1e-9) ? maxKW[i]! : x;
+      }
       // freeze what binds
       let frozen = 0;
       for (let i = 0; i < n; i++) {
         if (!active[i]) continue;
-        let stop = out[i]! >= maxKW[i]! * (1 - 1e-12);
+        let stop = out[i]! >= maxKW[i]!;
         if (bind === -1) stop = true;
         else if (bind >= 0 && network && network.net.coef[bind * network.net.n + network.evse[i]!] !== 0) stop = true;
         if (stop) {
@@ -147,3 +163,69 @@ export class ProgressiveFill {
     }
   }
 }
+
+// ---- weighted-fill allocation policies ------------------------------------------------------
+
+
+/** Weights of the rows of site j (write w[0..n) for rows offset..offset+n-1). */
+export type FillWeights = (b: AllocationBatch, j: number, w: Float64Array) => void;
+
+/**
+ * An allocation policy that computes one weight per plugged session (a hand-written rule or a
+ * model's output) and allocates by weighted progressive filling (above) under the site's cap and
+ * network: feasible and work-conserving whatever the weights.
+ */
+export class WeightedFillPolicy implements AllocationBatchPolicy {
+  private readonly filler = new ProgressiveFill();
+  private w = new Float64Array(16);
+  private mx = new Float64Array(16);
+  private out = new Float64Array(16);
+  private evse = new Int32Array(16);
+
+  constructor(
+    readonly name: string,
+    private readonly weights: FillWeights,
+  ) {}
+
+  allocateBatch(b: AllocationBatch, out: Float64Array): void {
+    for (let j = 0; j < b.nSites; j++) {
+      const o = b.offset[j]!;
+      const n = b.offset[j + 1]! - o;
+      if (this.w.length < n) {
+        this.w = new Float64Array(n * 2);
+        this.mx = new Float64Array(n * 2);
+        this.out = new Float64Array(n * 2);
+        this.evse = new Int32Array(n * 2);
+      }
+      this.weights(b, j, this.w);
+      for (let i = 0; i < n; i++) this.mx[i] = b.remainingKWh[o + i]! > 0 ? b.maxKW[o + i]! : 0;
+      const nv = b.network(j);
+      let fn: FillNetwork | null = null;
+      if (nv) {
+        for (let i = 0; i < n; i++) this.evse[i] = nv.evse(i);
+        fn = { net: nv.net, model: nv.model, evse: this.evse };
+      }
+      this.filler.fill(n, this.w, this.mx, b.capKW[j]!, fn, this.out);
+      for (let i = 0; i < n; i++) out[o + i] = this.out[i]!;
+    }
+  }
+}
+
+/**
+ * need-proportional: w_i = the power session i needs to finish by its departure,
+ * remainingKWh / hours left (at least one allocation period), at most its maximum. With enough
+ * capacity everyone gets at least what it needs and the rest is shared in proportion; when
+ * capacity binds, the sessions that need the most get the most, and the progressive filling keeps
+ * the phases of a three-phase site as balanced as their weights allow.
+ */
+export const needWeights: FillWeights = (b, j, w) => {
+  const o = b.offset[j]!;
+  const n = b.offset[j + 1]! - o;
+  const period = b.periodS[j]!;
+  for (let i = 0; i < n; i++) {
+    const r = o + i;
+    const hours = Math.max(b.deadline[r]! - b.now, period) / 3600;
+    const need = b.remainingKWh[r]! / hours;
+    w[i] = need > 0 ? Math.min(need, b.maxKW[r]!) : 0;
+  }
+};

@@ -156,7 +156,14 @@ export class Station implements SiteView, AllocatableSite {
     const nN = electrical ? electrical.net.n : 0;
     this.ampsW = new Float64Array(nN);
     this.ampsOut = new Float64Array(nN);
-    this.networkView = electrical ? { maxFeasibleKW: (i, rates, up) => this.maxFeasibleKW(i, rates, up) } : null;
+    this.networkView = electrical
+      ? {
+          net: electrical.net,
+          model: electrical.model,
+          evse: (i) => electrical.evseOfCharger[this.plugged[i]!.charger]!,
+          maxFeasibleKW: (i, rates, up) => this.maxFeasibleKW(i, rates, up),
+        }
+      : null;
   }
 
   /** kW → A at the network's voltage, per EVSE, for the plugged sessions' rates (row order). */

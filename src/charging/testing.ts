@@ -153,6 +153,9 @@ export function networkView(net: SiteNetwork, model: SiteConstraintModel, evse: 
   const amps = new Float64Array(net.n);
   const k = 1000 / net.voltageV;
   return {
+    net,
+    model,
+    evse: (i) => evse[i]!,
     maxFeasibleKW(i, rates, upKW) {
       amps.fill(0);
       for (let q = 0; q < evse.length; q++) if (q !== i) amps[evse[q]!]! += Math.max(0, rates[q]! || 0) * k;

@@ -221,3 +221,20 @@ describe('the checks themselves', () => {
     ]);
   });
 });
+
+describe('docs/architecture.md', () => {
+  it('names every source file of src/ (a new file needs its line)', async () => {
+    const { readdirSync, readFileSync: read } = await import('node:fs');
+    const { join: j } = await import('node:path');
+    const root = j(import.meta.dirname, '..');
+    const doc = read(j(root, 'docs', 'architecture.md'), 'utf8');
+    const missing: string[] = [];
+    for (const layer of readdirSync(j(root, 'src'))) {
+      for (const f of readdirSync(j(root, 'src', layer))) {
+        if (!f.endsWith('.ts')) continue;
+        if (!doc.includes(`\`${f}\``)) missing.push(`src/${layer}/${f}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+});

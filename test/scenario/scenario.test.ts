@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ALLOCATION_NAMES } from '../../src/charging/allocation.js';
+import { ALLOCATION_POLICY_NAMES as ALLOCATION_NAMES } from '../../src/charging/allocationBatch.js';
 import {
   loadScenario,
   parseDuration,

@@ -18,6 +18,7 @@ import { abortOut, commitOut, prepareOut } from '../output/folder.js';
 import { scenarioHash, type ManifestIdentity } from '../output/manifest.js';
 import { LedgerLoadRun } from '../simulation/ledgerLoad.js';
 import { formatRegistries } from '../simulation/registries.js';
+import { optimumText, scenarioOptimum } from '../simulation/optimumRun.js';
 import { loadScenario, scenarioJsonSchema, UserError, type Scenario } from '../scenario/scenario.js';
 import { SHIPPED_STACK_NAMES, SHIPPED_STACKS } from '../ledger/stacks.js';
 import { preflight } from '../scenario/estimate.js';
@@ -385,13 +386,31 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${args.file}: ok (scenario ${sc.name}, ${sc.demand.type} demand, ${sc.city.type} city)\n`);
       },
     )
+    .command(
+      'optimum <file>',
+      'the offline (hindsight) optimum of a replay scenario: maximum energy, minimum peak or minimum cost',
+      (y) =>
+        y
+          .positional('file', { type: 'string', demandOption: true })
+          .option('set', { type: 'string', describe: 'override a field (repeatable)' })
+          .option('goal', { choices: ['energy', 'peak', 'cost'] as const, default: 'energy' as const, describe: 'energy: max energy; peak / cost: the least peak / energy-plus-demand cost that delivers --share of it' })
+          .option('share', { type: 'number', default: 1, describe: 'share of the deliverable energy the peak and cost goals must deliver (0..1)' })
+          .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }),
+      async (args) => {
+        if (!(args.share >= 0 && args.share <= 1)) throw new UserError([`--share: must be a number from 0 to 1 (got ${args.share})`]);
+        const sets = collectSets(args.set);
+        const sc = loadScenario(args.file, { overrides: sets });
+        const r = await scenarioOptimum(sc, args.goal, args.share);
+        process.stdout.write(args.json ? `${JSON.stringify(r, null, 2)}\n` : `${optimumText(r)}\n`);
+      },
+    )
     .command('list', 'list the registered parts: policies, features, demand models, ledger backends and stacks', {}, () => {
       process.stdout.write(formatRegistries().join('\n') + '\n');
     })
     .command('schema', 'print the JSON Schema of scenario files', {}, () => {
       process.stdout.write(JSON.stringify(scenarioJsonSchema(), null, 2) + '\n');
     })
-    .demandCommand(1, 'name a command: run, validate, list or schema')
+    .demandCommand(1, 'name a command: run, validate, optimum, list or schema')
     .strictCommands()
     .strictOptions()
     .help()

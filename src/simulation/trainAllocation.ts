@@ -207,7 +207,7 @@ export async function trainAllocation(file: string, log: (l: string) => void, no
   const heldOut = await evaluateHeldOut(abs(dir, cfg.heldOut.scenario), model, abs(dir, cfg.network), cfg.heldOut);
   for (const r of heldOut) log(`held-out ${r.setting}: ${heldOutLine(r)}`);
   const wallSeconds = now() - t0;
-  writeFileSync(resolve(out, 'model-card.md'), modelCard(cfg, file, out, { sha256, samples: data.n, trainMse, losses, optima, heldOut, wallSeconds, runtime, trainSessions: recs.length }));
+  writeFileSync(resolve(out, 'model-card.md'), modelCard(cfg, file, { sha256, samples: data.n, trainMse, losses, optima, heldOut, wallSeconds, runtime, trainSessions: recs.length }));
   return { dir: out, sha256, samples: data.n, trainMse, heldOut, wallSeconds, runtime };
 }
 
@@ -222,10 +222,8 @@ function heldOutLine(r: HeldOutRow): string {
 function modelCard(
   cfg: AllocationTrainConfig,
   file: string,
-  out: string,
   m: { sha256: string; samples: number; trainMse: number; losses: number[]; optima: { cap: number; kWh: number }[]; heldOut: HeldOutRow[]; wallSeconds: number; runtime: RuntimeInfo; trainSessions: number },
 ): string {
-  const rel = (p: string) => relative(out, p) || '.';
   const lines = [
     `# ${cfg.name}: learned allocation policy (evsim \`policy.allocation: learned\`)`,
     '',
@@ -248,8 +246,8 @@ function modelCard(
     `Dense ${[...cfg.hidden.map((h) => `${h} relu`), '1 sigmoid'].join(' -> ')}; Glorot-uniform initialisers seeded from ${cfg.seed}; layer names alloc_dense_<i>, alloc_out.`,
     '',
     '## Training data and method',
-    `- sessions: ${rel(abs(dirname(resolve(file)), cfg.sessions))}, the ${m.trainSessions} arriving in [${cfg.start}, ${cfg.trainUntil})`,
-    `- site: ${rel(abs(dirname(resolve(file)), cfg.network))}, three-phase, continuous EVSEs, EV limit ${cfg.maxKW} kW, ${cfg.periodMinutes}-minute periods`,
+    `- sessions: ${cfg.sessions} (relative to the config), the ${m.trainSessions} arriving in [${cfg.start}, ${cfg.trainUntil})`,
+    `- site: ${cfg.network}, three-phase, continuous EVSEs, EV limit ${cfg.maxKW} kW, ${cfg.periodMinutes}-minute periods`,
     `- behaviour cloning of the max-energy offline optimum (HiGHS, inner polygon) at transformer caps ${cfg.caps.join(', ')} kW: ` +
       m.optima.map((o) => `${o.cap} kW ${o.kWh.toFixed(1)} kWh`).join(', '),
     `- features along the optimum's own trajectory; label \`${cfg.label}\`${cfg.label === 'future-rate' ? ' (mean optimal rate over the rest of the stay / maxKW)' : ' (optimal rate this period / maxKW)'}`,
@@ -257,7 +255,7 @@ function modelCard(
     `- loss per epoch: ${m.losses.map((l) => l.toFixed(5)).join(', ')}; final train MSE ${m.trainMse.toFixed(5)}`,
     '',
     '## Held-out evaluation (never seen in training)',
-    `Scenario ${rel(abs(dirname(resolve(file)), cfg.heldOut.scenario))}${cfg.heldOut.duration ? ` (duration ${cfg.heldOut.duration})` : ''}: simulated energy (kWh) and % of the offline optimum of the same sessions.`,
+    `Scenario ${cfg.heldOut.scenario} (relative to the config)${cfg.heldOut.duration ? ` (duration ${cfg.heldOut.duration})` : ''}: simulated energy (kWh) and % of the offline optimum of the same sessions.`,
     '',
     '| setting | optimum kWh | llf | need-proportional | learned |',
     '|---|---|---|---|---|',

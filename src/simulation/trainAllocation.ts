@@ -49,6 +49,8 @@ export const AllocationTrainConfig = z.strictObject({
   periodMinutes: z.number().int().min(1).max(60).default(5),
   /** transformer caps (kW) whose optima are cloned */
   caps: z.array(z.number().positive()).min(1),
+  /** single aggregate caps (kW, no network) whose optima are cloned too (phase features 0) */
+  singleCaps: z.array(z.number().positive()).default([]),
   label: z.enum(['future-rate', 'rate']).default('future-rate'),
   hidden: z.array(z.number().int().min(1).max(512)).max(4).default([32, 32]),
   epochs: z.number().int().min(1).max(1000).default(20),
@@ -195,6 +197,15 @@ export async function trainAllocation(file: string, log: (l: string) => void, no
     parts.push(d);
     log(`optimum at ${cap} kW: ${o.energyKWh.toFixed(1)} kWh of ${o.requestedKWh.toFixed(1)} requested, ${d.n} samples`);
   }
+  for (const cap of cfg.singleCaps) {
+    const net = loadSiteNetwork(abs(dir, cfg.network), { capKW: cap, continuous: true });
+    const { opt, clone } = sessionsFor(recs, net, cfg.maxKW, file);
+    const o = await maxEnergyOptimum(opt, periodS, { kind: 'cap', capKW: cap });
+    optima.push({ cap: -cap, kWh: o.energyKWh });
+    const d = cloneDataset(clone.map((c) => ({ ...c, phase: -1 })), o.schedule, { periodS, siteKW: cap, startEpochS, label: cfg.label });
+    parts.push(d);
+    log(`optimum under a single ${cap} kW cap: ${o.energyKWh.toFixed(1)} kWh, ${d.n} samples`);
+  }
   const data = concatDatasets(parts);
   const { model, losses } = await fitAllocationModel(data, { hidden: cfg.hidden, epochs: cfg.epochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate, seed: cfg.seed });
   const trainMse = datasetMse(model, data);
@@ -248,8 +259,10 @@ function modelCard(
     '## Training data and method',
     `- sessions: ${cfg.sessions} (relative to the config), the ${m.trainSessions} arriving in [${cfg.start}, ${cfg.trainUntil})`,
     `- site: ${cfg.network}, three-phase, continuous EVSEs, EV limit ${cfg.maxKW} kW, ${cfg.periodMinutes}-minute periods`,
-    `- behaviour cloning of the max-energy offline optimum (HiGHS, inner polygon) at transformer caps ${cfg.caps.join(', ')} kW: ` +
-      m.optima.map((o) => `${o.cap} kW ${o.kWh.toFixed(1)} kWh`).join(', '),
+    `- behaviour cloning of the max-energy offline optimum (HiGHS, inner polygon) at transformer caps ${cfg.caps.join(', ')} kW` +
+      (cfg.singleCaps.length ? ` and single aggregate caps ${cfg.singleCaps.join(', ')} kW (no network, phase features 0)` : '') +
+      ': ' +
+      m.optima.map((o) => (o.cap > 0 ? `${o.cap} kW ${o.kWh.toFixed(1)} kWh` : `single ${-o.cap} kW ${o.kWh.toFixed(1)} kWh`)).join(', '),
     `- features along the optimum's own trajectory; label \`${cfg.label}\`${cfg.label === 'future-rate' ? ' (mean optimal rate over the rest of the stay / maxKW)' : ' (optimal rate this period / maxKW)'}`,
     `- ${m.samples} samples; mean squared error, Adam (learning rate ${cfg.learningRate}), ${cfg.epochs} epochs, batch ${cfg.batchSize}, seeded shuffle (seed ${cfg.seed})`,
     `- loss per epoch: ${m.losses.map((l) => l.toFixed(5)).join(', ')}; final train MSE ${m.trainMse.toFixed(5)}`,

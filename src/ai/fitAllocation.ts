@@ -167,7 +167,7 @@ export function buildAllocationModel(hidden: readonly number[], seed: number): t
       biasInitializer: 'zeros',
     }),
   );
-  m.setUserDefinedMetadata({ evsim: ALLOCATION_META as unknown as object });
+  m.setUserDefinedMetadata({ evsim: ALLOCATION_META });
   return m;
 }
 

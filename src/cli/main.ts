@@ -24,6 +24,8 @@ import { SHIPPED_STACK_NAMES, SHIPPED_STACKS } from '../ledger/stacks.js';
 import { preflight } from '../scenario/estimate.js';
 import { Simulation, type Summary } from '../simulation/simulation.js';
 import { comparisonText } from './present.js';
+import type { AllocationBatchPolicy } from '../charging/allocationBatch.js';
+import type { AiSummary } from '../ai/allocation.js';
 import { ProgressView, progressMode } from './progress.js';
 
 /** The package root (where package.json named evsim is), from this file's location. */
@@ -180,12 +182,15 @@ export async function runScenario(sc: Scenario, outArg: string, opts: RunOptions
             check();
           });
     const t1 = wallNow();
+    // learned policies: load their models (a missing or corrupt model is a user error)
+    const learned = await learnedParts(sc);
+    for (const [k, v] of Object.entries(learned.ai?.models ?? {})) id.models[k] = v.sha256;
     // set every stack up before running any: a bad parameter fails before anything is simulated
     progress.phase('setting up the ledger stacks');
     sc.stacks.forEach((stack, i) => {
       try {
         if (city === null) new LedgerLoadRun(sc, stack);
-        else new Simulation(sc, city, {}, stack);
+        else new Simulation(sc, city, {}, stack, learned);
       } catch (e) {
         if (e instanceof RangeError) throw new UserError([`${where}: ledger.stacks[${i}] (${stack.name}): ${e.message}`]);
         throw e;
@@ -198,7 +203,7 @@ export async function runScenario(sc: Scenario, outArg: string, opts: RunOptions
       during = `stack ${stack.name} (${i + 1} of ${sc.stacks.length})`;
       progress.stack(i + 1, sc.stacks.length, stack.name);
       const s0 = wallNow();
-      const sim = city === null ? new LedgerLoadRun(sc, stack) : new Simulation(sc, city, {}, stack);
+      const sim = city === null ? new LedgerLoadRun(sc, stack) : new Simulation(sc, city, {}, stack, learned);
       const s1 = wallNow();
       const result = await sim.runAsync({
         onProgress: (t, h, e) => {
@@ -287,6 +292,22 @@ function collectSets(v: unknown): string[] {
   if (v === undefined) return [];
   return (Array.isArray(v) ? v : [v]).map(String);
 }
+
+/** The learned parts a scenario names (TF.js is loaded only when one is named). */
+async function learnedParts(sc: Scenario): Promise<{ allocation?: AllocationBatchPolicy; ai?: AiSummary }> {
+  if (sc.policy.allocation !== 'learned') return {};
+  const { loadLearnedParts } = await import('../ai/allocation.js');
+  return loadLearnedParts(sc);
+}
+
+/** `evsim train <kind>`: one trainer per learned policy kind (config file, optional --out). */
+const TRAINERS: Record<string, (config: string, out: string | undefined) => Promise<void>> = {
+  allocation: async (config, out) => {
+    const { trainAllocation } = await import('../simulation/trainAllocation.js');
+    const r = await trainAllocation(config, (l) => void process.stderr.write(`${l}\n`), wallNow, out === undefined ? {} : { out });
+    process.stdout.write(`model: ${r.dir} (sha256 ${r.sha256}, ${r.samples} samples, ${r.wallSeconds.toFixed(1)} s)\n`);
+  },
+};
 
 export async function main(argv: string[]): Promise<number> {
   guardPipes();
@@ -383,6 +404,7 @@ export async function main(argv: string[]): Promise<number> {
         const names = nameProblems(sc, sets.length ? `${args.file} (with --set)` : args.file);
         if (names.length) throw new UserError(names);
         for (const w of await preflight(sc, { map: true, force: args.force })) process.stderr.write(`${w}\n`);
+        await learnedParts(sc); // a learned policy's model must load
         process.stdout.write(`${args.file}: ok (scenario ${sc.name}, ${sc.demand.type} demand, ${sc.city.type} city)\n`);
       },
     )
@@ -404,13 +426,29 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(args.json ? `${JSON.stringify(r, null, 2)}\n` : `${optimumText(r)}\n`);
       },
     )
+    .command(
+      'train <kind> [config]',
+      `train a learned policy from a YAML config (kinds: ${Object.keys(TRAINERS).join(', ')})`,
+      (y) =>
+        y
+          .positional('kind', { type: 'string', demandOption: true, describe: `what to train: ${Object.keys(TRAINERS).join(' | ')}` })
+          .positional('config', { type: 'string', describe: 'training config (default: training/<kind>.yaml)' })
+          .option('out', { type: 'string', describe: "model folder (default: the config's out)" }),
+      async (args) => {
+        const kind = String(args.kind);
+        const trainer = TRAINERS[kind];
+        if (!trainer) throw new UserError([`evsim train: unknown kind ${JSON.stringify(kind)}; allowed: ${Object.keys(TRAINERS).join(', ')}`]);
+        const config = args.config ?? join(root, 'training', `${kind}.yaml`);
+        await trainer(config, args.out);
+      },
+    )
     .command('list', 'list the registered parts: policies, features, demand models, ledger backends and stacks', {}, () => {
       process.stdout.write(formatRegistries().join('\n') + '\n');
     })
     .command('schema', 'print the JSON Schema of scenario files', {}, () => {
       process.stdout.write(JSON.stringify(scenarioJsonSchema(), null, 2) + '\n');
     })
-    .demandCommand(1, 'name a command: run, validate, optimum, list or schema')
+    .demandCommand(1, 'name a command: run, validate, optimum, train, list or schema')
     .strictCommands()
     .strictOptions()
     .help()

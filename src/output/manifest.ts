@@ -55,6 +55,12 @@ export function scenarioForHash(sc: Scenario, packageRoot: string): unknown {
     if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, map(x)]));
     return v;
   };
+  // policy.models and policy.tfBackend affect only learned policies: left out of the hash
+  // otherwise, so scenarios that use none keep the hash they had before these fields existed
+  if (rest.policy.allocation !== 'learned') {
+    const { models: _m, tfBackend: _b, ...policy } = rest.policy;
+    return map({ ...rest, policy });
+  }
   return map(rest);
 }
 

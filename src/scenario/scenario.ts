@@ -228,7 +228,13 @@ const Policy = z
   .strictObject({
     /** names from the registries in src/charging/choice.ts and src/charging/allocationBatch.ts */
     stationChoice: z.enum(CHOICE_POLICY_NAMES).default('min-total-time'),
-    allocation: z.enum(ALLOCATION_POLICY_NAMES).default('fcfs'),
+    /** the registry's names, plus `learned` (a TF.js model, policy.models.allocation; resolved
+     * by src/ai/allocation.ts loadLearnedParts, since charging cannot import ai) */
+    allocation: z.enum([...ALLOCATION_POLICY_NAMES, 'learned']).default('fcfs'),
+    /** model folders of learned policies (model.json + weights.bin), relative to the scenario */
+    models: z.strictObject({ allocation: z.string().min(1).optional() }).prefault({}),
+    /** TensorFlow.js backend of learned policies: auto (tensorflow, else wasm, else cpu) or one */
+    tfBackend: z.enum(['auto', 'wasm', 'cpu', 'tensorflow']).default('auto'),
     candidates: posInt().max(1000).default(10),
     /** round-robin increment (kW) */
     incrementKW: positive().default(1),

@@ -21,6 +21,8 @@ import { allocationPolicyEntry, type AllocationBatchPolicy } from '../charging/a
 import { choicePolicyEntry, type StationChoicePolicy } from '../charging/choice.js';
 import { SessionStatus, type Session, type Station } from '../charging/station.js';
 import { Kernel } from '../core/kernel.js';
+import { UserError } from '../core/errors.js';
+import type { AiSummary } from '../ai/allocation.js';
 import { Streams } from '../core/random.js';
 import type { LedgerPort } from '../ledger/ledger.js';
 import type { ResolvedStack, Scenario } from '../scenario/scenario.js';
@@ -59,6 +61,7 @@ export class Simulation {
   readonly observation: Observation;
   readonly stationChoice: StationChoicePolicy;
   readonly allocation: AllocationBatchPolicy;
+  private readonly ai: AiSummary | undefined;
   private readonly horizon: number;
 
   /**
@@ -77,8 +80,11 @@ export class Simulation {
     const k = this.kernel;
     const observers = [hooks, ...(parts.observers ?? [])];
     this.observation = new Observation(k, sc, city.stations.length, observers);
+    if (!parts.allocation && sc.policy.allocation === 'learned')
+      throw new UserError([`${sc.file}: policy.allocation: "learned" needs its model loaded first (loadLearnedParts in src/ai/allocation.ts, then createSimulation(sc, city, parts))`]);
     this.allocation =
       parts.allocation ?? allocationPolicyEntry(sc.policy.allocation).create({ incrementKW: sc.policy.incrementKW, energyBound: false });
+    this.ai = parts.ai;
     // the fleet needs the stations (their road nodes) and the sites need the fleet: the station
     // list is shared and filled by Sites
     const stations: Station[] = [];
@@ -159,6 +165,7 @@ export class Simulation {
       { stationChoice: this.stationChoice.name, allocation: this.allocation.name },
       this.protocol.summary(this.horizon),
     );
+    if (this.ai) summary.ai = this.ai;
     return {
       summary,
       sessions: this.sessions,

@@ -4,6 +4,7 @@
  * nothing; the modules that fill these are named beside each shape.
  */
 import type { AllocationBatchPolicy } from '../charging/allocationBatch.js';
+import type { AiSummary } from '../ai/allocation.js';
 import type { ChoiceBatch, StationChoicePolicy } from '../charging/choice.js';
 import type { Session, Station, StationDef } from '../charging/station.js';
 import type { LedgerPort, LedgerSummary, Settlement } from '../ledger/ledger.js';
@@ -35,6 +36,8 @@ export interface Summary {
   stations: { count: number; chargers: number; utilizationPct: number; peakKW: number; energyKWh: number };
   policy: { stationChoice: string; allocation: string };
   ledger: LedgerPart;
+  /** learned policies only: TF.js backend and version, and each model's path and sha256 */
+  ai?: AiSummary;
 }
 
 export interface LedgerPart {
@@ -115,6 +118,8 @@ export type SimHooks = SimObserver;
 export interface SimulationParts {
   stationChoice?: StationChoicePolicy;
   allocation?: AllocationBatchPolicy;
+  /** what summary.json records of learned parts (src/ai/allocation.ts loadLearnedParts) */
+  ai?: AiSummary;
   protocol?: ProtocolFactory;
   observers?: SimObserver[];
   /** the ledger stack to run (default: the scenario's first) */

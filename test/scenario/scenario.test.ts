@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ALLOCATION_POLICY_NAMES as ALLOCATION_NAMES } from '../../src/charging/allocationBatch.js';
+import { ALLOCATION_POLICY_NAMES } from '../../src/charging/allocationBatch.js';
 import {
   loadScenario,
   parseDuration,
@@ -212,7 +212,7 @@ describe('one line per problem: FILE: field.path: problem (got VALUE)', () => {
       's.yaml: policy.stationChoice: allowed: nearest | min-total-time | min-total-time-reserved | random (got "closest")',
     ]);
     expect(problems({ policy: { allocation: 'lottery' } })).toEqual([
-      `s.yaml: policy.allocation: allowed: ${ALLOCATION_NAMES.join(' | ')} (got "lottery")`,
+      `s.yaml: policy.allocation: allowed: ${[...ALLOCATION_POLICY_NAMES, 'learned'].join(' | ')} (got "lottery")`,
     ]);
   });
 
@@ -343,7 +343,7 @@ describe('reading files', () => {
     const f = writeTmp('two.yaml', 'city: { type: grid }\nfleet:\n  size: 0\npolicy:\n  allocation: nope\n');
     expect(userErrorLines(() => loadScenario(f))).toEqual([
       `${f}: fleet.size: must be >= 1 (got 0)`,
-      `${f}: policy.allocation: allowed: ${ALLOCATION_NAMES.join(' | ')} (got "nope")`,
+      `${f}: policy.allocation: allowed: ${[...ALLOCATION_POLICY_NAMES, 'learned'].join(' | ')} (got "nope")`,
     ]);
   });
 });
@@ -404,7 +404,7 @@ describe('--set overrides', () => {
   it('invalid override value: same line format, marked (with --set), exit code 2', () => {
     expect(userErrorLines(() => load('fleet.size=abc'))).toEqual([`${MONACO} (with --set): fleet.size: expected number (got "abc")`]);
     expect(userErrorLines(() => load('policy.allocation=lottery'))).toEqual([
-      `${MONACO} (with --set): policy.allocation: allowed: ${ALLOCATION_NAMES.join(' | ')} (got "lottery")`,
+      `${MONACO} (with --set): policy.allocation: allowed: ${[...ALLOCATION_POLICY_NAMES, 'learned'].join(' | ')} (got "lottery")`,
     ]);
     expect(userErrorLines(() => load('fleet.sise=5'))).toEqual([
       `${MONACO} (with --set): fleet.sise: unknown field; allowed here: size, models, initialSoc, chargeThreshold, targetSoc, reserveSoc, maxWait, decisionTime, deadlineSlack`,
@@ -464,7 +464,7 @@ describe('defaults', () => {
       deadlineSlack: 0.5,
     });
     expect(sc.demand).toMatchObject({ type: 'trips', workerShare: 0.75, workDepartMean: 8 * 3600 });
-    expect(sc.policy).toEqual({ stationChoice: 'min-total-time', allocation: 'fcfs', candidates: 10, incrementKW: 1 });
+    expect(sc.policy).toEqual({ stationChoice: 'min-total-time', allocation: 'fcfs', candidates: 10, incrementKW: 1, models: {}, tfBackend: 'auto' });
     expect(sc.site).toEqual({ capKW: null, periodMinutes: 1, network: null });
     expect(sc.tariff).toEqual({ type: 'flat', pricePerKWh: 0.3 });
     expect(sc.ledger).toMatchObject({ stacks: ['none'], coupling: { waitForStart: false, waitForPayment: false } });

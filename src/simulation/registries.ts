@@ -27,7 +27,11 @@ export interface Registries {
 export function listRegistries(): Registries {
   return {
     stationChoice: CHOICE_POLICIES.map(({ name, description }) => ({ name, description })),
-    allocation: ALLOCATION_POLICIES.map(({ name, description }) => ({ name, description })),
+    allocation: [
+      ...ALLOCATION_POLICIES.map(({ name, description }) => ({ name, description })),
+      // resolved by the ai layer (src/ai/allocation.ts) from policy.models.allocation
+      { name: 'learned', description: 'a TensorFlow.js model weights each session, progressive filling allocates (policy.models.allocation; docs/ai.md)' },
+    ],
     features: listFeatures().map(({ name, unit, description }) => ({ name, unit, description })),
     demand: (Object.keys(DEMAND_MODELS) as DemandType[]).map((name) => ({ name, description: DEMAND_MODELS[name].description })),
     backends: listBackends().map((b) => ({ name: b.name, description: `(${b.capabilities.join(', ')}) ${b.description}` })),

@@ -227,7 +227,16 @@ const Site = z
 const Policy = z
   .strictObject({
     /** names from the registries in src/charging/choice.ts and src/charging/allocationBatch.ts */
-    stationChoice: z.enum(CHOICE_POLICY_NAMES).default('min-total-time'),
+    /** `learned`: the TF.js model of policy.models.stationChoice (src/ai/choiceModel.ts) */
+    stationChoice: z.enum([...CHOICE_POLICY_NAMES, 'learned']).default('min-total-time'),
+    /** model folders (model.json + weights.bin) of learned policies, relative to the scenario */
+    models: z
+      .strictObject({
+        stationChoice: z.string().min(1).optional(),
+      })
+      .prefault({}),
+    /** TF.js backend of learned policies: auto (tensorflow → wasm → cpu) or one of them */
+    tfBackend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
     allocation: z.enum(ALLOCATION_POLICY_NAMES).default('fcfs'),
     candidates: posInt().max(1000).default(10),
     /** round-robin increment (kW) */
@@ -669,6 +678,9 @@ export function validateScenario(raw: Record<string, unknown>, file: string, opt
   if (sc.fleet.chargeThreshold >= sc.fleet.targetSoc)
     extra.push(`${where}: fleet.chargeThreshold: must be < fleet.targetSoc (got ${sc.fleet.chargeThreshold} >= ${sc.fleet.targetSoc})`);
   const cityType = sc.city.type;
+  if (sc.policy.stationChoice === 'learned' && sc.policy.models.stationChoice === undefined) {
+    extra.push(`${where}: policy.models.stationChoice: is required when policy.stationChoice is "learned" (a model folder with model.json and weights.bin)`);
+  }
   if (sc.demand.type === 'trips' && cityType === 'none')
     extra.push(`${where}: city.type: demand.type "trips" needs a road network; allowed: osm | grid | radial (got "none")`);
   if (sc.demand.type !== 'trips' && cityType !== 'none')

@@ -13,6 +13,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { isSafeName, SAFE_NAME_RULE } from '../core/names.js';
 import { buildCity } from '../simulation/world.js';
+import { loadLearnedChoice } from '../ai/choiceModel.js';
 import { writeComparison, writeManifest, writeResults } from '../output/output.js';
 import { abortOut, commitOut, prepareOut } from '../output/folder.js';
 import { scenarioHash, type ManifestIdentity } from '../output/manifest.js';
@@ -180,11 +181,13 @@ export async function runScenario(sc: Scenario, outArg: string, opts: RunOptions
           });
     const t1 = wallNow();
     // set every stack up before running any: a bad parameter fails before anything is simulated
+    // learned policies: the model is loaded (and TF.js initialised) before anything runs
+    const learned = await loadLearnedChoice(sc);
     progress.phase('setting up the ledger stacks');
     sc.stacks.forEach((stack, i) => {
       try {
         if (city === null) new LedgerLoadRun(sc, stack);
-        else new Simulation(sc, city, {}, stack);
+        else new Simulation(sc, city, {}, stack, learned);
       } catch (e) {
         if (e instanceof RangeError) throw new UserError([`${where}: ledger.stacks[${i}] (${stack.name}): ${e.message}`]);
         throw e;
@@ -197,7 +200,8 @@ export async function runScenario(sc: Scenario, outArg: string, opts: RunOptions
       during = `stack ${stack.name} (${i + 1} of ${sc.stacks.length})`;
       progress.stack(i + 1, sc.stacks.length, stack.name);
       const s0 = wallNow();
-      const sim = city === null ? new LedgerLoadRun(sc, stack) : new Simulation(sc, city, {}, stack);
+      // a fresh learned policy per stack (its decision counts are per run)
+      const sim = city === null ? new LedgerLoadRun(sc, stack) : new Simulation(sc, city, {}, stack, i === 0 ? learned : await loadLearnedChoice(sc));
       const s1 = wallNow();
       const result = await sim.runAsync({
         onProgress: (t, h, e) => {

@@ -31,7 +31,7 @@ import { featureDef } from '../charging/features.js';
 import { SessionStatus } from '../charging/station.js';
 import { UserError } from '../core/errors.js';
 import { Rng } from '../core/random.js';
-import type { ChoiceModelMeta } from './choiceModel.js';
+import { LearnedChoice, type ChoiceModelMeta } from './choiceModel.js';
 import { fileHandler, initTf, modelSha256, tf, tfl, type RuntimeInfo } from './runtime.js';
 
 /** Evaluation seeds are 1..100: training and validation seeds must be above. */
@@ -54,7 +54,15 @@ export const TrainChoiceConfig = z.strictObject({
   episodes: z.array(Episodes).min(1),
   validation: z.array(Episodes).min(1),
   features: z.array(z.string().min(1)).min(1),
-  explore: z.strictObject({ topK: z.number().int().min(1).max(100).default(3) }).prefault({}),
+  explore: z
+    .strictObject({
+      topK: z.number().int().min(1).max(100).default(3),
+      /** on-policy rounds after the first: behaviour = the model of the previous round, with
+       * probability `epsilon` per decision the exploring choice instead; data are pooled */
+      rounds: z.number().int().min(1).max(10).default(1),
+      epsilon: z.number().min(0).max(1).default(0.2),
+    })
+    .prefault({}),
   abandonPenaltyMin: z.number().min(0).default(30),
   chargeWeight: z.number().min(0).default(1),
   model: z.strictObject({ hidden: z.array(z.number().int().min(1).max(1024)).min(1).default([32, 32]) }).prefault({}),
@@ -96,13 +104,21 @@ export class ExploringChoice implements StationChoicePolicy {
   readonly name = 'explore-reserved';
   readonly log: { ev: number; at: number; station: number; x: Float32Array; fluid: number; reserved: number }[] = [];
   private readonly idx: number[] = [];
+  private innerOut = new Int32Array(16);
   constructor(
     readonly features: readonly string[],
     private readonly topK: number,
     private readonly rng: Rng,
+    /** when given: its choice, except with probability epsilon per decision (one draw each) */
+    private readonly inner: StationChoicePolicy | null = null,
+    private readonly epsilon = 1,
   ) {}
   decideBatch(b: ChoiceBatch, out: Int32Array): void {
     const F = b.nFeatures;
+    if (this.inner) {
+      if (this.innerOut.length < b.n) this.innerOut = new Int32Array(b.n * 2);
+      this.inner.decideBatch(b, this.innerOut);
+    }
     for (let i = 0; i < b.n; i++) {
       const base = i * b.K;
       const cnt = b.count[i]!;
@@ -112,7 +128,12 @@ export class ExploringChoice implements StationChoicePolicy {
       const key = (k: number) => b.travelTimeS[base + k]! + b.expectedWaitReservedS[base + k]! + b.expectedChargeS[base + k]!;
       idx.sort((p, q) => key(p) - key(q) || b.station[base + p]! - b.station[base + q]!);
       const m = Math.min(this.topK, cnt);
-      const k = idx[Math.floor(this.rng.next() * m)]!;
+      const explore = !this.inner || this.rng.next() < this.epsilon;
+      const k = explore ? idx[Math.floor(this.rng.next() * m)]! : this.innerOut[i]!;
+      if (k < 0) {
+        out[i] = -1;
+        continue;
+      }
       out[i] = k;
       const r = base + k;
       this.log.push({
@@ -137,6 +158,8 @@ export async function collectChoiceData(
   cfg: TrainChoiceConfig,
   baseDir: string,
   runEpisode: RunEpisode,
+  /** the behaviour of the on-policy rounds (null: the exploring choice alone) */
+  inner: StationChoicePolicy | null = null,
 ): Promise<ChoiceData> {
   const rows: { x: Float32Array; y: number; fluid: number; reserved: number; ab: boolean }[] = [];
   for (const ep of list) {
@@ -146,7 +169,7 @@ export async function collectChoiceData(
       if (text.includes(held)) throw new UserError([`${file}: scenario: uses the held-out city ${held}; allowed: scenarios of other cities (it is never trained on)`]);
     }
     for (let seed = ep.seeds[0]; seed <= ep.seeds[1]; seed++) {
-      const pol = new ExploringChoice(cfg.features, cfg.explore.topK, new Rng('explore', `${seed}/explore`));
+      const pol = new ExploringChoice(cfg.features, cfg.explore.topK, new Rng('explore', `${seed}/explore`), inner, cfg.explore.epsilon);
       const { sessions } = await runEpisode(file, seed, ep.set, pol);
       const byKey = new Map<string, EpisodeSession>();
       for (const s of sessions) byKey.set(`${s.ev}@${s.decidedAt}`, s);
@@ -246,26 +269,9 @@ export function readTrainChoiceConfig(configPath: string): TrainChoiceConfig {
   return r.data;
 }
 
-/**
- * Train the station-choice wait predictor from a config file and write the model folder
- * (model.json, weights.bin, model-card.md). Same config, same backend → same sha256.
- */
-export async function trainStationChoice(
-  configPath: string,
-  runEpisode: RunEpisode,
-  opts: { log?: (s: string) => void; /** model folder instead of the config's output */ output?: string } = {},
-): Promise<TrainChoiceReport> {
-  const log = opts.log ?? (() => {});
-  const t0 = performance.now();
-  const cfg = readTrainChoiceConfig(configPath);
-  const baseDir = dirname(resolve(configPath));
-  const runtime = await initTf(cfg.backend);
-  if (runtime.backend !== cfg.backend) throw new UserError([`${configPath}: backend: "${cfg.backend}" could not be initialised (${runtime.fallbacks.join('; ')}); allowed: wasm | cpu`]);
-  log(`collecting training data (${cfg.episodes.length} episode sets)`);
-  const train = await collectChoiceData(cfg.episodes, cfg, baseDir, runEpisode);
-  log(`${train.n} training rows; collecting validation data`);
-  const val = await collectChoiceData(cfg.validation, cfg, baseDir, runEpisode);
-  if (train.n < 10) throw new UserError([`${configPath}: episodes: only ${train.n} logged decisions; need at least 10 (more seeds or a larger fleet)`]);
+/** Fit the MLP on the standardised features (fresh seeded initialisation), then fold the
+ * standardisation into the first layer so that the model reads raw feature values. */
+async function fitModel(train: ChoiceData, cfg: TrainChoiceConfig, log: (s: string) => void): Promise<{ model: tfl.LayersModel; mean: Float64Array; std: Float64Array; lastLoss: number }> {
   const F = train.F;
   // standardisation (float64, fixed order)
   const mean = new Float64Array(F);
@@ -318,6 +324,56 @@ export async function trainStationChoice(
     }
   }
   first.setWeights([tf.tensor2d(w2, [F, units]), tf.tensor1d(bias)]);
+  return { model, mean, std, lastLoss };
+}
+
+function concatData(a: ChoiceData, b: ChoiceData): ChoiceData {
+  const cat64 = (x: Float64Array, y: Float64Array) => {
+    const o = new Float64Array(x.length + y.length);
+    o.set(x);
+    o.set(y, x.length);
+    return o;
+  };
+  const x = new Float32Array(a.x.length + b.x.length);
+  x.set(a.x);
+  x.set(b.x, a.x.length);
+  const ab = new Uint8Array(a.n + b.n);
+  ab.set(a.abandoned);
+  ab.set(b.abandoned, a.n);
+  return { F: a.F, n: a.n + b.n, x, y: cat64(a.y, b.y), fluid: cat64(a.fluid, b.fluid), reserved: cat64(a.reserved, b.reserved), abandoned: ab };
+}
+
+/**
+ * Train the station-choice wait predictor from a config file and write the model folder
+ * (model.json, weights.bin, model-card.md). Same config, same backend → same sha256.
+ */
+export async function trainStationChoice(
+  configPath: string,
+  runEpisode: RunEpisode,
+  opts: { log?: (s: string) => void; /** model folder instead of the config's output */ output?: string } = {},
+): Promise<TrainChoiceReport> {
+  const log = opts.log ?? (() => {});
+  const t0 = performance.now();
+  const cfg = readTrainChoiceConfig(configPath);
+  const baseDir = dirname(resolve(configPath));
+  const runtime = await initTf(cfg.backend);
+  if (runtime.backend !== cfg.backend) throw new UserError([`${configPath}: backend: "${cfg.backend}" could not be initialised (${runtime.fallbacks.join('; ')}); allowed: wasm | cpu`]);
+  log(`collecting training data (${cfg.episodes.length} episode sets)`);
+  let train = await collectChoiceData(cfg.episodes, cfg, baseDir, runEpisode);
+  log(`${train.n} training rows; collecting validation data`);
+  const val = await collectChoiceData(cfg.validation, cfg, baseDir, runEpisode);
+  if (train.n < 10) throw new UserError([`${configPath}: episodes: only ${train.n} logged decisions; need at least 10 (more seeds or a larger fleet)`]);
+  const meta: ChoiceModelMeta = { kind: 'station-choice-wait', features: [...cfg.features], chargeWeight: cfg.chargeWeight, abandonPenaltyMin: cfg.abandonPenaltyMin };
+  let fit = await fitModel(train, cfg, log);
+  for (let round = 2; round <= cfg.explore.rounds; round++) {
+    log(`round ${round}: collecting with the round-${round - 1} model (epsilon ${cfg.explore.epsilon})`);
+    const more = await collectChoiceData(cfg.episodes, cfg, baseDir, runEpisode, new LearnedChoice(fit.model, meta, `round-${round - 1}`, runtime));
+    train = concatData(train, more);
+    log(`${train.n} training rows pooled`);
+    fit = await fitModel(train, cfg, log);
+  }
+  const { model, mean, std, lastLoss } = fit;
+  const F = train.F;
 
   // validation
   const vx = tf.tensor2d(val.x, [val.n, F]);
@@ -342,7 +398,6 @@ export async function trainStationChoice(
     trainLoss: lastLoss,
   };
 
-  const meta: ChoiceModelMeta = { kind: 'station-choice-wait', features: [...cfg.features], chargeWeight: cfg.chargeWeight, abandonPenaltyMin: cfg.abandonPenaltyMin };
   model.setUserDefinedMetadata({ stationChoice: meta as unknown as object });
   const dir = opts.output ?? resolveFrom(baseDir, cfg.output);
   mkdirSync(dir, { recursive: true });
@@ -388,7 +443,7 @@ seeded shuffle per epoch (stream \`${cfg.seed}/shuffle\`). Final training MSE: $
 ## Data and method
 
 Behaviour policy: uniform among the ${cfg.explore.topK} best candidates by the min-total-time-reserved key,
-stream \`<episode seed>/explore\`. One row per decision (the chosen candidate). Sessions still
+stream \`<episode seed>/explore\`${cfg.explore.rounds > 1 ? `; then ${cfg.explore.rounds - 1} on-policy round(s): the previous round's model decides, the exploring choice with probability ${cfg.explore.epsilon} per decision, and the data are pooled` : ''}. One row per decision (the chosen candidate). Sessions still
 queued or driving at the horizon are left out. Evaluation seeds (1–100) and the held-out city
 (${HELD_OUT_CITY_FILES.join(', ')}) are never used.
 

@@ -158,6 +158,19 @@ describe('training the station choice (CI-sized config)', () => {
     expect((await loadChoicePolicy(d1)).features).toEqual(readTrainChoiceConfig(CI).features);
   });
 
+  it('an on-policy round (explore.rounds: 2) pools data collected by the first model and stays reproducible', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evsim-choice-r2-'));
+    const cfg = join(dir, 'r2.yaml');
+    writeFileSync(cfg, readFileSync(CI, 'utf8').replaceAll('../scenarios/', join(ROOT, 'scenarios') + '/').replace('explore: { topK: 3 }', 'explore: { topK: 3, rounds: 2, epsilon: 0.2 }'));
+    const one = await trainStationChoice(CI, runEpisode, { output: join(dir, 'one') });
+    const a = await trainStationChoice(cfg, runEpisode, { output: join(dir, 'a') });
+    const b = await trainStationChoice(cfg, runEpisode, { output: join(dir, 'b') });
+    expect(a.sha256).toBe(b.sha256);
+    expect(a.sha256).not.toBe(one.sha256);
+    expect(a.trainRows).toBeGreaterThan(one.trainRows * 1.5);
+    expect(a.maeModel).toBeLessThan(a.maeFluid);
+  });
+
   it('refuses evaluation seeds and the held-out city (one line naming the file and field)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'evsim-choice-cfg-'));
     const base = readFileSync(CI, 'utf8').replace('../scenarios/monaco.yaml', join(ROOT, 'scenarios/monaco.yaml')).replace('../scenarios/monaco.yaml', join(ROOT, 'scenarios/monaco.yaml'));

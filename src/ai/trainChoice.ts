@@ -398,7 +398,7 @@ export async function trainStationChoice(
     trainLoss: lastLoss,
   };
 
-  model.setUserDefinedMetadata({ stationChoice: meta as unknown as object });
+  model.setUserDefinedMetadata({ stationChoice: { ...meta } });
   const dir = opts.output ?? resolveFrom(baseDir, cfg.output);
   mkdirSync(dir, { recursive: true });
   await model.save(fileHandler(dir));

@@ -104,7 +104,7 @@ describe('evsim validate (in-process)', () => {
     const ls = expectOneLinePerProblem(o, 4);
     for (const l of ls) expect(l.startsWith(`${f}: `), l).toBe(true);
     expect(ls).toContain(`${f}: fleet.size: must be >= 1 (got 0)`);
-    expect(ls).toContain(`${f}: policy.stationChoice: allowed: nearest | min-total-time | min-total-time-reserved | random (got "closest")`);
+    expect(ls).toContain(`${f}: policy.stationChoice: allowed: nearest | min-total-time | min-total-time-reserved | random | learned (got "closest")`);
   });
 
   it('a missing file: exit 2, one line', async () => {

@@ -65,6 +65,8 @@ export interface StationChoicePolicy {
   /** out[i] = index k in [0, count[i]) of the chosen candidate of decision i, or -1 for none.
    * out.length >= batch.n. Synchronous; may keep internal state. */
   decideBatch(batch: ChoiceBatch, out: Int32Array): void;
+  /** optional figures for summary.json `policy.stationChoiceInfo` (read once, at the end of a run) */
+  summary?(): Record<string, number | string>;
 }
 
 /** argmin over the candidates of decision i of key(row), ties by lower station id. */

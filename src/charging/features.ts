@@ -67,6 +67,25 @@ const BUILTIN: FeatureDef[] = [
   { name: 'queue_length', unit: 'count', description: 'EVs queued now', compute: (v) => v.queueLength },
   { name: 'occupancy', unit: '1', description: '(plugged + queued) / chargers', compute: (v) => (v.plugged + v.queueLength) / Math.max(1, v.chargers) },
   { name: 'rank', unit: 'index', description: 'rank among the candidates by travel time (0 = nearest)', compute: (v) => v.rank },
+  // appended for the learned station choice (src/ai/choiceModel.ts)
+  {
+    name: 'hour_of_day',
+    unit: 'h',
+    description: 'simulated hour of the day (seconds since the run start mod 86400, / 3600; runs start at midnight)',
+    compute: (v) => (v.now % 86400) / 3600,
+  },
+  {
+    name: 'load_per_charger',
+    unit: '1',
+    description: '(plugged + queued + heading EVs) / chargers',
+    compute: (v) => (v.plugged + v.queueLength + v.heading) / Math.max(1, v.chargers),
+  },
+  {
+    name: 'total_time_reserved_min',
+    unit: 'min',
+    description: 'travel + reservation-aware expected wait + expected charging time (the min-total-time-reserved key)',
+    compute: (v) => (v.travelTimeS + v.expectedWaitReservedS + v.expectedChargeS) / 60,
+  },
 ];
 
 const registry = new Map<string, FeatureDef>(BUILTIN.map((f) => [f.name, f]));

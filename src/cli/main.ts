@@ -6,13 +6,14 @@
  * folder (src/output/folder.ts): checked first, written into a temporary sibling, swapped in whole.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { isSafeName, SAFE_NAME_RULE } from '../core/names.js';
 import { buildCity } from '../simulation/world.js';
+import type { StationChoicePolicy } from '../charging/choice.js';
 import { writeComparison, writeManifest, writeResults } from '../output/output.js';
 import { abortOut, commitOut, prepareOut } from '../output/folder.js';
 import { scenarioHash, type ManifestIdentity } from '../output/manifest.js';
@@ -185,6 +186,7 @@ export async function runScenario(sc: Scenario, outArg: string, opts: RunOptions
     // learned policies: load their models (a missing or corrupt model is a user error)
     const learned = await learnedParts(sc);
     for (const [k, v] of Object.entries(learned.ai?.models ?? {})) id.models[k] = v.sha256;
+    if (sc.policy.stationChoice === 'learned' || sc.policy.allocation === 'learned') Object.assign(id.models, await learnedModelHashes(sc));
     // set every stack up before running any: a bad parameter fails before anything is simulated
     progress.phase('setting up the ledger stacks');
     sc.stacks.forEach((stack, i) => {
@@ -203,7 +205,8 @@ export async function runScenario(sc: Scenario, outArg: string, opts: RunOptions
       during = `stack ${stack.name} (${i + 1} of ${sc.stacks.length})`;
       progress.stack(i + 1, sc.stacks.length, stack.name);
       const s0 = wallNow();
-      const sim = city === null ? new LedgerLoadRun(sc, stack) : new Simulation(sc, city, {}, stack, learned);
+      // fresh learned policies per stack (a learned choice counts its decisions per run)
+      const sim = city === null ? new LedgerLoadRun(sc, stack) : new Simulation(sc, city, {}, stack, i === 0 ? learned : await learnedParts(sc));
       const s1 = wallNow();
       const result = await sim.runAsync({
         onProgress: (t, h, e) => {
@@ -294,14 +297,37 @@ function collectSets(v: unknown): string[] {
 }
 
 /** The learned parts a scenario names (TF.js is loaded only when one is named). */
-async function learnedParts(sc: Scenario): Promise<{ allocation?: AllocationBatchPolicy; ai?: AiSummary }> {
-  if (sc.policy.allocation !== 'learned') return {};
-  const { loadLearnedParts } = await import('../ai/allocation.js');
-  return loadLearnedParts(sc);
+async function learnedParts(sc: Scenario): Promise<{ allocation?: AllocationBatchPolicy; stationChoice?: StationChoicePolicy; ai?: AiSummary }> {
+  const out: { allocation?: AllocationBatchPolicy; stationChoice?: StationChoicePolicy; ai?: AiSummary } = {};
+  if (sc.policy.allocation === 'learned') {
+    const { loadLearnedParts } = await import('../ai/allocation.js');
+    Object.assign(out, await loadLearnedParts(sc));
+  }
+  if (sc.policy.stationChoice === 'learned') {
+    const { loadLearnedChoice } = await import('../ai/choiceModel.js');
+    Object.assign(out, await loadLearnedChoice(sc));
+  }
+  return out;
+}
+
+/** sha256 of each learned model a scenario names, for manifest.json. */
+async function learnedModelHashes(sc: Scenario): Promise<Record<string, string>> {
+  const { modelSha256 } = await import('../ai/runtime.js');
+  const out: Record<string, string> = {};
+  for (const kind of ['stationChoice', 'allocation'] as const) {
+    const rel = sc.policy.models[kind];
+    if (sc.policy[kind] === 'learned' && rel) out[kind] = modelSha256(isAbsolute(rel) ? rel : resolve(sc.baseDir, rel));
+  }
+  return out;
 }
 
 /** `evsim train <kind>`: one trainer per learned policy kind (config file, optional --out). */
 const TRAINERS: Record<string, (config: string, out: string | undefined) => Promise<void>> = {
+  'station-choice': async (config) => {
+    const { trainStationChoice } = await import('../ai/trainChoice.js');
+    const { runEpisode } = await import('../simulation/episodes.js');
+    await trainStationChoice(config, runEpisode, { log: (l: string) => void process.stderr.write(`${l}\n`) });
+  },
   allocation: async (config, out) => {
     const { trainAllocation } = await import('../simulation/trainAllocation.js');
     const r = await trainAllocation(config, (l) => void process.stderr.write(`${l}\n`), wallNow, out === undefined ? {} : { out });

@@ -227,14 +227,21 @@ const Site = z
 const Policy = z
   .strictObject({
     /** names from the registries in src/charging/choice.ts and src/charging/allocationBatch.ts */
-    stationChoice: z.enum(CHOICE_POLICY_NAMES).default('min-total-time'),
+    /** the registry's names, plus `learned`: the TF.js model of policy.models.stationChoice
+     * (src/ai/choiceModel.ts), resolved in src/ai since charging cannot import ai */
+    stationChoice: z.enum([...CHOICE_POLICY_NAMES, 'learned']).default('min-total-time'),
     /** the registry's names, plus `learned` (a TF.js model, policy.models.allocation; resolved
-     * by src/ai/allocation.ts loadLearnedParts, since charging cannot import ai) */
+     * by src/ai/allocation.ts loadLearnedParts) */
     allocation: z.enum([...ALLOCATION_POLICY_NAMES, 'learned']).default('fcfs'),
     /** model folders of learned policies (model.json + weights.bin), relative to the scenario */
-    models: z.strictObject({ allocation: z.string().min(1).optional() }).prefault({}),
+    models: z
+      .strictObject({
+        stationChoice: z.string().min(1).optional(),
+        allocation: z.string().min(1).optional(),
+      })
+      .prefault({}),
     /** TensorFlow.js backend of learned policies: auto (tensorflow, else wasm, else cpu) or one */
-    tfBackend: z.enum(['auto', 'wasm', 'cpu', 'tensorflow']).default('auto'),
+    tfBackend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
     candidates: posInt().max(1000).default(10),
     /** round-robin increment (kW) */
     incrementKW: positive().default(1),
@@ -675,6 +682,9 @@ export function validateScenario(raw: Record<string, unknown>, file: string, opt
   if (sc.fleet.chargeThreshold >= sc.fleet.targetSoc)
     extra.push(`${where}: fleet.chargeThreshold: must be < fleet.targetSoc (got ${sc.fleet.chargeThreshold} >= ${sc.fleet.targetSoc})`);
   const cityType = sc.city.type;
+  if (sc.policy.stationChoice === 'learned' && sc.policy.models.stationChoice === undefined) {
+    extra.push(`${where}: policy.models.stationChoice: is required when policy.stationChoice is "learned" (a model folder with model.json and weights.bin)`);
+  }
   if (sc.demand.type === 'trips' && cityType === 'none')
     extra.push(`${where}: city.type: demand.type "trips" needs a road network; allowed: osm | grid | radial (got "none")`);
   if (sc.demand.type !== 'trips' && cityType !== 'none')

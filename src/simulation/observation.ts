@@ -96,7 +96,7 @@ export class Observation {
     fleet: { size: number; trips: number; stranded: number; noStationReachable: number },
     sessions: readonly Session[],
     stations: readonly Station[],
-    policy: { stationChoice: string; allocation: string },
+    policy: Summary['policy'],
     ledger: LedgerPart,
   ): Summary {
     const sc = this.sc;

@@ -26,7 +26,11 @@ export interface Registries {
 
 export function listRegistries(): Registries {
   return {
-    stationChoice: CHOICE_POLICIES.map(({ name, description }) => ({ name, description })),
+    stationChoice: [
+      ...CHOICE_POLICIES.map(({ name, description }) => ({ name, description })),
+      // resolved by the ai layer (src/ai/choiceModel.ts) from policy.models.stationChoice
+      { name: 'learned', description: 'a TensorFlow.js wait predictor scores the candidates (policy.models.stationChoice; docs/ai.md)' },
+    ],
     allocation: [
       ...ALLOCATION_POLICIES.map(({ name, description }) => ({ name, description })),
       // resolved by the ai layer (src/ai/allocation.ts) from policy.models.allocation

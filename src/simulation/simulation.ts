@@ -93,6 +93,9 @@ export class Simulation {
     stations.push(...this.sites.stations);
     this.stations = this.sites.stations;
     const choiceRng = this.streams.stream('choice');
+    if (!parts.stationChoice && sc.policy.stationChoice === 'learned') {
+      throw new Error('policy.stationChoice "learned" needs its model loaded first: pass parts from loadLearnedChoice(sc) (src/ai/choiceModel.ts) to createSimulation');
+    }
     this.stationChoice = parts.stationChoice ?? choicePolicyEntry(sc.policy.stationChoice).create({ uniform: () => choiceRng.next() });
     this.decisions = new Decisions(k, sc, city, this.stations, this.sessions, this.fleet, this.observation, this.stationChoice, (s, at) =>
       this.sites.arriveAt(s, at),
@@ -162,7 +165,11 @@ export class Simulation {
       { size: f.size, trips: f.trips, stranded: f.stranded, noStationReachable: this.decisions.noStation },
       this.sessions,
       this.stations,
-      { stationChoice: this.stationChoice.name, allocation: this.allocation.name },
+      {
+        stationChoice: this.stationChoice.name,
+        allocation: this.allocation.name,
+        ...(this.stationChoice.summary ? { stationChoiceInfo: this.stationChoice.summary() } : {}),
+      },
       this.protocol.summary(this.horizon),
     );
     if (this.ai) summary.ai = this.ai;

@@ -34,7 +34,9 @@ export interface Summary {
   fleet: { size: number; trips: number; stranded: number; noStationReachable: number };
   sessions: SessionsSummary;
   stations: { count: number; chargers: number; utilizationPct: number; peakKW: number; energyKWh: number };
-  policy: { stationChoice: string; allocation: string };
+  /** stationChoiceInfo: what a policy with `summary()` reports (the learned one: model sha256,
+   * backend, decisions, ties, fragile decisions) */
+  policy: { stationChoice: string; allocation: string; stationChoiceInfo?: Record<string, number | string> };
   ledger: LedgerPart;
   /** learned policies only: TF.js backend and version, and each model's path and sha256 */
   ai?: AiSummary;

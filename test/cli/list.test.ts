@@ -16,7 +16,7 @@ describe('evsim list', () => {
       if (!l.startsWith(' ')) blocks.set((cur = l.replace(/:$/, '')), []);
       else blocks.get(cur)!.push(l.trim().split(/\s+/)[0]!);
     }
-    expect(blocks.get('policy.stationChoice')).toEqual([...CHOICE_POLICY_NAMES]);
+    expect(blocks.get('policy.stationChoice')).toEqual([...CHOICE_POLICY_NAMES, 'learned']);
     expect(blocks.get('policy.allocation')).toEqual([...ALLOCATION_POLICY_NAMES, 'learned']);
     expect(blocks.get('demand.type')).toEqual([...DEMAND_MODEL_NAMES]);
     expect(blocks.get('ledger backends (ledger.backends.<name>)')).toEqual([...BACKEND_NAMES]);

@@ -209,7 +209,7 @@ describe('one line per problem: FILE: field.path: problem (got VALUE)', () => {
 
   it('bad enum lists the allowed values', () => {
     expect(problems({ policy: { stationChoice: 'closest' } })).toEqual([
-      's.yaml: policy.stationChoice: allowed: nearest | min-total-time | min-total-time-reserved | random (got "closest")',
+      's.yaml: policy.stationChoice: allowed: nearest | min-total-time | min-total-time-reserved | random | learned (got "closest")',
     ]);
     expect(problems({ policy: { allocation: 'lottery' } })).toEqual([
       `s.yaml: policy.allocation: allowed: ${[...ALLOCATION_POLICY_NAMES, 'learned'].join(' | ')} (got "lottery")`,
@@ -293,7 +293,7 @@ describe('one line per problem: FILE: field.path: problem (got VALUE)', () => {
         's.yaml: bogus: unknown field; allowed here: name, description, seed, duration, start, city, stations, station, site, fleet, demand, policy, tariff, ledger, output',
         's.yaml: fleet.size: must be >= 1 (got 0)',
         's.yaml: fleet.targetSoc: must be <= 1 (got 2)',
-        's.yaml: policy.stationChoice: allowed: nearest | min-total-time | min-total-time-reserved | random (got "closest")',
+        's.yaml: policy.stationChoice: allowed: nearest | min-total-time | min-total-time-reserved | random | learned (got "closest")',
         's.yaml: city.rows: must be >= 2 (got 1)',
       ].sort(),
     );
@@ -525,7 +525,7 @@ describe('JSON Schema for editors', () => {
       'policy', 'tariff', 'ledger', 'output',
     ]);
     expect(s.additionalProperties).toBe(false);
-    expect(s.properties.policy.properties.stationChoice.enum).toEqual(['nearest', 'min-total-time', 'min-total-time-reserved', 'random']);
+    expect(s.properties.policy.properties.stationChoice.enum).toEqual(['nearest', 'min-total-time', 'min-total-time-reserved', 'random', 'learned']);
     expect(s.properties.seed).toMatchObject({ type: 'integer', minimum: 0, default: 1 });
   });
 });

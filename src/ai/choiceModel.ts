@@ -1,0 +1,195 @@
+/**
+ * The learned station-choice policy (`policy.stationChoice: learned`).
+ *
+ * A TF.js model (a wait predictor, trained by src/ai/trainChoice.ts) maps the feature vector of one
+ * candidate (the features named in the model's metadata, from src/charging/features.ts, in that
+ * order, raw units: the input normalisation is folded into the first layer) to the predicted
+ * outcome in minutes: the wait from arrival until plug-in, or, for an EV that gives up, its wait
+ * plus the abandonment penalty of training. The policy scores every candidate
+ *
+ *   score = travel_time_min + predicted_outcome_min + chargeWeight × expected_charge_min
+ *
+ * (float64; the model's float32 output is the only inexact term) and chooses the lowest score.
+ * ONE predict call per batch: all n deciding EVs × K candidate rows (padding rows included and
+ * ignored).
+ *
+ * Tie rule (so that ~1e-7 differences between TF.js backends cannot flip a decision silently):
+ * every candidate whose score is within EPSILON_MIN (1e-4 min) of the best counts as tied, and
+ * the tie goes to the min-total-time-reserved order (exact float64 travel + reservation-aware
+ * wait + charge), then to the lower station id. A decision is *fragile* when some candidate's
+ * gap to the best score lies within [EPSILON_MIN − 1e-6, EPSILON_MIN + 1e-6]: only such a
+ * decision could change under a perturbation of the scores of 1e-6 min or less. Decisions, tied
+ * decisions and fragile decisions are counted and reported in summary.json
+ * `policy.stationChoiceInfo`, with the model's sha256 and the backend.
+ */
+import { isAbsolute, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import type { ChoiceBatch, StationChoicePolicy } from '../charging/choice.js';
+import { featureDef } from '../charging/features.js';
+import { UserError } from '../core/errors.js';
+import { initTf, loadModel, modelSha256, runtimeInfo, tf, type RuntimeInfo, type TfBackendName, type tfl } from './runtime.js';
+
+/** scores within this many minutes of the best are tied */
+export const EPSILON_MIN = 1e-4;
+/** half-width of the band around EPSILON_MIN in which a decision counts as fragile */
+export const FRAGILE_BAND_MIN = 1e-6;
+
+/** What a station-choice model's model.json carries in `userDefinedMetadata.stationChoice`. */
+export interface ChoiceModelMeta {
+  kind: 'station-choice-wait';
+  /** feature names, in input order */
+  features: string[];
+  /** weight of expected_charge_min in the score */
+  chargeWeight: number;
+  /** minutes added to the wait of an abandoned session in the training targets */
+  abandonPenaltyMin: number;
+}
+
+export interface ChoiceStats {
+  decisions: number;
+  batches: number;
+  tied: number;
+  fragile: number;
+}
+
+export class LearnedChoice implements StationChoicePolicy {
+  readonly name = 'learned';
+  readonly features: readonly string[];
+  readonly stats: ChoiceStats = { decisions: 0, batches: 0, tied: 0, fragile: 0 };
+  private scores = new Float64Array(16);
+
+  constructor(
+    private readonly model: tfl.LayersModel,
+    readonly meta: ChoiceModelMeta,
+    readonly sha256: string,
+    readonly runtime: RuntimeInfo | null,
+  ) {
+    this.features = meta.features;
+  }
+
+  /** Predicted outcome (min) of every row of the batch: one predict call. */
+  predictRows(b: ChoiceBatch): Float32Array {
+    const rows = b.n * b.K;
+    const F = b.nFeatures;
+    const x = tf.tensor2d(b.features.subarray(0, rows * F), [rows, F], 'float32');
+    const y = this.model.predict(x) as tf.Tensor;
+    const out = y.dataSync() as Float32Array;
+    x.dispose();
+    y.dispose();
+    return out;
+  }
+
+  decideBatch(b: ChoiceBatch, out: Int32Array): void {
+    if (b.n === 0) return;
+    if (b.nFeatures !== this.features.length) throw new Error(`learned station choice: batch has ${b.nFeatures} features, model needs ${this.features.length}`);
+    const pred = this.predictRows(b);
+    this.stats.batches++;
+    const K = b.K;
+    if (this.scores.length < K) this.scores = new Float64Array(K);
+    const sc = this.scores;
+    const cw = this.meta.chargeWeight;
+    const { travelTimeS: t, expectedWaitReservedS: wr, expectedChargeS: c, station } = b;
+    for (let i = 0; i < b.n; i++) {
+      const cnt = b.count[i]!;
+      const base = i * K;
+      if (cnt <= 0) {
+        out[i] = -1;
+        continue;
+      }
+      let best = Infinity;
+      for (let k = 0; k < cnt; k++) {
+        const r = base + k;
+        const v = t[r]! / 60 + pred[r]! + (cw * c[r]!) / 60;
+        sc[k] = v;
+        if (v < best) best = v;
+      }
+      let pick = -1;
+      let pickKey = Infinity;
+      let tied = 0;
+      let fragile = false;
+      for (let k = 0; k < cnt; k++) {
+        const gap = sc[k]! - best;
+        if (Math.abs(gap - EPSILON_MIN) <= FRAGILE_BAND_MIN) fragile = true;
+        if (gap > EPSILON_MIN) continue;
+        tied++;
+        const r = base + k;
+        const key = t[r]! + wr[r]! + c[r]!;
+        if (pick < 0 || key < pickKey || (key === pickKey && station[r]! < station[base + pick]!)) {
+          pick = k;
+          pickKey = key;
+        }
+      }
+      out[i] = pick;
+      this.stats.decisions++;
+      if (tied > 1) this.stats.tied++;
+      if (fragile) this.stats.fragile++;
+    }
+  }
+
+  summary(): Record<string, number | string> {
+    return {
+      modelSha256: this.sha256,
+      backend: this.runtime?.backend ?? 'unknown',
+      tfjsVersion: this.runtime?.tfjsVersion ?? 'unknown',
+      epsilonMin: EPSILON_MIN,
+      decisions: this.stats.decisions,
+      batches: this.stats.batches,
+      tiedDecisions: this.stats.tied,
+      fragileDecisions: this.stats.fragile,
+    };
+  }
+}
+
+/** Read and check the station-choice metadata of a model folder (user errors name the file). */
+export function readChoiceMeta(dir: string): ChoiceModelMeta {
+  const file = join(dir, 'model.json');
+  let json: { userDefinedMetadata?: { stationChoice?: Partial<ChoiceModelMeta> } };
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UserError([`${file}: cannot read the model: ${(e as Error).message.split('\n')[0]}`]);
+  }
+  const m = json.userDefinedMetadata?.stationChoice;
+  if (!m || m.kind !== 'station-choice-wait' || !Array.isArray(m.features) || m.features.length === 0 || typeof m.chargeWeight !== 'number') {
+    throw new UserError([`${file}: userDefinedMetadata.stationChoice: expected { kind: "station-choice-wait", features: [names], chargeWeight: number } (a model from evsim train station-choice)`]);
+  }
+  for (const f of m.features) {
+    try {
+      featureDef(String(f));
+    } catch (e) {
+      throw new UserError([`${file}: userDefinedMetadata.stationChoice.features: ${(e as Error).message}`]);
+    }
+  }
+  return { kind: 'station-choice-wait', features: m.features.map(String), chargeWeight: m.chargeWeight, abandonPenaltyMin: Number(m.abandonPenaltyMin ?? 0) };
+}
+
+/** Load the learned policy from a model folder (TF.js must be initialised: initTf). */
+export async function loadChoicePolicy(dir: string, runtime: RuntimeInfo | null = runtimeInfo()): Promise<LearnedChoice> {
+  const meta = readChoiceMeta(dir);
+  const model = await loadModel(dir);
+  const shape = model.inputs[0]?.shape;
+  if (!shape || shape.length !== 2 || shape[1] !== meta.features.length) {
+    throw new UserError([`${join(dir, 'model.json')}: model input is ${JSON.stringify(shape)}; expected [null, ${meta.features.length}] (one value per listed feature)`]);
+  }
+  return new LearnedChoice(model, meta, modelSha256(dir), runtime);
+}
+
+/** The part of a scenario loadLearnedChoice reads (structural: src/ai may not import src/scenario). */
+export interface LearnedChoiceScenario {
+  baseDir: string;
+  file: string;
+  policy: { stationChoice: string; models: { stationChoice?: string | undefined }; tfBackend: 'auto' | TfBackendName };
+}
+
+/**
+ * Parts for createSimulation: `{ stationChoice }` with the learned policy when the scenario's
+ * policy.stationChoice is "learned" (model folder relative to the scenario file), else `{}`.
+ */
+export async function loadLearnedChoice(sc: LearnedChoiceScenario): Promise<{ stationChoice?: StationChoicePolicy }> {
+  if (sc.policy.stationChoice !== 'learned') return {};
+  const rel = sc.policy.models.stationChoice;
+  if (!rel) throw new UserError([`${sc.file}: policy.models.stationChoice: is required when policy.stationChoice is "learned"`]);
+  const dir = isAbsolute(rel) ? rel : resolve(sc.baseDir, rel);
+  const info = await initTf(sc.policy.tfBackend);
+  return { stationChoice: await loadChoicePolicy(dir, info) };
+}

@@ -1,0 +1,185 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { EPSILON_MIN, LearnedChoice, loadChoicePolicy, loadLearnedChoice, type ChoiceModelMeta } from '../../src/ai/choiceModel.js';
+import { initTf, tf, tfl } from '../../src/ai/runtime.js';
+import { readTrainChoiceConfig, trainStationChoice } from '../../src/ai/trainChoice.js';
+import { decideStations } from '../../src/charging/testing.js';
+import { UserError } from '../../src/core/errors.js';
+import { loadScenario } from '../../src/scenario/scenario.js';
+import { runEpisode } from '../../src/simulation/episodes.js';
+import { buildCity, createSimulation } from '../../src/simulation/index.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const MODEL = join(ROOT, 'models/station-choice-monaco');
+
+/** A model predicting a constant wait (minutes) for every candidate, over these features. */
+function constantModel(features: string[], waitMin: number): LearnedChoice {
+  const m = tfl.sequential({ name: 'const' });
+  m.add(tfl.layers.dense({ name: 'out', units: 1, inputShape: [features.length], kernelInitializer: 'zeros', biasInitializer: 'zeros' }));
+  m.getLayer('out').setWeights([tf.zeros([features.length, 1]), tf.tensor1d([waitMin])]);
+  const meta: ChoiceModelMeta = { kind: 'station-choice-wait', features, chargeWeight: 1, abandonPenaltyMin: 0 };
+  return new LearnedChoice(m, meta, 'test', null);
+}
+
+const two = (reservedWait0: number) => [{ chargerKW: [22], expectedWaitReservedS: reservedWait0 }, { chargerKW: [22], expectedWaitReservedS: 0 }];
+
+describe('learned station choice: scores, tie rule, fragile decisions', () => {
+  beforeAll(async () => {
+    await initTf('wasm');
+  });
+
+  it('scores within epsilon of the best are tied and go to the min-total-time-reserved order', () => {
+    const p = constantModel(['travel_time_min'], 5);
+    // travel differs by 0.003 s = 5e-5 min < epsilon: tied; reserved wait prefers station 1
+    expect(decideStations(p, { stations: two(100), evs: [{ soc: 0.5, travelTimeS: [600, 600.003] }] })).toEqual([1]);
+    expect(p.stats.tied).toBe(1);
+    // a gap of 0.1 s = 1.7e-3 min > epsilon: the lower score wins although reserved prefers 1
+    const q = constantModel(['travel_time_min'], 5);
+    expect(decideStations(q, { stations: two(100), evs: [{ soc: 0.5, travelTimeS: [600, 600.1] }] })).toEqual([0]);
+    expect(q.stats.tied).toBe(0);
+    expect(q.stats.fragile).toBe(0);
+  });
+
+  it('a tie that the reserved key cannot break goes to the lower station id', () => {
+    const p = constantModel(['travel_time_min'], 0);
+    const stations = [{ chargerKW: [22] }, { chargerKW: [22] }, { chargerKW: [22] }];
+    expect(decideStations(p, { stations, evs: [{ soc: 0.5, travelTimeS: [900, 600, 600] }] })).toEqual([1]);
+  });
+
+  it('counts a decision as fragile when a gap lies within 1e-6 of epsilon', () => {
+    const p = constantModel(['travel_time_min'], 0);
+    const gapS = EPSILON_MIN * 60; // exactly epsilon minutes
+    decideStations(p, { stations: two(0), evs: [{ soc: 0.5, travelTimeS: [600, 600 + gapS], lengthM: [6000, 6000] }, { soc: 0.5, travelTimeS: [600, 660], lengthM: [6000, 6000] }] });
+    expect(p.stats.decisions).toBe(2);
+    expect(p.stats.fragile).toBe(1);
+    expect(p.summary().fragileDecisions).toBe(1);
+  });
+
+  it('calls the model once per batch, for all deciding EVs and candidates', () => {
+    const p = constantModel(['travel_time_min', 'expected_wait_min'], 1);
+    let calls = 0;
+    let rows = 0;
+    const orig = p.predictRows.bind(p);
+    p.predictRows = (b) => {
+      calls++;
+      rows = b.n * b.K;
+      return orig(b);
+    };
+    const stations = [{ chargerKW: [22] }, { chargerKW: [22] }, { chargerKW: [50] }];
+    const evs = [0, 1, 2, 3].map((i) => ({ soc: 0.5, travelTimeS: [300 + i, 400, 500 - i] }));
+    expect(decideStations(p, { stations, evs })).toHaveLength(4);
+    expect(calls).toBe(1);
+    expect(rows).toBe(12);
+  });
+
+  it('the shipped model reads its features from the registry and prefers an empty station to a long queue', async () => {
+    const p = await loadChoicePolicy(MODEL);
+    expect(p.features.length).toBeGreaterThan(3);
+    const stations = [
+      { chargerKW: [22], plugged: 1, queue: 6, expectedWaitS: 6 * 3600, expectedWaitReservedS: 6 * 3600 },
+      { chargerKW: [22], plugged: 0, queue: 0, expectedWaitS: 0, expectedWaitReservedS: 0 },
+    ];
+    expect(decideStations(p, { stations, evs: [{ soc: 0.4, travelTimeS: [300, 420] }] })).toEqual([1]);
+  });
+});
+
+describe('learned station choice in a run', () => {
+  it('policy.stationChoice learned needs policy.models.stationChoice (one line naming the field)', () => {
+    expect(() => loadScenario(join(ROOT, 'scenarios/monaco.yaml'), { overrides: ['policy.stationChoice=learned'] })).toThrow(/policy\.models\.stationChoice: is required/);
+  });
+
+  it('loadLearnedChoice resolves the model relative to the scenario; summary reports sha256 and counts', async () => {
+    const sc = loadScenario(join(ROOT, 'scenarios/monaco.yaml'), {
+      overrides: ['ledger.stacks=[none]', 'fleet.size=300', 'duration=12h', 'policy.stationChoice=learned', 'policy.models.stationChoice=../models/station-choice-monaco', 'policy.tfBackend=wasm'],
+    });
+    const parts = await loadLearnedChoice(sc);
+    expect(parts.stationChoice?.name).toBe('learned');
+    const city = await buildCity(sc);
+    const r = createSimulation(sc, city, parts).run();
+    const info = r.summary.policy.stationChoiceInfo!;
+    expect(info.modelSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(info.backend).toBe('wasm');
+    expect(Number(info.decisions)).toBeGreaterThan(0);
+    expect(Number(info.decisions)).toBe(r.sessions.length);
+    expect(await loadLearnedChoice(loadScenario(join(ROOT, 'scenarios/monaco.yaml')))).toEqual({});
+  });
+
+  it('a run with "learned" and no injected model fails naming loadLearnedChoice', async () => {
+    const sc = loadScenario(join(ROOT, 'scenarios/monaco.yaml'), { overrides: ['fleet.size=50', 'policy.stationChoice=learned', 'policy.models.stationChoice=x'] });
+    const city = await buildCity(sc);
+    expect(() => createSimulation(sc, city)).toThrow(/loadLearnedChoice/);
+  });
+});
+
+describe('learned station choice: byte-identical across processes', () => {
+  beforeAll(() => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
+    if (r.status !== 0 || !existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
+  });
+
+  it('two processes, same model and backend: identical summary.json and sessions.csv', () => {
+    const dirs = [0, 1].map(() => mkdtempSync(join(tmpdir(), 'evsim-learned-')));
+    for (const d of dirs) {
+      const r = spawnSync(
+        process.execPath,
+        ['bin/evsim.js', 'run', 'scenarios/monaco.yaml', '--ledger', 'none', '--quiet', '--out', d, '--set', 'policy.stationChoice=learned', '--set', 'policy.models.stationChoice=../models/station-choice-monaco', '--set', 'policy.tfBackend=wasm', '--set', 'fleet.size=400'],
+        { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
+      );
+      expect(r.status, r.stderr).toBe(0);
+    }
+    const a = readFileSync(join(dirs[0]!, 'summary.json'));
+    expect(JSON.parse(a.toString()).policy.stationChoiceInfo.decisions).toBeGreaterThan(0);
+    expect(readFileSync(join(dirs[1]!, 'summary.json')).equals(a)).toBe(true);
+    expect(readFileSync(join(dirs[1]!, 'sessions.csv')).equals(readFileSync(join(dirs[0]!, 'sessions.csv')))).toBe(true);
+  });
+});
+
+describe('training the station choice (CI-sized config)', () => {
+  const CI = join(ROOT, 'training/station-choice-ci.yaml');
+
+  it('same config and backend → same sha256; the predictor beats the fluid estimate on held-out seeds', async () => {
+    const d1 = mkdtempSync(join(tmpdir(), 'evsim-choice-'));
+    const d2 = mkdtempSync(join(tmpdir(), 'evsim-choice-'));
+    const r1 = await trainStationChoice(CI, runEpisode, { output: d1 });
+    const r2 = await trainStationChoice(CI, runEpisode, { output: d2 });
+    expect(r1.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(r2.sha256).toBe(r1.sha256);
+    expect(r1.trainRows).toBeGreaterThan(100);
+    expect(r1.validationRows).toBeGreaterThan(50);
+    // stated quality: validation MAE below predicting the station's fluid estimate and the mean
+    expect(r1.maeModel).toBeLessThan(r1.maeFluid);
+    expect(r1.maeModel).toBeLessThan(r1.maeMean);
+    expect(readFileSync(join(d1, 'model-card.md'), 'utf8')).toContain(r1.sha256);
+    // the trained folder loads as a policy
+    expect((await loadChoicePolicy(d1)).features).toEqual(readTrainChoiceConfig(CI).features);
+  });
+
+  it('an on-policy round (explore.rounds: 2) pools data collected by the first model and stays reproducible', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evsim-choice-r2-'));
+    const cfg = join(dir, 'r2.yaml');
+    writeFileSync(cfg, readFileSync(CI, 'utf8').replaceAll('../scenarios/', join(ROOT, 'scenarios') + '/').replace('explore: { topK: 3 }', 'explore: { topK: 3, rounds: 2, epsilon: 0.2 }'));
+    const one = await trainStationChoice(CI, runEpisode, { output: join(dir, 'one') });
+    const a = await trainStationChoice(cfg, runEpisode, { output: join(dir, 'a') });
+    const b = await trainStationChoice(cfg, runEpisode, { output: join(dir, 'b') });
+    expect(a.sha256).toBe(b.sha256);
+    expect(a.sha256).not.toBe(one.sha256);
+    expect(a.trainRows).toBeGreaterThan(one.trainRows * 1.5);
+    expect(a.maeModel).toBeLessThan(a.maeFluid);
+  });
+
+  it('refuses evaluation seeds and the held-out city (one line naming the file and field)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evsim-choice-cfg-'));
+    const base = readFileSync(CI, 'utf8').replace('../scenarios/monaco.yaml', join(ROOT, 'scenarios/monaco.yaml')).replace('../scenarios/monaco.yaml', join(ROOT, 'scenarios/monaco.yaml'));
+    const bad = join(dir, 'seeds.yaml');
+    writeFileSync(bad, base.replace('seeds: [101, 104]', 'seeds: [1, 4]'));
+    expect(() => readTrainChoiceConfig(bad)).toThrow(UserError);
+    expect(() => readTrainChoiceConfig(bad)).toThrow(/seeds\.yaml: episodes\.0\.seeds\.0: .*evaluation seeds/);
+    const held = join(dir, 'held.yaml');
+    writeFileSync(held, base.replace(join(ROOT, 'scenarios/monaco.yaml'), join(ROOT, 'scenarios/helsinki.yaml')));
+    await expect(trainStationChoice(held, runEpisode, { output: join(dir, 'm') })).rejects.toThrow(/helsinki\.yaml: scenario: uses the held-out city/);
+  });
+});

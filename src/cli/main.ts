@@ -323,10 +323,10 @@ async function learnedModelHashes(sc: Scenario): Promise<Record<string, string>>
 
 /** `evsim train <kind>`: one trainer per learned policy kind (config file, optional --out). */
 const TRAINERS: Record<string, (config: string, out: string | undefined) => Promise<void>> = {
-  'station-choice': async (config) => {
+  'station-choice': async (config, out) => {
     const { trainStationChoice } = await import('../ai/trainChoice.js');
     const { runEpisode } = await import('../simulation/episodes.js');
-    await trainStationChoice(config, runEpisode, { log: (l: string) => void process.stderr.write(`${l}\n`) });
+    await trainStationChoice(config, runEpisode, { log: (l: string) => void process.stderr.write(`${l}\n`), ...(out === undefined ? {} : { output: out }) });
   },
   allocation: async (config, out) => {
     const { trainAllocation } = await import('../simulation/trainAllocation.js');

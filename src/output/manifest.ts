@@ -57,7 +57,7 @@ export function scenarioForHash(sc: Scenario, packageRoot: string): unknown {
   };
   // policy.models and policy.tfBackend affect only learned policies: left out of the hash
   // otherwise, so scenarios that use none keep the hash they had before these fields existed
-  if (rest.policy.allocation !== 'learned') {
+  if (rest.policy.allocation !== 'learned' && rest.policy.stationChoice !== 'learned') {
     const { models: _m, tfBackend: _b, ...policy } = rest.policy;
     return map({ ...rest, policy });
   }

@@ -146,7 +146,7 @@ describe('registries', () => {
     const schema = scenarioJsonSchema() as { properties: Record<string, { properties?: Record<string, { enum?: string[] }>; oneOf?: { properties: { type: { const: string } } }[] }> };
     const reg = listRegistries();
     // plus "learned" (resolved in src/ai from policy.models.*, not a registry entry)
-    expect(schema.properties.policy!.properties!.stationChoice!.enum).toEqual([...reg.stationChoice.map((e) => e.name), 'learned']);
+    expect(schema.properties.policy!.properties!.stationChoice!.enum).toEqual([...reg.stationChoice.map((e) => e.name).filter((n) => n !== 'learned'), 'learned']);
     expect(schema.properties.policy!.properties!.allocation!.enum).toEqual([...reg.allocation.map((e) => e.name).filter((n) => n !== 'learned'), 'learned']);
     expect(schema.properties.demand!.oneOf!.map((o) => o.properties.type.const)).toEqual(DEMAND_MODEL_NAMES);
     for (const kind of Object.values(reg)) for (const e of kind) expect(e.description.length).toBeGreaterThan(5);

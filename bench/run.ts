@@ -22,6 +22,7 @@ import { benchPowBlocks } from './ledger-pow.js';
 import { benchQbft } from './ledger-qbft.js';
 import { benchLightning } from './ledger-lightning.js';
 import { benchTangle } from './ledger-tangle.js';
+import { benchAi } from './ai.js';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const BIN = join(ROOT, 'bin', 'evsim.js');
@@ -128,12 +129,18 @@ async function main(): Promise<number> {
   const tangle = await benchTangle();
   console.log(`tangle, 1,000,000 transactions with MCMC tip selection: ${JSON.stringify(tangle)}`);
   checks.push({ what: 'tangle 1,000,000 txs (MCMC) wall time', value: `${Number(tangle.wallSeconds).toFixed(1)} s`, target: '< 60 s', pass: Number(tangle.wallSeconds) < 60 });
+  const ai = await benchAi();
+  console.log(`learned policies, inference per batch (${ai.backend}): ${JSON.stringify(ai)}`);
+  const c256 = ai.choice.at(-1)!;
+  const a54 = ai.allocation.at(-1)!;
+  checks.push({ what: `learned station choice, µs per decision (${c256.decisions} per batch, K = 10)`, value: c256.usPerDecision.toFixed(1), target: '<= 25', pass: c256.usPerDecision <= 25 });
+  checks.push({ what: `learned allocation, µs per session (${a54.sessions} per batch)`, value: a54.usPerSession.toFixed(1), target: '<= 25', pass: a54.usPerSession <= 25 });
 
   console.log('\n| check | measured | target | |\n|---|---|---|---|');
   for (const c of checks) console.log(`| ${c.what} | ${c.value} | ${c.target} | ${c.pass ? 'PASS' : 'FAIL'} |`);
   const dir = join(ROOT, 'results', 'bench');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'bench.json'), JSON.stringify({ machine, kernel: k, routing, ledger: { central, pow, qbft, lightning, tangle }, runs, checks }, null, 2) + '\n');
+  writeFileSync(join(dir, 'bench.json'), JSON.stringify({ machine, kernel: k, routing, ledger: { central, pow, qbft, lightning, tangle }, ai, runs, checks }, null, 2) + '\n');
   console.log(`\nwritten: results/bench/bench.json`);
   return checks.every((c) => c.pass) ? 0 : 1;
 }

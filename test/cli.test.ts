@@ -8,8 +8,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, type Outcome } from './cli/helpers.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MONACO = join(ROOT, 'scenarios', 'monaco.yaml');
@@ -18,32 +18,6 @@ const RESULT_FILES = ['ledger.csv', 'manifest.json', 'sessions.csv', 'stations.c
 const tmp = mkdtempSync(join(tmpdir(), 'evsim-cli-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run main(argv) in-process, capturing what it writes to stdout and stderr. */
-async function cli(...argv: string[]): Promise<Outcome> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const capture = (into: string[]) =>
-    ((chunk: string | Uint8Array) => {
-      into.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return true;
-    }) as typeof process.stdout.write;
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation(capture(out));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation(capture(err));
-  let code: number;
-  try {
-    code = await main(argv);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
 
 /** Run the built CLI as a subprocess from the package root. */
 function evsim(...argv: string[]): Outcome {

@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import { expect } from 'vitest';
+import type { Station } from '../src/charging/station.js';
 import { buildCity } from '../src/simulation/world.js';
 import { loadScenario } from '../src/scenario/scenario.js';
 import { Simulation, type SimHooks, type SimResult } from '../src/simulation/simulation.js';
@@ -12,4 +14,23 @@ export async function runShipped(name: string, overrides: string[] = [], hooks: 
   const city = await buildCity(sc);
   const sim = new Simulation(sc, city, hooks);
   return { sim, result: sim.run() };
+}
+
+/** A hook that checks, at every allocation, that a networked station's currents are feasible in
+ * the three-phase model (1e-6 A); `checked` counts the allocations, `worst` is the highest load
+ * factor seen (max |I_k| / L_k). */
+export function networkFeasibilityCheck(): { allocated: (st: Station) => void; checked: number; worst: number } {
+  const c = {
+    checked: 0,
+    worst: 0,
+    allocated: (st: Station) => {
+      const nw = st.electrical!;
+      const amps = new Float64Array(nw.net.n);
+      for (const s of st.plugged) amps[nw.evseOfCharger[s.charger]!] = (s.powerKW * 1000) / nw.net.voltageV;
+      c.worst = Math.max(c.worst, nw.net.loadFactor(amps, 'three-phase'));
+      expect(nw.net.isFeasible(amps, 'three-phase', 1e-6)).toBe(true);
+      c.checked++;
+    },
+  };
+  return c;
 }

@@ -353,7 +353,7 @@ export async function trainStationChoice(
   opts: { log?: (s: string) => void; /** model folder instead of the config's output */ output?: string } = {},
 ): Promise<TrainChoiceReport> {
   const log = opts.log ?? (() => {});
-  const t0 = performance.now();
+  const t0 = performance.now(); // wall-clock ok: the model card's training time only
   const cfg = readTrainChoiceConfig(configPath);
   const baseDir = dirname(resolve(configPath));
   const runtime = await initTf(cfg.backend);
@@ -403,7 +403,7 @@ export async function trainStationChoice(
   mkdirSync(dir, { recursive: true });
   await model.save(fileHandler(dir));
   const sha256 = modelSha256(dir);
-  const wallSeconds = (performance.now() - t0) / 1000;
+  const wallSeconds = (performance.now() - t0) / 1000; // wall-clock ok: model card only
   const full: TrainChoiceReport = { ...report, dir, sha256, wallSeconds };
   writeFileSync(join(dir, 'model-card.md'), modelCard(cfg, configPath, full, mean, std));
   return full;

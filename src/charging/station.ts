@@ -280,23 +280,10 @@ export class Station implements SiteView, AllocatableSite {
   expectedWaitAtS(arrivalAt: number, now: number): number {
     // every plugged EV holds a charger (also one whose energy is done but has not left yet)
     let ahead = this.queueLength + this.plugged.length;
-    let work = 0;
-    for (const s of this.plugged) {
-      if (s.energyDone) continue;
-      work += s.powerKW > 0 ? chargeTimeS(s.model, s.soc, s.targetSoc, s.powerKW, s.kind) : 0;
-    }
-    for (let i = this.queueHead; i < this.queue.length; i++) {
-      const s = this.queue[i]!;
-      const { kw, kind } = this.bestRatedKW(s.model, s.soc);
-      if (kw > 0) work += chargeTimeS(s.model, s.soc, s.targetSoc, kw, kind);
-    }
-    for (let i = 0; i < this.resEta.length; i++) {
-      if (this.resEta[i]! <= arrivalAt) {
-        ahead++;
-        work += this.resWorkS[i]!;
-      }
-    }
+    for (let i = 0; i < this.resEta.length; i++) if (this.resEta[i]! <= arrivalAt) ahead++;
     if (ahead < this.chargers) return 0;
+    let work = this.workAheadS();
+    for (let i = 0; i < this.resEta.length; i++) if (this.resEta[i]! <= arrivalAt) work += this.resWorkS[i]!;
     return Math.max(0, work / this.chargers - Math.max(0, arrivalAt - now));
   }
 
@@ -307,6 +294,12 @@ export class Station implements SiteView, AllocatableSite {
    */
   expectedWaitS(): number {
     if (this.queueLength === 0 && this.plugged.length < this.chargers) return 0;
+    return this.workAheadS() / this.chargers;
+  }
+
+  /** Remaining charging time (s) of every EV plugged (still charging, at its granted power) and
+   * queued (at the best charger it could use): the work the chargers have ahead of them. */
+  private workAheadS(): number {
     let work = 0;
     for (const s of this.plugged) {
       if (s.energyDone) continue;
@@ -317,7 +310,7 @@ export class Station implements SiteView, AllocatableSite {
       const { kw, kind } = this.bestRatedKW(s.model, s.soc);
       if (kw > 0) work += chargeTimeS(s.model, s.soc, s.targetSoc, kw, kind);
     }
-    return work / this.chargers;
+    return work;
   }
 
   // ---- time integration ----------------------------------------------------------------------

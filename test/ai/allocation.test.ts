@@ -15,6 +15,7 @@ import { loadScenario } from '../../src/scenario/scenario.js';
 import { Simulation } from '../../src/simulation/simulation.js';
 import { buildCity } from '../../src/simulation/world.js';
 import { buildDist, cli, oneLine, ROOT } from '../cli/helpers.js';
+import { networkFeasibilityCheck } from '../helpers.js';
 
 const MODEL = join(ROOT, 'models', 'allocation-caltech');
 const ACN = join(ROOT, 'scenarios', 'validation', 'acn-caltech-2019-03.yaml');
@@ -85,24 +86,15 @@ async function learnedRun(file: string, sets: string[], hooks = {}) {
 
 describe('learned allocation in the simulation', () => {
   it('is feasible at every allocation of the Caltech month on the 10 kW three-phase network, with one predict per batch', async () => {
-    let checked = 0;
-    let worst = 0;
-    const { parts, result } = await learnedRun(ACN, [net(10)], {
-      allocated: (st: import('../../src/charging/station.js').Station) => {
-        const nw = st.electrical!;
-        const amps = new Float64Array(nw.net.n);
-        for (const s of st.plugged) amps[nw.evseOfCharger[s.charger]!] = (s.powerKW * 1000) / nw.net.voltageV;
-        worst = Math.max(worst, nw.net.loadFactor(amps, 'three-phase'));
-        expect(nw.net.isFeasible(amps, 'three-phase', 1e-6)).toBe(true);
-        checked++;
-      },
-    });
-    expect(checked).toBeGreaterThan(1000);
-    expect(worst).toBeGreaterThan(0.99); // the constraints bind
+    // every allocation is feasible in the three-phase model and on the allowed rates
+    const feas = networkFeasibilityCheck();
+    const { parts, result } = await learnedRun(ACN, [net(10)], feas);
+    expect(feas.checked).toBeGreaterThan(1000);
+    expect(feas.worst).toBeGreaterThan(0.99); // the constraints bind
     const pol = parts.allocation as LearnedAllocationPolicy;
     // one site: every allocation is one batch, and each non-empty batch made exactly one call
     expect(pol.predictCalls).toBeGreaterThan(1000);
-    expect(pol.predictCalls).toBeLessThanOrEqual(checked);
+    expect(pol.predictCalls).toBeLessThanOrEqual(feas.checked);
     expect(result.summary.policy.allocation).toBe('learned');
     expect(result.summary.ai?.backend).toBe('wasm');
     expect(result.summary.ai?.models.allocation?.sha256).toBe(modelSha256(MODEL));

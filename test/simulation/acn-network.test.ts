@@ -6,7 +6,7 @@
  * differences are expected; the tolerances below are what the two schedulers' difference allows.
  */
 import { describe, expect, it } from 'vitest';
-import { runShipped } from '../helpers.js';
+import { networkFeasibilityCheck, runShipped } from '../helpers.js';
 
 const ACN = 'validation/acn-caltech-2019-03.yaml';
 const net = (kw: number, continuous: boolean) => `site.network={file: ../../data/sites/caltech-acn.json, transformerKW: ${kw}, continuous: ${continuous}}`;
@@ -21,21 +21,11 @@ describe('Caltech three-phase network (ACN-Sim comparison)', () => {
     ['llf', 40, false, 97.51],
     ['fcfs', 40, false, 90.09],
   ] as const)('%s at a %i kW transformer (continuous %s): demand met within 1.5 points of ACN-Sim\'s figure', async (alloc, kw, cont, published) => {
-    let checked = 0;
-    let worst = 0;
-    const { result } = await runShipped(ACN, [net(kw, cont), `policy.allocation=${alloc}`], {
-      allocated: (st) => {
-        // every allocation is feasible in the three-phase model and on the allowed rates
-        const nw = st.electrical!;
-        const amps = new Float64Array(nw.net.n);
-        for (const s of st.plugged) amps[nw.evseOfCharger[s.charger]!] = (s.powerKW * 1000) / nw.net.voltageV;
-        worst = Math.max(worst, nw.net.loadFactor(amps, 'three-phase'));
-        expect(nw.net.isFeasible(amps, 'three-phase', 1e-6)).toBe(true);
-        checked++;
-      },
-    });
-    expect(checked).toBeGreaterThan(1000);
-    expect(worst).toBeGreaterThan(0.99); // the constraints bind
+    // every allocation is feasible in the three-phase model and on the allowed rates
+    const feas = networkFeasibilityCheck();
+    const { result } = await runShipped(ACN, [net(kw, cont), `policy.allocation=${alloc}`], feas);
+    expect(feas.checked).toBeGreaterThan(1000);
+    expect(feas.worst).toBeGreaterThan(0.99); // the constraints bind
     expect(Math.abs(result.summary.sessions.demandMetPct - published)).toBeLessThan(1.5);
   });
 

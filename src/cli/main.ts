@@ -273,7 +273,19 @@ export function stacksHelp(): string {
   const lines = SHIPPED_STACKS.map((s) => {
     const d = (s as { description?: unknown }).description;
     const text = typeof d === 'string' && d.trim() ? d.trim() : `records on ${s.records.backend}, payments on ${s.payments.backend}`;
-    return `  ${s.name.padEnd(w)}  ${text}`;
+    // wrapped with a hanging indent inside 78 columns, so the help's own wrapping leaves it alone
+    const indent = ' '.repeat(w + 4);
+    const out: string[] = [];
+    let line = `  ${s.name.padEnd(w)}  `;
+    for (const word of text.split(/\s+/)) {
+      if (line.length + word.length > 78 && line.trim().length > 0 && line.length > indent.length) {
+        out.push(line.trimEnd());
+        line = indent;
+      }
+      line += `${word} `;
+    }
+    out.push(line.trimEnd());
+    return out.join('\n');
   });
   return `Shipped ledger stacks (--ledger, or ledger.stacks in the scenario):\n${lines.join('\n')}`;
 }

@@ -14,6 +14,7 @@
  * the seeds) per seed with its mean and 95 % confidence interval (t-distribution, n − 1 df), for
  * travel + wait (min), abandoned sessions and demand met (%). Prints a Markdown table.
  */
+import { meanCi } from '../src/core/stats.js';
 import { loadChoicePolicy } from '../src/ai/choiceModel.js';
 import { initTf, type TfBackendName } from '../src/ai/runtime.js';
 import { SessionStatus } from '../src/charging/station.js';
@@ -22,12 +23,6 @@ import type { SimResult } from '../src/simulation/simulation.js';
 
 const HAND = ['nearest', 'min-total-time', 'min-total-time-reserved'] as const;
 const POLICIES = [...HAND, 'learned'] as const;
-
-/** two-sided 95 % t quantiles for 1..30 degrees of freedom */
-const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
-export function t975(df: number): number {
-  return df <= 30 ? T975[df - 1]! : 1.96;
-}
 
 export interface RunMetrics {
   travelWaitMin: number;
@@ -57,14 +52,6 @@ export function metricsOf(r: SimResult): RunMetrics {
     fragile: Number(info?.fragileDecisions ?? 0),
     tied: Number(info?.tiedDecisions ?? 0),
   };
-}
-
-function meanCi(d: number[]): { mean: number; lo: number; hi: number } {
-  const n = d.length;
-  const m = d.reduce((a, b) => a + b, 0) / n;
-  const sd = n > 1 ? Math.sqrt(d.reduce((a, b) => a + (b - m) ** 2, 0) / (n - 1)) : 0;
-  const h = n > 1 ? (t975(n - 1) * sd) / Math.sqrt(n) : NaN;
-  return { mean: m, lo: m - h, hi: m + h };
 }
 
 interface Case {

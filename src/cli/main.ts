@@ -17,6 +17,7 @@ import type { StationChoicePolicy } from '../charging/choice.js';
 import { writeComparison, writeManifest, writeResults } from '../output/output.js';
 import { abortOut, commitOut, prepareOut } from '../output/folder.js';
 import { scenarioHash, type ManifestIdentity } from '../output/manifest.js';
+import { comparisonCsv, comparisonTable, compareSides, DEFAULT_SPEC, loadCompareSpec, loadSide } from '../output/compare.js';
 import { LedgerLoadRun } from '../simulation/ledgerLoad.js';
 import { formatRegistries } from '../simulation/registries.js';
 import { optimumText, scenarioOptimum } from '../simulation/optimumRun.js';
@@ -333,6 +334,9 @@ async function learnedModelHashes(sc: Scenario): Promise<Record<string, string>>
   return out;
 }
 
+/** Exit codes of `evsim compare` (0: nothing regressed; 2: bad input, as everywhere). */
+export const COMPARE_EXIT = { regressed: 4, incomparable: 5 } as const;
+
 /** `evsim train <kind>`: one trainer per learned policy kind (config file, optional --out). */
 const TRAINERS: Record<string, (config: string, out: string | undefined) => Promise<void>> = {
   'station-choice': async (config, out) => {
@@ -465,6 +469,27 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'compare <base> <cand>',
+      'compare two results folders (runs, comparisons, sweeps or repeated runs) metric by metric; exit 4 on a regression, 5 on missing or incomparable metrics',
+      (y) =>
+        y
+          .positional('base', { type: 'string', demandOption: true, describe: 'the reference results folder' })
+          .positional('cand', { type: 'string', demandOption: true, describe: 'the candidate results folder' })
+          .option('metrics', { type: 'string', describe: 'rules file (YAML: metrics[] with match, kind, direction, abs, rel, factor, alpha, minSamples; ignore[]); default: every deterministic metric must be equal' })
+          .option('format', { choices: ['table', 'csv', 'json'] as const, default: 'table' as const, describe: 'output format' })
+          .option('all', { type: 'boolean', default: false, describe: 'list unchanged metrics too (table format)' }),
+      (args) => {
+        const spec = args.metrics === undefined ? DEFAULT_SPEC : loadCompareSpec(args.metrics);
+        const base = loadSide(String(args.base));
+        const cand = loadSide(String(args.cand));
+        const c = compareSides(base, cand, spec);
+        if (args.format === 'csv') process.stdout.write(comparisonCsv(c));
+        else if (args.format === 'json') process.stdout.write(`${JSON.stringify({ base: base.dir, cand: cand.dir, counts: c.counts, rows: c.rows }, null, 2)}\n`);
+        else process.stdout.write(`${comparisonTable(c, base, cand, args.all)}\n`);
+        exitCode = c.counts.regressed > 0 ? COMPARE_EXIT.regressed : c.counts.missing + c.counts.incomparable > 0 ? COMPARE_EXIT.incomparable : 0;
+      },
+    )
+    .command(
       'train <kind> [config]',
       `train a learned policy from a YAML config (kinds: ${Object.keys(TRAINERS).join(', ')})`,
       (y) =>
@@ -486,7 +511,7 @@ export async function main(argv: string[]): Promise<number> {
     .command('schema', 'print the JSON Schema of scenario files', {}, () => {
       process.stdout.write(JSON.stringify(scenarioJsonSchema(), null, 2) + '\n');
     })
-    .demandCommand(1, 'name a command: run, validate, optimum, train, list or schema')
+    .demandCommand(1, 'name a command: run, validate, optimum, compare, train, list or schema')
     .strictCommands()
     .strictOptions()
     .help()

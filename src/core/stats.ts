@@ -122,3 +122,96 @@ export function pairedDiff(a: readonly number[], b: readonly number[], level = 0
 export function excludesZero(ci: MeanCi): boolean {
   return ci.lo > 0 || ci.hi < 0;
 }
+
+/** Median of a sample (the mean of the two middle values for an even count). */
+export function median(xs: readonly number[]): number {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export interface MannWhitney {
+  /** U statistic of the first sample (number of pairs (a, b) with a > b, ties counting ½) */
+  u: number;
+  /** two-sided p-value */
+  p: number;
+  /** 'exact' (permutation distribution, no ties, n1·n2 ≤ 400) or 'normal' (tie-corrected) */
+  method: 'exact' | 'normal';
+}
+
+/**
+ * Two-sided Mann–Whitney U (Wilcoxon rank-sum) test of two independent samples. Without ties and
+ * for small samples (n1·n2 ≤ 400) the p-value is exact, from the permutation distribution of U
+ * counted by the standard recurrence; otherwise the normal approximation with tie correction and
+ * continuity correction (as scipy.stats.mannwhitneyu with method='asymptotic').
+ */
+export function mannWhitneyU(a: readonly number[], b: readonly number[]): MannWhitney {
+  const n1 = a.length;
+  const n2 = b.length;
+  if (!n1 || !n2) throw new RangeError('mannWhitneyU: both samples must be non-empty');
+  const all = [...a.map((v) => ({ v, g: 0 })), ...b.map((v) => ({ v, g: 1 }))].sort((x, y) => x.v - y.v);
+  const ranks = new Float64Array(all.length);
+  let tieTerm = 0;
+  let ties = false;
+  for (let i = 0; i < all.length; ) {
+    let j = i;
+    while (j + 1 < all.length && all[j + 1]!.v === all[i]!.v) j++;
+    const r = (i + j + 2) / 2;
+    for (let k = i; k <= j; k++) ranks[k] = r;
+    const t = j - i + 1;
+    if (t > 1) {
+      ties = true;
+      tieTerm += t ** 3 - t;
+    }
+    i = j + 1;
+  }
+  let r1 = 0;
+  for (let i = 0; i < all.length; i++) if (all[i]!.g === 0) r1 += ranks[i]!;
+  const u = r1 - (n1 * (n1 + 1)) / 2;
+  if (!ties && n1 * n2 <= 400) {
+    // counts[k] = number of arrangements with U = k, by f(n1, n2, k) = f(n1 − 1, n2, k − n2) + f(n1, n2 − 1, k)
+    const maxU = n1 * n2;
+    let prev: Float64Array[] = [];
+    for (let j = 0; j <= n2; j++) {
+      const row = new Float64Array(maxU + 1);
+      row[0] = 1;
+      prev.push(row);
+    }
+    for (let i = 1; i <= n1; i++) {
+      const cur: Float64Array[] = [];
+      const first = new Float64Array(maxU + 1);
+      first[0] = 1;
+      cur.push(first);
+      for (let j = 1; j <= n2; j++) {
+        const row = new Float64Array(maxU + 1);
+        const left = prev[j]!;
+        const down = cur[j - 1]!;
+        for (let k = 0; k <= i * j; k++) row[k] = (k >= j ? left[k - j]! : 0) + down[k]!;
+        cur.push(row);
+      }
+      prev = cur;
+    }
+    const counts = prev[n2]!;
+    let total = 0;
+    for (const c of counts) total += c;
+    const lo = Math.min(u, maxU - u);
+    let tail = 0;
+    for (let k = 0; k <= lo; k++) tail += counts[k]!;
+    return { u, p: Math.min(1, (2 * tail) / total), method: 'exact' };
+  }
+  const n = n1 + n2;
+  const mu = (n1 * n2) / 2;
+  const sigma = Math.sqrt(((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1))));
+  if (sigma === 0) return { u, p: 1, method: 'normal' };
+  const z = (Math.abs(u - mu) - 0.5) / sigma;
+  return { u, p: Math.min(1, 2 * (1 - normalCdf(Math.max(0, z)))), method: 'normal' };
+}
+
+/** Standard normal CDF (erfc by the Numerical Recipes Chebyshev fit, |error| < 1.2e-7). */
+export function normalCdf(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.5 * x);
+  const erfc = t * Math.exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return z >= 0 ? 1 - erfc / 2 : erfc / 2;
+}

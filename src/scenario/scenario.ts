@@ -435,9 +435,10 @@ const STACK_FORM = '{name, records: {backend, params}, payments: {backend, param
 /**
  * Turn zod issues into one line each: `where: path: problem (got value)`. `schema` is the
  * definition the issues came from (for the allowed keys of unknown fields); `prefix` is where its
- * root sits in the scenario (for a backend's params inside a stack).
+ * root sits in the scenario (for a backend's params inside a stack). Exported for the other YAML
+ * inputs validated the same way (compare rules, evaluation configs, sweep specs).
  */
-function issueLines(where: string, raw: unknown, issues: z.core.$ZodIssue[], schema: z.ZodType = ScenarioSchema, prefix: readonly PropertyKey[] = []): string[] {
+export function issueLines(where: string, raw: unknown, issues: z.core.$ZodIssue[], schema: z.ZodType = ScenarioSchema, prefix: readonly PropertyKey[] = []): string[] {
   const lines: string[] = [];
   for (const is of issues) {
     const path = is.path;

@@ -236,6 +236,7 @@ export async function runScenario(sc: Scenario, outArg: string, opts: RunOptions
           };
         },
         folder.tmp,
+        { parquet: sc.output.parquet },
       );
       writeManifest(dir, multi ? 'comparison-stack' : 'run', id, written, { stack: stack.name }, folder.tmp);
       written.push('manifest.json');

@@ -57,11 +57,41 @@ export function scenarioForHash(sc: Scenario, packageRoot: string): unknown {
   };
   // policy.models and policy.tfBackend affect only learned policies: left out of the hash
   // otherwise, so scenarios that use none keep the hash they had before these fields existed
+  let out: Record<string, unknown> = rest;
   if (rest.policy.allocation !== 'learned' && rest.policy.stationChoice !== 'learned') {
     const { models: _m, tfBackend: _b, ...policy } = rest.policy;
-    return map({ ...rest, policy });
+    out = { ...rest, policy };
   }
-  return map(rest);
+  return map(omitLaterDefaults(out));
+}
+
+/**
+ * Fields added after results schema version 1, left out of the hash while they hold their default
+ * (the behaviour from before they existed), so a scenario that does not use them keeps its hash.
+ * A field set to anything else is hashed as usual.
+ */
+export const LATER_FIELDS: readonly { path: readonly string[]; default: unknown }[] = [{ path: ['output', 'parquet'], default: false }];
+
+function omitLaterDefaults(v: Record<string, unknown>): Record<string, unknown> {
+  let out = v;
+  for (const f of LATER_FIELDS) {
+    const parents: Record<string, unknown>[] = [];
+    let cur: unknown = out;
+    for (const k of f.path.slice(0, -1)) {
+      if (!cur || typeof cur !== 'object') break;
+      parents.push(cur as Record<string, unknown>);
+      cur = (cur as Record<string, unknown>)[k];
+    }
+    const last = f.path[f.path.length - 1]!;
+    if (parents.length !== f.path.length - 1 || !cur || typeof cur !== 'object' || !(last in cur)) continue;
+    if (JSON.stringify((cur as Record<string, unknown>)[last]) !== JSON.stringify(f.default)) continue;
+    // rebuild the path without the field (copies only along the path)
+    const { [last]: _omit, ...leaf } = cur as Record<string, unknown>;
+    let rebuilt: Record<string, unknown> = leaf;
+    for (let i = parents.length - 1; i >= 0; i--) rebuilt = { ...parents[i]!, [f.path[i]!]: rebuilt };
+    out = rebuilt;
+  }
+  return out;
 }
 
 export function sha256Hex(s: string | Buffer): string {

@@ -9,7 +9,7 @@
  * buffered writer instead of csv-stringify (whose per-row object handling dominated the time on
  * such files); csv-stringify writes sessions.csv, whose text fields (names) may need quoting.
  */
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { assertInside } from './folder.js';
@@ -19,6 +19,7 @@ import { SESSION_STATUS_NAMES } from '../charging/station.js';
 import { STATE_NAMES } from '../charging/ev.js';
 import type { SimResult, Summary } from '../simulation/simulation.js';
 import { LEDGER_CSV_COLUMNS, csvField, writeLedgerFiles } from './ledgerFiles.js';
+import { PARQUET_TABLES, parquetOfCsvFile } from './parquet.js';
 
 /** Buffered writer to a temporary file, renamed into place by close(). */
 class AtomicWriter {
@@ -63,6 +64,17 @@ export function writeFileAtomic(path: string, data: string): void {
   }
 }
 
+export function writeBytesAtomic(path: string, data: Uint8Array): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '');
 const f6 = (x: number) => (Number.isFinite(x) ? x.toFixed(6) : '');
 
@@ -94,7 +106,7 @@ export function sessionsCsv(r: SimResult): string {
  * Write every results file of one run into `dir`; summary.json last. Every file must land inside
  * `root` (the results folder being written; `dir` itself by default), or nothing is written.
  */
-export function writeResults(dir: string, r: SimResult, timing: () => Record<string, unknown>, root: string = dir): string[] {
+export function writeResults(dir: string, r: SimResult, timing: () => Record<string, unknown>, root: string = dir, opts: { parquet?: boolean } = {}): string[] {
   assertInside(root, dir);
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
@@ -167,6 +179,14 @@ export function writeResults(dir: string, r: SimResult, timing: () => Record<str
     written.push('ledger.csv');
   }
   written.push(...writeLedgerFiles(dir, r, (path) => new AtomicWriter(path)));
+  if (opts.parquet) {
+    for (const csv of Object.keys(PARQUET_TABLES)) {
+      if (!written.includes(csv)) continue;
+      const name = csv.replace(/\.csv$/, '.parquet');
+      writeBytesAtomic(assertInside(root, join(dir, name)), parquetOfCsvFile(join(dir, csv), csv));
+      written.push(name);
+    }
+  }
   put('timing.json', JSON.stringify(timing(), null, 2) + '\n');
   put('summary.json', summaryJson(r.summary));
   return written;

@@ -307,6 +307,8 @@ const Output = z
     stationsCsv: z.boolean().default(true),
     /** write ledger.csv (one row per transaction) */
     ledgerCsv: z.boolean().default(true),
+    /** also write sessions/stations/ledger tables as Parquet next to their CSVs */
+    parquet: z.boolean().default(false),
   })
   .prefault({});
 

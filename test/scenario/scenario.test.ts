@@ -469,7 +469,7 @@ describe('defaults', () => {
     expect(sc.tariff).toEqual({ type: 'flat', pricePerKWh: 0.3 });
     expect(sc.ledger).toMatchObject({ stacks: ['none'], coupling: { waitForStart: false, waitForPayment: false } });
     expect(sc.stacks.map((x) => x.name)).toEqual(['none']);
-    expect(sc.output).toEqual({ eventsLog: false, stationsCsv: true, ledgerCsv: true });
+    expect(sc.output).toEqual({ eventsLog: false, stationsCsv: true, ledgerCsv: true, parquet: false });
     expect(sc.baseDir).toBe(tmp);
   });
 

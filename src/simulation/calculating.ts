@@ -25,8 +25,8 @@
  * this runs and the city is exactly as before.
  *
  * Recorded: reservations submitted / final / failed / timed out, status records, the time each
- * EV spent in `calculating` (from entering it to going or driving on; mean and p95) and the age
- * of the status of the chosen station at decision (ledger information).
+ * EV spent in `calculating` (from entering it to going or driving on; mean and p95) and how often
+ * the chosen station as seen differed from the station as it was (ledger information).
  */
 import type { Kernel } from '../core/kernel.js';
 import { PRIORITY } from '../core/priorities.js';
@@ -60,9 +60,9 @@ export interface CalculatingSummary {
   meanCalculatingSeconds: number;
   p95CalculatingSeconds: number;
   maxCalculatingSeconds: number;
-  /** ledger information: mean age (decision time − status time) of the chosen station's status,
-   * over decisions whose station had a final status */
-  meanStatusAgeSeconds: number;
+  /** ledger information: percentage of station choices for which the chosen station as seen
+   * (queue length, plugged EVs) differed from the station as it was (0 under live information) */
+  staleChoicesPct: number;
 }
 
 interface Held {
@@ -92,8 +92,7 @@ export class Calculating {
   private timeouts = 0;
   private statusSubmitted = 0;
   private statusFinal = 0;
-  private ageSum = 0;
-  private ageN = 0;
+  private stale = 0;
   /** set by the composition: the records role of the protocol */
   submit: RecordSubmitter | null = null;
   /** set by the composition: the held EV goes (open its trip to the station at `now`) */
@@ -147,10 +146,8 @@ export class Calculating {
     const now = this.kernel.now;
     if (this.ledgerViews) {
       const v = this.ledgerViews[s.station]!;
-      if (v.statusAt > -Infinity) {
-        this.ageSum += now - v.statusAt;
-        this.ageN++;
-      }
+      const live = this.stations[s.station]!;
+      if (v.queueLength !== live.queueLength || v.plugged.length !== live.plugged.length) this.stale++;
     }
     this.submitted++;
     if (this.wait) {
@@ -239,7 +236,7 @@ export class Calculating {
       meanCalculatingSeconds: d.length ? sum / d.length : 0,
       p95CalculatingSeconds: percentile(d, 95),
       maxCalculatingSeconds: d.length ? d[d.length - 1]! : 0,
-      meanStatusAgeSeconds: this.ageN ? this.ageSum / this.ageN : 0,
+      staleChoicesPct: this.submitted ? (100 * this.stale) / this.submitted : 0,
     };
   }
 }

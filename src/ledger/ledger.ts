@@ -200,6 +200,8 @@ export interface LedgerSummary {
   /** committed valid transactions per simulated second of the run */
   committedTps: number;
   latencySeconds: LatencyStats;
+  /** submitted per kind, in TX_KINDS order; an optional kind (reservation, station-status) only
+   * once submitted */
   byKind: Record<TxKind, number>;
   extra: Record<string, number>;
 }

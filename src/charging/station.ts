@@ -299,7 +299,7 @@ export class Station implements SiteView, AllocatableSite {
 
   /** Remaining charging time (s) of every EV plugged (still charging, at its granted power) and
    * queued (at the best charger it could use): the work the chargers have ahead of them. */
-  private workAheadS(): number {
+  workAheadS(): number {
     let work = 0;
     for (const s of this.plugged) {
       if (s.energyDone) continue;

@@ -12,7 +12,7 @@
 import type { EventHandle, Handler, Kernel } from '../core/kernel.js';
 import { PRIORITY } from '../core/priorities.js';
 import { growF64, growU8 } from '../core/typed.js';
-import { signedTxBytes } from './tx.js';
+import { OPTIONAL_TX_KINDS, signedTxBytes } from './tx.js';
 import type { Rng, Streams } from '../core/random.js';
 import type { Network } from './network.js';
 import type { TxCodec } from './tx.js';
@@ -40,6 +40,9 @@ export interface LedgerTx {
   readonly submittedAt: number;
   /** streaming payment backends only: the session's last payment (see Ledger.streaming) */
   readonly closing?: boolean;
+  /** kinds with their own layout (reservation, station-status): their numeric fields, in the
+   * order of the layout (src/ledger/tx.ts) */
+  readonly payload?: readonly number[];
 }
 
 export type SettlementStatus = 'final' | 'failed';
@@ -197,6 +200,8 @@ export interface LedgerSummary {
   /** committed valid transactions per simulated second of the run */
   committedTps: number;
   latencySeconds: LatencyStats;
+  /** submitted per kind, in TX_KINDS order; an optional kind (reservation, station-status) only
+   * once submitted */
   byKind: Record<TxKind, number>;
   extra: Record<string, number>;
 }
@@ -330,6 +335,28 @@ export class LedgerPort {
     return tx;
   }
 
+  /** Submit a transaction of a kind with its own layout: ids, and its kind-specific fields
+   * (`payload`, see src/ledger/tx.ts); energy, amount and power are 0 in ledger.csv. */
+  submitPayload(kind: TxKind, sessionId: number, ev: number, station: number, payload: readonly number[]): LedgerTx {
+    const id = this.nextId++;
+    if (id >= this.submitT.length) this.grow();
+    const tx: LedgerTx = { id, kind, sessionId, ev, station, energyKWh: 0, amount: 0, powerKW: 0, soc: NaN, submittedAt: this.kernel.now, payload };
+    this.submitT[id] = this.kernel.now;
+    const ki = KIND_INDEX.get(kind);
+    if (ki === undefined) throw new RangeError(`ledger ${this.role}: unknown tx kind ${String(kind)}`);
+    this.kindOf[id] = ki;
+    this.sess[id] = sessionId;
+    this.evOf[id] = ev;
+    this.stationOf[id] = station;
+    this.energy[id] = 0;
+    this.amount[id] = 0;
+    this.byKind[kind]++;
+    const t = performance.now(); // wall-clock ok: compute-cost measurement for timing.json
+    this.ledger.submit(tx);
+    this.wallMs += performance.now() - t; // wall-clock ok
+    return tx;
+  }
+
   /** Wall-clock milliseconds spent in this backend (submit and its own events): timing.json only. */
   wallMs = 0;
 
@@ -436,7 +463,8 @@ export class LedgerPort {
         p99: percentile(lat, 99),
         max: lat.length ? lat[lat.length - 1]! : 0,
       },
-      byKind: { ...this.byKind },
+      // optional kinds (reservation, station-status) only once submitted
+      byKind: Object.fromEntries(Object.entries(this.byKind).filter(([k, v]) => v > 0 || !OPTIONAL_TX_KINDS.has(k as TxKind))) as Record<TxKind, number>,
       extra: this.ledger.extraMetrics(),
     };
   }

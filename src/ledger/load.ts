@@ -23,7 +23,9 @@ import { PRIORITY } from '../core/priorities.js';
 import type { Kernel } from '../core/kernel.js';
 import type { Streams } from '../core/random.js';
 import type { LedgerPort } from './ledger.js';
-import { TX_KINDS, type TxKind } from './tx.js';
+import { OPTIONAL_TX_KINDS, TX_KINDS, type TxKind } from './tx.js';
+
+const LOAD_KINDS = TX_KINDS.filter((k) => !OPTIONAL_TX_KINDS.has(k)) as [TxKind, ...TxKind[]];
 
 const rate = () => z.number().positive().max(1e6);
 
@@ -49,8 +51,9 @@ export type Arrival = z.output<typeof ArrivalSchema>;
 /** The `demand` section of a `demand.type: load` scenario, less its `type`. */
 export const LoadParamsShape = {
   arrival: ArrivalSchema,
-  /** kind mix: weights (>= 0, not all 0) of the transaction kinds submitted */
-  kinds: z.partialRecord(z.enum(TX_KINDS as [TxKind, ...TxKind[]]), z.number().min(0)).default({ payment: 1 }),
+  /** kind mix: weights (>= 0, not all 0) of the transaction kinds submitted (the city's four
+   * charging kinds; the calculating phase's kinds carry payloads the generator does not make) */
+  kinds: z.partialRecord(z.enum(LOAD_KINDS), z.number().min(0)).default({ payment: 1 }),
   /** submissions start at this simulated time (s) */
   startS: z.number().min(0).default(0),
   /** at most this many transactions (null: until the horizon) */
@@ -101,7 +104,7 @@ export interface LoadTarget {
  */
 export class LoadGenerator {
   submitted = 0;
-  readonly byKind: Record<TxKind, number> = Object.fromEntries(TX_KINDS.map((k) => [k, 0])) as Record<TxKind, number>;
+  readonly byKind: Record<TxKind, number> = Object.fromEntries(LOAD_KINDS.map((k) => [k, 0])) as Record<TxKind, number>;
   private readonly kindNames: TxKind[];
   private readonly kindCum: Float64Array;
   private readonly kSubmit: number;

@@ -20,7 +20,9 @@
  * Integer fields must be integers in 0..2^32-1 (RangeError otherwise). The txid is the hex SHA-256
  * of the body. A signed transaction's size is body + signature (64) + public key (32) = 154 bytes.
  *
- * Signatures (the signer of every transaction kind is the EV, `tx.ev`):
+ * Other kinds (reservation, station-status) have their own layouts and sizes, below TX_KIND_DEFS.
+ *
+ * Signatures (the signer is the EV, `tx.ev`, except station-status: the station):
  *   - 'real': Ed25519 with node:crypto. Keys are derived deterministically: the private seed of
  *     (role, id) is SHA-256(`evsim/${seed}/${role}/${id}`) (32 bytes), wrapped into a PKCS#8 DER
  *     key. Ed25519 signatures are deterministic (RFC 8032), so runs are reproducible. Keys are made
@@ -143,16 +145,124 @@ export const CANONICAL_LAYOUT: TxLayout = {
 };
 
 /**
- * The registry of transaction kinds: name, wire code (byte 1 of every body), description and
- * layout. Adding a kind is adding a row (its code must be new; the table order is the order of
- * every per-kind figure, e.g. summary.json's byKind).
+ * `reservation` (the calculating phase, src/simulation/calculating.ts): an EV announces the station
+ * it chose and when it expects to arrive. Body RESERVATION_BODY_BYTES = 42 bytes:
+ *
+ *   offset size type  field
+ *        0    1 u8    version
+ *        1    1 u8    kind (4)
+ *        2    4 u32   id
+ *        6    4 u32   sessionId      (the session the decision opened)
+ *       10    4 u32   ev             (the signer)
+ *       14    4 u32   station
+ *       18    8 f64   eta            (expected arrival, simulated seconds)   payload[0]
+ *       26    8 f64   chargeS        (expected charging time, s)            payload[1]
+ *       34    8 f64   submittedAt
+ *
+ * Signed size 42 + 64 + 32 = 138 bytes.
+ */
+export const RESERVATION_BODY_BYTES = 42;
+export const RESERVATION_LAYOUT: TxLayout = {
+  bodyBytes: RESERVATION_BODY_BYTES,
+  write(v, tx, code) {
+    v.setUint8(0, TX_VERSION);
+    v.setUint8(1, code);
+    v.setUint32(2, u32(tx.id, 'id', tx), true);
+    v.setUint32(6, u32(tx.sessionId, 'sessionId', tx), true);
+    v.setUint32(10, u32(tx.ev, 'ev', tx), true);
+    v.setUint32(14, u32(tx.station, 'station', tx), true);
+    f64(v, 18, payloadAt(tx, 0));
+    f64(v, 26, payloadAt(tx, 1));
+    f64(v, 34, tx.submittedAt);
+  },
+  read(v, kind) {
+    return {
+      id: v.getUint32(2, true),
+      kind,
+      sessionId: v.getUint32(6, true),
+      ev: v.getUint32(10, true),
+      station: v.getUint32(14, true),
+      energyKWh: 0,
+      amount: 0,
+      powerKW: 0,
+      soc: NaN,
+      submittedAt: v.getFloat64(34, true),
+      payload: [v.getFloat64(18, true), v.getFloat64(26, true)],
+    };
+  },
+};
+
+/**
+ * `station-status` (information `ledger`, src/simulation/calculating.ts): a station reports its
+ * state. Signed by the station (`tx.station`; `tx.ev` carries the same id as the reporter, and
+ * sessionId is 0 and not encoded). Body STATUS_BODY_BYTES = 38 bytes:
+ *
+ *   offset size type  field
+ *        0    1 u8    version
+ *        1    1 u8    kind (5)
+ *        2    4 u32   id
+ *        6    4 u32   station
+ *       10    4 u32   queueLength    payload[0]
+ *       14    4 u32   plugged        payload[1]
+ *       18    4 u32   freeChargers   payload[2]
+ *       22    8 f64   workAheadS     payload[3] (remaining charging time of plugged and queued EVs)
+ *       30    8 f64   submittedAt    (the time the status describes)
+ *
+ * Signed size 38 + 64 + 32 = 134 bytes.
+ */
+export const STATUS_BODY_BYTES = 38;
+export const STATUS_LAYOUT: TxLayout = {
+  bodyBytes: STATUS_BODY_BYTES,
+  write(v, tx, code) {
+    v.setUint8(0, TX_VERSION);
+    v.setUint8(1, code);
+    v.setUint32(2, u32(tx.id, 'id', tx), true);
+    v.setUint32(6, u32(tx.station, 'station', tx), true);
+    v.setUint32(10, u32(payloadAt(tx, 0), 'payload[0] (queueLength)', tx), true);
+    v.setUint32(14, u32(payloadAt(tx, 1), 'payload[1] (plugged)', tx), true);
+    v.setUint32(18, u32(payloadAt(tx, 2), 'payload[2] (freeChargers)', tx), true);
+    f64(v, 22, payloadAt(tx, 3));
+    f64(v, 30, tx.submittedAt);
+  },
+  read(v, kind) {
+    const station = v.getUint32(6, true);
+    return {
+      id: v.getUint32(2, true),
+      kind,
+      sessionId: 0,
+      ev: station,
+      station,
+      energyKWh: 0,
+      amount: 0,
+      powerKW: 0,
+      soc: NaN,
+      submittedAt: v.getFloat64(30, true),
+      payload: [v.getUint32(10, true), v.getUint32(14, true), v.getUint32(18, true), v.getFloat64(22, true)],
+    };
+  },
+};
+
+function payloadAt(tx: LedgerTx, i: number): number {
+  const p = tx.payload;
+  if (p === undefined || p.length <= i) throw new RangeError(`codec: tx ${tx.id} (${tx.kind}) needs payload[${i}]`);
+  return p[i]!;
+}
+
+/**
+ * The registry of transaction kinds: name, wire code (byte 1 of every body), description, layout,
+ * signer (whose key signs it: the EV `tx.ev`, or the station `tx.station`) and whether summary.json's
+ * byKind always lists it (`optional` kinds appear there only once submitted, so runs that use
+ * none keep their outputs). Adding a kind is adding a row (its code must be new; the table order
+ * is the order of every per-kind figure, e.g. summary.json's byKind).
  */
 export const TX_KIND_DEFS = [
-  { name: 'session-start', code: 0, description: 'an EV plugs in: the session opens (energy 0)', layout: CANONICAL_LAYOUT },
-  { name: 'charge', code: 1, description: 'a per-minute charge record (energy, mean power, state of charge)', layout: CANONICAL_LAYOUT },
-  { name: 'session-end', code: 2, description: 'the session closes (total energy)', layout: CANONICAL_LAYOUT },
-  { name: 'payment', code: 3, description: 'a payment from the EV to the station (amount in tariff units)', layout: CANONICAL_LAYOUT },
-] as const satisfies readonly { name: string; code: number; description: string; layout: TxLayout }[];
+  { name: 'session-start', code: 0, description: 'an EV plugs in: the session opens (energy 0)', layout: CANONICAL_LAYOUT, signer: 'ev', optional: false },
+  { name: 'charge', code: 1, description: 'a per-minute charge record (energy, mean power, state of charge)', layout: CANONICAL_LAYOUT, signer: 'ev', optional: false },
+  { name: 'session-end', code: 2, description: 'the session closes (total energy)', layout: CANONICAL_LAYOUT, signer: 'ev', optional: false },
+  { name: 'payment', code: 3, description: 'a payment from the EV to the station (amount in tariff units)', layout: CANONICAL_LAYOUT, signer: 'ev', optional: false },
+  { name: 'reservation', code: 4, description: 'an EV in calculating announces its chosen station and expected arrival', layout: RESERVATION_LAYOUT, signer: 'ev', optional: true },
+  { name: 'station-status', code: 5, description: 'a station reports its queue, plugged EVs, free chargers and work ahead', layout: STATUS_LAYOUT, signer: 'station', optional: true },
+] as const satisfies readonly { name: string; code: number; description: string; layout: TxLayout; signer: KeyRole; optional: boolean }[];
 
 export type TxKind = (typeof TX_KIND_DEFS)[number]['name'];
 export const TX_KINDS: readonly TxKind[] = TX_KIND_DEFS.map((d) => d.name);
@@ -160,6 +270,14 @@ export const TX_KINDS: readonly TxKind[] = TX_KIND_DEFS.map((d) => d.name);
 const KIND_CODE = new Map<TxKind, number>(TX_KIND_DEFS.map((d) => [d.name, d.code]));
 const KIND_BY_CODE = new Map<number, (typeof TX_KIND_DEFS)[number]>(TX_KIND_DEFS.map((d) => [d.code, d]));
 const LAYOUT = new Map<TxKind, TxLayout>(TX_KIND_DEFS.map((d) => [d.name, d.layout]));
+const SIGNER = new Map<TxKind, KeyRole>(TX_KIND_DEFS.map((d) => [d.name, d.signer]));
+/** Kinds that summary.json's byKind lists only once submitted (see TX_KIND_DEFS). */
+export const OPTIONAL_TX_KINDS: ReadonlySet<TxKind> = new Set(TX_KIND_DEFS.filter((d) => d.optional).map((d) => d.name));
+
+/** Who signs a transaction: (role, id). */
+function signerOf(tx: LedgerTx): [KeyRole, number] {
+  return SIGNER.get(tx.kind) === 'station' ? ['station', tx.station] : ['ev', tx.ev];
+}
 const MAX_BODY_BYTES = Math.max(...TX_KIND_DEFS.map((d) => d.layout.bodyBytes));
 
 /** Encoded body size of a kind (bytes). */
@@ -345,14 +463,15 @@ export class TxCodec {
     return digestHex('sha256', body);
   }
 
-  /** Encode, hash and sign (signer: the EV `tx.ev`). */
+  /** Encode, hash and sign (signer: the EV `tx.ev`, or the station for station-status). */
   sign(tx: LedgerTx): SignedTx {
     const body = this.encode(tx);
-    const signature = this.signBytes('ev', tx.ev, body);
+    const [role, id] = signerOf(tx);
+    const signature = this.signBytes(role, id, body);
     return { tx, body, signature, txid: this.txid(body), size: body.length + SIGNATURE_BYTES + PUBLIC_KEY_BYTES };
   }
 
-  /** True when body = encode(tx), txid = SHA-256(body) and the signature is the EV's over body. */
+  /** True when body = encode(tx), txid = SHA-256(body) and the signature is the signer's over body. */
   verify(s: SignedTx): boolean {
     const body = s.body;
     if (s.signature.length !== SIGNATURE_BYTES) return false;
@@ -364,7 +483,8 @@ export class TxCodec {
     }
     if (body.length !== n || !bytesEqual(this.bytes.subarray(0, n), body)) return false;
     if (this.txid(body) !== s.txid) return false;
-    return this.verifyBytes('ev', s.tx.ev, body, s.signature);
+    const [role, id] = signerOf(s.tx);
+    return this.verifyBytes(role, id, body, s.signature);
   }
 
   /** 32-byte public key of (role, id). */

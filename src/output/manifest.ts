@@ -56,13 +56,19 @@ export function scenarioForHash(sc: Scenario, packageRoot: string): unknown {
     return v;
   };
   // policy.models and policy.tfBackend affect only learned policies: left out of the hash
-  // otherwise, so scenarios that use none keep the hash they had before these fields existed
-  let out: Record<string, unknown> = rest;
+  // otherwise, so scenarios that use none keep the hash they had before these fields existed.
+  // Likewise the calculating phase's fields (information, statusInterval, waitForReservation,
+  // reservationTimeout) while it uses no ledger (information live, no waiting).
+  let policy: Record<string, unknown> = rest.policy;
   if (rest.policy.allocation !== 'learned' && rest.policy.stationChoice !== 'learned') {
-    const { models: _m, tfBackend: _b, ...policy } = rest.policy;
-    out = { ...rest, policy };
+    const { models: _m, tfBackend: _b, ...p } = policy;
+    policy = p;
   }
-  return map(omitLaterDefaults(out));
+  if (rest.policy.information === 'live' && !rest.policy.waitForReservation) {
+    const { information: _i, statusInterval: _s, waitForReservation: _w, reservationTimeout: _t, ...p } = policy;
+    policy = p;
+  }
+  return map(omitLaterDefaults({ ...rest, policy }));
 }
 
 /**

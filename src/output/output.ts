@@ -207,6 +207,10 @@ export function comparisonRows(summaries: readonly Summary[]): (string | number)
     'start_timeouts', 'payment_timeouts',
     'utilization_pct', 'demand_met_pct',
   ];
+  // the calculating phase's columns, only when some stack's run used the ledger for it
+  // (policy.information ledger or policy.waitForReservation; summary.json `calculating`)
+  const calc = summaries.some((s) => s.calculating !== undefined);
+  if (calc) header.push(...CALCULATING_COLUMNS);
   const rows: (string | number)[][] = [header];
   const r3 = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(3)) : '');
   for (const s of summaries) {
@@ -230,14 +234,32 @@ export function comparisonRows(summaries: readonly Summary[]): (string | number)
       r3(s.sessions.meanWaitSeconds), r3(s.sessions.p95WaitSeconds), r3(s.ledger.meanAuthorizationDelaySeconds), r3(s.ledger.meanPaymentHoldSeconds),
       s.ledger.startTimeouts + s.ledger.failedStarts, s.ledger.paymentTimeouts + s.ledger.failedPayments,
       r3(s.stations.utilizationPct), r3(s.sessions.demandMetPct),
+      ...(calc ? calculatingCells(s, r3) : []),
     ]);
   }
   return rows;
 }
 
+/** Comparison columns of the calculating phase (src/simulation/calculating.ts). */
+export const CALCULATING_COLUMNS = [
+  'information', 'reservations', 'reservations_final', 'reservation_timeouts', 'calc_mean_s', 'calc_p95_s',
+  'stale_choices_pct', 'mean_travel_wait_s',
+] as const;
+
+function calculatingCells(s: Summary, r3: (x: number) => number | string): (string | number)[] {
+  const c = s.calculating;
+  const travelWait = r3(s.sessions.meanTravelToStationSeconds + s.sessions.meanWaitSeconds);
+  if (c === undefined) return ['live', 0, 0, 0, '', '', '', travelWait];
+  return [
+    c.information, c.reservationsSubmitted, c.reservationsFinal, c.reservationTimeouts,
+    r3(c.meanCalculatingSeconds), r3(c.p95CalculatingSeconds), r3(c.staleChoicesPct), travelWait,
+  ];
+}
+
 export function comparisonMarkdown(summaries: readonly Summary[]): string {
   const rows = comparisonRows(summaries);
   const keep = ['stack', 'records', 'payments', 'submitted', 'final', 'failed', 'success_pct', 'throughput_tps_caliper', 'latency_p50_s', 'latency_p99_s', 'blocks', 'stale_rate', 'bytes_stored_per_node', 'audit_problems', 'abandoned', 'mean_wait_s', 'auth_delay_s', 'start_timeouts', 'payment_hold_s', 'utilization_pct', 'demand_met_pct'];
+  if (rows[0]!.includes('calc_mean_s')) keep.push('reservations', 'reservation_timeouts', 'calc_mean_s', 'calc_p95_s', 'mean_travel_wait_s');
   const idx = keep.map((k) => rows[0]!.indexOf(k));
   const lines = [`| ${keep.join(' | ')} |`, `|${keep.map(() => '---').join('|')}|`];
   for (const r of rows.slice(1)) lines.push(`| ${idx.map((i) => String(r[i])).join(' | ')} |`);

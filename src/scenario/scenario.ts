@@ -245,6 +245,18 @@ const Policy = z
     candidates: posInt().max(1000).default(10),
     /** round-robin increment (kW) */
     incrementKW: positive().default(1),
+    /** what a vehicle knows when it chooses a station (src/simulation/calculating.ts): `live`
+     * (stations as they are now) or `ledger` (only what is final on the records ledger: the
+     * stations' station-status records and the other EVs' reservations) */
+    information: z.enum(['live', 'ledger']).default('live'),
+    /** `ledger` information: each station submits a station-status record at every multiple of
+     * this interval at which its queue, plugged EVs or free chargers changed since its last one */
+    statusInterval: duration({ min: 1, positive: true }).default(300),
+    /** coupling of the calculating phase: an EV stays in `calculating` until its reservation is
+     * final on the records ledger (or reservationTimeout has passed), then goes */
+    waitForReservation: z.boolean().default(false),
+    /** a waiting EV goes anyway after this long (0 = waits forever) */
+    reservationTimeout: duration().default(600),
   })
   .prefault({});
 

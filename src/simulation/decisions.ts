@@ -13,6 +13,10 @@
  * session is opened at the chosen station with its planned departure
  *   deadline = now + travel + expected wait + expected charging time × (1 + fleet.deadlineSlack)
  * and the EV drives there (state go).
+ *
+ * What the batch reads of the stations, and whether the EV goes at once or first waits for its
+ * reservation on the records ledger, is the calculating phase's (calculating.ts,
+ * policy.information and policy.waitForReservation); by default the live stations, at once.
  */
 import type { Kernel } from '../core/kernel.js';
 import { PRIORITY } from '../core/priorities.js';
@@ -23,6 +27,7 @@ import { EvState } from '../charging/ev.js';
 import { Session, type Station } from '../charging/station.js';
 import type { Scenario } from '../scenario/scenario.js';
 import type { Fleet } from './fleet.js';
+import type { Calculating } from './calculating.js';
 import type { Observation } from './observation.js';
 import type { City } from './world.js';
 
@@ -53,12 +58,16 @@ export class Decisions {
     readonly policy: StationChoicePolicy,
     /** schedules the EV's arrival at the station of a new session */
     private readonly arriveAt: (s: Session, at: number) => void,
+    /** what the batch reads and whether the EV waits for its reservation (calculating.ts) */
+    private readonly calc: Calculating,
   ) {
     this.kDecide = kernel.register('decide-batch', () => this.onDecideBatch());
+    calc.go = (s, lengthM, chargeS) => this.goLater(s, lengthM, chargeS);
   }
 
   /** EV ev entered `calculating` now. */
   request(ev: number): void {
+    this.calc.entered(ev);
     const at = this.kernel.now + Math.max(0, this.sc.fleet.decisionTime);
     if (this.tail === this.pendingEv.length) this.compact();
     this.pendingEv[this.tail] = ev;
@@ -105,10 +114,11 @@ export class Decisions {
     this.row.lengthM = table.lengthM;
     if (this.batchIndex.length < m) this.batchIndex = new Int32Array(m * 2);
     const target = this.sc.fleet.targetSoc;
+    const views = this.calc.views;
     for (let q = 0; q < m; q++) {
       const ev = this.pendingEv[start + q]!;
       this.row.offset = table.rowOffset(fleet.nodeOf(fleet.locKind[ev]!, fleet.locIdx[ev]!, ev));
-      this.batchIndex[q] = b.add({ ev, soc: fleet.soc[ev]!, model: fleet.model(ev), targetSoc: target }, this.row, this.stations);
+      this.batchIndex[q] = b.add({ ev, soc: fleet.soc[ev]!, model: fleet.model(ev), targetSoc: target }, this.row, views);
     }
     const batch = b.finish();
     if (this.picks.length < batch.n) this.picks = new Int32Array(batch.n * 2);
@@ -125,6 +135,7 @@ export class Decisions {
       const k = i < 0 ? -1 : picks[i]!;
       if (k < 0) {
         this.noStation++;
+        this.calc.left(ev);
         fleet.driveToDestination(ev);
         continue;
       }
@@ -150,8 +161,25 @@ export class Decisions {
     this.sessions.push(sess);
     this.stations[station]!.reserve(sess.sessionId, now + travel, b.expectedChargeS[r]!);
     fleet.sessionOf[ev] = sess.sessionId;
+    if (!this.calc.decided(sess, b.lengthM[r]!, b.expectedChargeS[r]!)) return; // waits in calculating
+    this.calc.left(ev);
     fleet.setState(ev, EvState.go);
     fleet.consume(ev, b.lengthM[r]!);
     this.arriveAt(sess, now + travel);
+  }
+
+  /** A session whose EV waited in `calculating` for its reservation goes now: its deadline moves
+   * by the wait, its reservation at the station gets the new arrival time. */
+  private goLater(s: Session, lengthM: number, chargeS: number): void {
+    const now = this.kernel.now;
+    const fleet = this.fleet;
+    s.deadline += now - s.decidedAt;
+    const st = this.stations[s.station]!;
+    st.release(s.sessionId);
+    st.reserve(s.sessionId, now + s.travelS, chargeS);
+    this.calc.left(s.ev);
+    fleet.setState(s.ev, EvState.go);
+    fleet.consume(s.ev, lengthM);
+    this.arriveAt(s, now + s.travelS);
   }
 }

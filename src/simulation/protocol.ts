@@ -11,6 +11,9 @@
  *                      leaves at once; with it, it stays plugged at 0 kW (its power goes to the
  *                      others) until the payment is final, failed (counted) or paymentTimeout
  *                      has passed (counted); then it leaves.
+ *   calculating      → records: reservation; each station → records: station-status (only when
+ *                      the calculating phase uses the ledger: calculating.ts, through
+ *                      submitRecord; their settlements go to ProtocolContext.infoSettled).
  * Settlements arrive at PRIORITY.LEDGER. Timeouts are events at PRIORITY.GIVE_UP.
  *
  * `ProtocolFactory` is the injection point (SimulationParts.protocol); `ledgerProtocol` is the
@@ -21,10 +24,10 @@ import { PRIORITY } from '../core/priorities.js';
 import type { Streams } from '../core/random.js';
 import { SessionStatus, type Session, type Station } from '../charging/station.js';
 import { loadTariff, type Tariff } from '../charging/tariff.js';
-import { LedgerPort, type Settlement } from '../ledger/ledger.js';
+import { LedgerPort, type LedgerTx, type Settlement } from '../ledger/ledger.js';
 import { Network } from '../ledger/network.js';
 import { createBackend } from '../ledger/registry.js';
-import { TxCodec } from '../ledger/tx.js';
+import { TxCodec, type TxKind } from '../ledger/tx.js';
 import { resolveScenarioPath, type ResolvedStack, type Scenario } from '../scenario/scenario.js';
 import type { LedgerPart, SimObserver } from './types.js';
 
@@ -39,6 +42,8 @@ export interface ProtocolContext {
   readonly observers: readonly SimObserver[];
   /** the EV unplugs and leaves the station with this final status */
   depart(s: Session, status: number): void;
+  /** settlements of the calculating phase's records (reservation, station-status) */
+  infoSettled?(st: Settlement): void;
 }
 
 export interface ChargingProtocol {
@@ -48,6 +53,9 @@ export interface ChargingProtocol {
   record(s: Session, from: number, to: number, energyKWh: number): void;
   /** charging is over (energy target or deadline): decide when the EV leaves */
   chargingEnded(s: Session): void;
+  /** the calculating phase's records (reservation, station-status) to the records role; a
+   * protocol without it cannot run policy.information ledger or policy.waitForReservation */
+  submitRecord?(kind: TxKind, sessionId: number, ev: number, station: number, payload: readonly number[]): LedgerTx;
   /** end of run (before the summary) */
   finish(): void;
   /** the ledger part of summary.json */
@@ -123,6 +131,10 @@ export class LedgerProtocol implements ChargingProtocol {
     this.records.submit('session-start', s.sessionId, s.ev, s.station, 0, 0, 0, s.soc);
   }
 
+  submitRecord(kind: TxKind, sessionId: number, ev: number, station: number, payload: readonly number[]): LedgerTx {
+    return this.records.submitPayload(kind, sessionId, ev, station, payload);
+  }
+
   /** A charge record of [from, to] (at most one minute): priced by integrating the tariff over
    * the interval at the record's mean power (exact when a block boundary falls inside it). */
   record(s: Session, from: number, to: number, energyKWh: number): void {
@@ -187,6 +199,10 @@ export class LedgerProtocol implements ChargingProtocol {
   /** Ledger settlements that the city waits for (coupling); everything else is bookkeeping. */
   private onLedgerSettled(st: Settlement): void {
     const tx = st.tx;
+    if (tx.kind === 'reservation' || tx.kind === 'station-status') {
+      this.ctx.infoSettled?.(st);
+      return;
+    }
     const s = this.ctx.sessions[tx.sessionId];
     if (!s || s.status !== SessionStatus.active) return;
     const now = this.ctx.kernel.now;

@@ -26,6 +26,7 @@ import type { AiSummary } from '../ai/allocation.js';
 import { Streams } from '../core/random.js';
 import type { LedgerPort } from '../ledger/ledger.js';
 import type { ResolvedStack, Scenario } from '../scenario/scenario.js';
+import { Calculating } from './calculating.js';
 import { Decisions } from './decisions.js';
 import { DEMAND_MODELS } from './demandModels.js';
 import { Fleet } from './fleet.js';
@@ -56,6 +57,7 @@ export class Simulation {
   readonly stack: ResolvedStack;
   readonly fleet: Fleet;
   readonly decisions: Decisions;
+  readonly calculating: Calculating;
   readonly sites: Sites;
   readonly protocol: ChargingProtocol;
   readonly observation: Observation;
@@ -97,8 +99,11 @@ export class Simulation {
       throw new Error('policy.stationChoice "learned" needs its model loaded first: pass parts from loadLearnedChoice(sc) (src/ai/choiceModel.ts) to createSimulation');
     }
     this.stationChoice = parts.stationChoice ?? choicePolicyEntry(sc.policy.stationChoice).create({ uniform: () => choiceRng.next() });
-    this.decisions = new Decisions(k, sc, city, this.stations, this.sessions, this.fleet, this.observation, this.stationChoice, (s, at) =>
-      this.sites.arriveAt(s, at),
+    this.calculating = new Calculating(k, sc, this.stations);
+    this.decisions = new Decisions(
+      k, sc, city, this.stations, this.sessions, this.fleet, this.observation, this.stationChoice,
+      (s, at) => this.sites.arriveAt(s, at),
+      this.calculating,
     );
     this.fleet.needsStation = (ev) => this.decisions.request(ev);
     this.stack = parts.stack ?? stack ?? sc.stacks[0]!;
@@ -111,8 +116,11 @@ export class Simulation {
       sessions: this.sessions,
       observers,
       depart: (s, status) => this.sites.depart(s, status),
+      infoSettled: (st) => this.calculating.settled(st),
     });
     this.sites.protocol = this.protocol;
+    const submitRecord = this.protocol.submitRecord?.bind(this.protocol);
+    if (submitRecord) this.calculating.submit = submitRecord;
     DEMAND_MODELS[sc.demand.type].setup({
       sc,
       city,
@@ -172,6 +180,8 @@ export class Simulation {
       },
       this.protocol.summary(this.horizon),
     );
+    const calc = this.calculating.summary();
+    if (calc) summary.calculating = calc;
     if (this.ai) summary.ai = this.ai;
     return {
       summary,

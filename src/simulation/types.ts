@@ -9,6 +9,7 @@ import type { ChoiceBatch, StationChoicePolicy } from '../charging/choice.js';
 import type { Session, Station, StationDef } from '../charging/station.js';
 import type { LedgerPort, LedgerSummary, Settlement } from '../ledger/ledger.js';
 import type { ResolvedStack } from '../scenario/scenario.js';
+import type { CalculatingSummary } from './calculating.js';
 import type { ProtocolFactory } from './protocol.js';
 
 export interface SessionsSummary {
@@ -40,6 +41,9 @@ export interface Summary {
   ledger: LedgerPart;
   /** learned policies only: TF.js backend and version, and each model's path and sha256 */
   ai?: AiSummary;
+  /** only when the calculating phase uses the ledger (policy.information ledger or
+   * policy.waitForReservation; src/simulation/calculating.ts) */
+  calculating?: CalculatingSummary;
 }
 
 export interface LedgerPart {

@@ -464,7 +464,7 @@ describe('defaults', () => {
       deadlineSlack: 0.5,
     });
     expect(sc.demand).toMatchObject({ type: 'trips', workerShare: 0.75, workDepartMean: 8 * 3600 });
-    expect(sc.policy).toEqual({ stationChoice: 'min-total-time', allocation: 'fcfs', candidates: 10, incrementKW: 1, models: {}, tfBackend: 'auto' });
+    expect(sc.policy).toEqual({ stationChoice: 'min-total-time', allocation: 'fcfs', candidates: 10, incrementKW: 1, models: {}, tfBackend: 'auto', information: 'live', statusInterval: 300, waitForReservation: false, reservationTimeout: 600 });
     expect(sc.site).toEqual({ capKW: null, periodMinutes: 1, network: null });
     expect(sc.tariff).toEqual({ type: 'flat', pricePerKWh: 0.3 });
     expect(sc.ledger).toMatchObject({ stacks: ['none'], coupling: { waitForStart: false, waitForPayment: false } });

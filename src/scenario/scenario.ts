@@ -223,10 +223,10 @@ const Site = z
       .default(null),
     /** demand charges: `optimal-available` holds every site to the target max(peakFloorKW, peak
      * so far, least constant power finishing every plugged EV) under any allocation policy
-     * (src/charging/peakControl.ts); `none`: the cap and network only */
-    peakControl: z.enum(['none', 'optimal-available']).default('none'),
-    /** with peakControl: a site power (kW) the target never goes below (0 = none) */
-    peakFloorKW: z.number().min(0).max(100_000).default(0),
+     * (src/charging/peakControl.ts); `none` or absent: the cap and network only */
+    peakControl: z.enum(['none', 'optimal-available']).optional(),
+    /** with peakControl or peak-aware: a site power (kW) the target never goes below (absent = 0) */
+    peakFloorKW: z.number().min(0).max(100_000).optional(),
   })
   .prefault({});
 

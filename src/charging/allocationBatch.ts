@@ -88,6 +88,8 @@ export interface AllocationContext {
   energyBound: boolean;
   /** scenario site.peakFloorKW (peak-aware: a site power its target never goes below; default 0) */
   peakFloorKW?: number;
+  /** scenario site.peakLevelFactor (peak-aware: q of qOA; default 1) */
+  peakLevelFactor?: number;
 }
 
 export interface AllocationPolicyEntry {
@@ -122,7 +124,7 @@ export const ALLOCATION_POLICIES = [
   {
     name: 'peak-aware',
     description: 'llf under an Optimal-Available site power target, max(peak so far, least constant power finishing every plugged EV) (demand charges)',
-    create: (ctx: AllocationContext) => new PeakControlledAllocation('peak-aware', perSite('llf')(ctx), { floorKW: ctx.peakFloorKW ?? 0 }),
+    create: (ctx: AllocationContext) => new PeakControlledAllocation('peak-aware', perSite('llf')(ctx), { floorKW: ctx.peakFloorKW ?? 0, levelFactor: ctx.peakLevelFactor ?? 1 }),
   },
 ] as const satisfies readonly AllocationPolicyEntry[];
 

@@ -84,11 +84,11 @@ export class Simulation {
     if (!parts.allocation && sc.policy.allocation === 'learned')
       throw new UserError([`${sc.file}: policy.allocation: "learned" needs its model loaded first (loadLearnedParts in src/ai/allocation.ts, then createSimulation(sc, city, parts))`]);
     const allocation =
-      parts.allocation ?? allocationPolicyEntry(sc.policy.allocation).create({ incrementKW: sc.policy.incrementKW, energyBound: false, peakFloorKW: sc.site.peakFloorKW ?? 0 });
+      parts.allocation ?? allocationPolicyEntry(sc.policy.allocation).create({ incrementKW: sc.policy.incrementKW, energyBound: false, peakFloorKW: sc.site.peakFloorKW ?? 0, peakLevelFactor: sc.site.peakLevelFactor ?? 1 });
     // site.peakControl: the Optimal-Available site target around whatever policy allocates
     this.allocation =
       sc.site.peakControl === 'optimal-available' && !(allocation instanceof PeakControlledAllocation)
-        ? new PeakControlledAllocation(allocation.name, allocation, { floorKW: sc.site.peakFloorKW ?? 0 })
+        ? new PeakControlledAllocation(allocation.name, allocation, { floorKW: sc.site.peakFloorKW ?? 0, levelFactor: sc.site.peakLevelFactor ?? 1 })
         : allocation;
     this.ai = parts.ai;
     // the fleet needs the stations (their road nodes) and the sites need the fleet: the station

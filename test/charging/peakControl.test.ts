@@ -96,6 +96,13 @@ describe('peak control in the simulation', () => {
     expect(floor.stations.peakKW).toBeLessThanOrEqual(45 + 1e-6);
   });
 
+  it('site.peakLevelFactor q runs the target at q x the level (a larger q, a higher peak here)', async () => {
+    const q1 = (await runShipped(ACN, ['site.capKW=150', 'policy.allocation=peak-aware', 'duration=4d'])).result.summary;
+    const q3 = (await runShipped(ACN, ['site.capKW=150', 'policy.allocation=peak-aware', 'site.peakLevelFactor=3', 'duration=4d'])).result.summary;
+    expect(q3.stations.peakKW).toBeGreaterThan(1.3 * q1.stations.peakKW);
+    expect(q3.sessions.energyDeliveredKWh).toBeGreaterThanOrEqual(q1.sessions.energyDeliveredKWh - 1e-6);
+  });
+
   it('is deterministic: two runs give the same energy and peak', async () => {
     const a = (await runShipped('validation/acn-caltech-2019-03-demand-charge.yaml', ['duration=3d'])).result.summary;
     const b = (await runShipped('validation/acn-caltech-2019-03-demand-charge.yaml', ['duration=3d'])).result.summary;

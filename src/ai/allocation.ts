@@ -99,7 +99,8 @@ export class LearnedAllocationPolicy implements AllocationBatchPolicy {
   private readonly view = { now: 0, capKW: 0, periodS: 1, network: null };
 
   constructor(
-    private readonly model: tfl.LayersModel,
+    /** the loaded model (read-only use: e.g. the same model under another gate) */
+    readonly model: tfl.LayersModel,
     private readonly opts: LearnedAllocationOptions,
   ) {
     this.gate = opts.gate ?? modelGate(model);

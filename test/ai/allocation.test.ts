@@ -120,7 +120,7 @@ describe('learned allocation in the simulation', () => {
     const energy = async (sets: string[], gate: { cap: number; network: number } | null, alloc = 'learned', hooks = {}) => {
       const sc = loadScenario(HELDOUT, { overrides: [...sets, 'duration=2d', `policy.allocation=${alloc}`, `policy.models.allocation=${MODEL}`, 'policy.tfBackend=wasm'] });
       const parts = alloc === 'learned' ? await loadLearnedParts(sc) : {};
-      const model = parts.allocation ? (parts.allocation as unknown as { model: ConstructorParameters<typeof LearnedAllocationPolicy>[0] }).model : null;
+      const model = parts.allocation ? (parts.allocation as LearnedAllocationPolicy).model : null;
       const pol = model && gate ? new LearnedAllocationPolicy(model, { startEpochS: Date.parse(sc.start) / 1000, transformerKW: sc.site.network?.transformerKW ?? null, gate }) : parts.allocation;
       const sim = new Simulation(sc, await buildCity(sc), hooks, undefined, pol ? { allocation: pol } : {});
       return sim.run().summary.sessions.energyDeliveredKWh;

@@ -21,7 +21,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { AllocationBatch, AllocationBatchPolicy } from '../charging/allocationBatch.js';
-import { WeightedFillPolicy } from '../charging/fill.js';
+import { makeAllocationPolicy } from '../charging/allocation.js';
+import { needWeights, WeightedFillPolicy } from '../charging/fill.js';
 import { UserError } from '../core/errors.js';
 import { ALLOCATION_FEATURES, FeatureScratch, N_ALLOCATION_FEATURES, phaseIndex, siteFeatures } from './allocationFeatures.js';
 import { initTf, loadModel, modelSha256, tf, type TfBackendName, type tfl } from './runtime.js';
@@ -46,6 +47,25 @@ export interface LearnedAllocationOptions {
   startEpochS: number;
   /** transformer kW of the site network (site kW when the cap is infinite), or null */
   transformerKW: number | null;
+  /** the residual gate (below); default: the model's metadata, else the model alone */
+  gate?: AllocationGate;
+}
+
+/**
+ * Residual gate: the fill weights are the blend
+ *     w_i = α · m_i / Σ m + (1 − α) · b_i / Σ b
+ * of the model's weights m_i = y_i · maxKW_i and a hand-written base b_i: on a site without a
+ * network the rates of llf (greedy by least laxity under the cap; the fill with exactly these
+ * weights reproduces llf's allocation), on a network site the need-proportional weights. α = 1 is
+ * the model alone, α = 0 the base alone. `evsim train allocation` fits α per site kind on the
+ * TRAINING days by simulation (the α of a grid with the most simulated energy over the training
+ * caps), so the learned policy is never worse than its base on the training distribution.
+ */
+export interface AllocationGate {
+  /** α on sites without a network (single aggregate cap) */
+  cap: number;
+  /** α on sites with a network */
+  network: number;
 }
 
 /** The metadata evsim writes into model.json (userDefinedMetadata.evsim). */
@@ -53,6 +73,14 @@ export interface AllocationModelMeta {
   kind: 'allocation';
   features: string[];
   output: string;
+  /** the residual gate fitted in training (absent: α = 1, the model alone) */
+  gate?: AllocationGate;
+}
+
+/** The gate stored in a model's metadata, or the model alone. */
+export function modelGate(model: tfl.LayersModel): AllocationGate {
+  const g = (model.getUserDefinedMetadata() as { evsim?: AllocationModelMeta } | undefined)?.evsim?.gate;
+  return g && Number.isFinite(g.cap) && Number.isFinite(g.network) ? { cap: g.cap, network: g.network } : { cap: 1, network: 1 };
 }
 
 export class LearnedAllocationPolicy implements AllocationBatchPolicy {
@@ -65,16 +93,49 @@ export class LearnedAllocationPolicy implements AllocationBatchPolicy {
   /** predict calls made (one per non-empty batch) */
   predictCalls = 0;
 
+  readonly gate: AllocationGate;
+  private readonly llf = makeAllocationPolicy('llf', { energyBound: false });
+  private base = new Float64Array(16);
+  private readonly view = { now: 0, capKW: 0, periodS: 1, network: null };
+
   constructor(
-    private readonly model: tfl.LayersModel,
+    /** the loaded model (read-only use: e.g. the same model under another gate) */
+    readonly model: tfl.LayersModel,
     private readonly opts: LearnedAllocationOptions,
   ) {
+    this.gate = opts.gate ?? modelGate(model);
     this.fill = new WeightedFillPolicy('learned', (b, j, w) => {
       const o = b.offset[j]!;
       const n = b.offset[j + 1]! - o;
-      for (let i = 0; i < n; i++) w[i] = this.wAll[o + i]!;
+      const nv = b.network(j);
+      const alpha = nv ? this.gate.network : this.gate.cap;
+      if (alpha >= 1) for (let i = 0; i < n; i++) w[i] = this.wAll[o + i]!;
+      else this.blend(b, j, n, o, alpha, nv !== null, w);
       quantiseWeights(w, n);
     });
+  }
+
+  /** The gate's blend of the model's weights with the base (see AllocationGate). */
+  private blend(b: AllocationBatch, j: number, n: number, o: number, alpha: number, network: boolean, w: Float64Array): void {
+    if (this.base.length < n) this.base = new Float64Array(n * 2);
+    const base = this.base;
+    if (network) needWeights(b, j, base);
+    else {
+      const v = this.view;
+      v.now = b.now;
+      v.capKW = b.capKW[j]!;
+      v.periodS = b.periodS[j]!;
+      this.llf.allocate(v, b.sessions(j), base);
+      for (let i = 0; i < n; i++) if (!(b.remainingKWh[o + i]! > 1e-9)) base[i] = 0;
+    }
+    let sm = 0;
+    let sb = 0;
+    for (let i = 0; i < n; i++) {
+      sm += this.wAll[o + i]!;
+      sb += base[i]!;
+    }
+    const a = sb > 0 ? alpha : 1;
+    for (let i = 0; i < n; i++) w[i] = (sm > 0 ? (a * this.wAll[o + i]!) / sm : 0) + (sb > 0 ? ((1 - a) * base[i]!) / sb : 0);
   }
 
   allocateBatch(b: AllocationBatch, out: Float64Array): void {

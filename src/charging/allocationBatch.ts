@@ -17,6 +17,7 @@
 import { z } from 'zod';
 import { growF64, growI32 } from '../core/typed.js';
 import { needWeights, WeightedFillPolicy } from './fill.js';
+import { PeakControlledAllocation } from './peakControl.js';
 import { makeAllocationPolicy, type AllocationPolicy, type PluggedSessionView, type SiteNetworkView, type SiteView } from './allocation.js';
 
 export interface AllocationBatch {
@@ -85,6 +86,10 @@ export interface AllocationContext {
   incrementKW: number;
   /** apply the per-period remaining-energy bound (the simulation passes false, see allocation.ts) */
   energyBound: boolean;
+  /** scenario site.peakFloorKW (peak-aware: a site power its target never goes below; default 0) */
+  peakFloorKW?: number;
+  /** scenario site.peakLevelFactor (peak-aware: q of qOA; default 1) */
+  peakLevelFactor?: number;
 }
 
 export interface AllocationPolicyEntry {
@@ -115,6 +120,11 @@ export const ALLOCATION_POLICIES = [
     name: 'need-proportional',
     description: 'weighted progressive filling, weights = power needed to finish by departure (feasible, work-conserving, phase-aware)',
     create: () => new WeightedFillPolicy('need-proportional', needWeights),
+  },
+  {
+    name: 'peak-aware',
+    description: 'llf under an Optimal-Available site power target, max(peak so far, least constant power finishing every plugged EV) (demand charges)',
+    create: (ctx: AllocationContext) => new PeakControlledAllocation('peak-aware', perSite('llf')(ctx), { floorKW: ctx.peakFloorKW ?? 0, levelFactor: ctx.peakLevelFactor ?? 1 }),
   },
 ] as const satisfies readonly AllocationPolicyEntry[];
 

@@ -221,6 +221,14 @@ const Site = z
       })
       .nullable()
       .default(null),
+    /** demand charges: `optimal-available` holds every site to the target max(peakFloorKW, peak
+     * so far, least constant power finishing every plugged EV) under any allocation policy
+     * (src/charging/peakControl.ts); `none` or absent: the cap and network only */
+    peakControl: z.enum(['none', 'optimal-available']).optional(),
+    /** with peakControl or peak-aware: a site power (kW) the target never goes below (absent = 0) */
+    peakFloorKW: z.number().min(0).max(100_000).optional(),
+    /** with peakControl or peak-aware: q, the target uses q × the Optimal-Available level (qOA; absent = 1) */
+    peakLevelFactor: z.number().min(1).max(10).optional(),
   })
   .prefault({});
 

@@ -18,6 +18,7 @@
  * src/charging/allocationBatch.ts, demandModels.ts).
  */
 import { allocationPolicyEntry, type AllocationBatchPolicy } from '../charging/allocationBatch.js';
+import { PeakControlledAllocation } from '../charging/peakControl.js';
 import { choicePolicyEntry, type StationChoicePolicy } from '../charging/choice.js';
 import { SessionStatus, type Session, type Station } from '../charging/station.js';
 import { Kernel } from '../core/kernel.js';
@@ -84,8 +85,13 @@ export class Simulation {
     this.observation = new Observation(k, sc, city.stations.length, observers);
     if (!parts.allocation && sc.policy.allocation === 'learned')
       throw new UserError([`${sc.file}: policy.allocation: "learned" needs its model loaded first (loadLearnedParts in src/ai/allocation.ts, then createSimulation(sc, city, parts))`]);
+    const allocation =
+      parts.allocation ?? allocationPolicyEntry(sc.policy.allocation).create({ incrementKW: sc.policy.incrementKW, energyBound: false, peakFloorKW: sc.site.peakFloorKW ?? 0, peakLevelFactor: sc.site.peakLevelFactor ?? 1 });
+    // site.peakControl: the Optimal-Available site target around whatever policy allocates
     this.allocation =
-      parts.allocation ?? allocationPolicyEntry(sc.policy.allocation).create({ incrementKW: sc.policy.incrementKW, energyBound: false });
+      sc.site.peakControl === 'optimal-available' && !(allocation instanceof PeakControlledAllocation)
+        ? new PeakControlledAllocation(allocation.name, allocation, { floorKW: sc.site.peakFloorKW ?? 0, levelFactor: sc.site.peakLevelFactor ?? 1 })
+        : allocation;
     this.ai = parts.ai;
     // the fleet needs the stations (their road nodes) and the sites need the fleet: the station
     // list is shared and filled by Sites

@@ -20,7 +20,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { LearnedAllocationPolicy, checkAllocationModel } from '../ai/allocation.js';
 import { ALLOCATION_FEATURES, phaseIndex } from '../ai/allocationFeatures.js';
-import { cloneDataset, concatDatasets, datasetMse, fitAllocationModel, type CloneSession, type Dataset } from '../ai/fitAllocation.js';
+import { ALLOCATION_META, cloneDataset, concatDatasets, datasetMse, fitAllocationModel, type CloneSession, type Dataset } from '../ai/fitAllocation.js';
 import { fileHandler, initTf, modelSha256, tfl, type RuntimeInfo } from '../ai/runtime.js';
 import type { AllocationBatchPolicy } from '../charging/allocationBatch.js';
 import { readReplaySessions } from '../charging/replay.js';
@@ -60,6 +60,10 @@ export const AllocationTrainConfig = z.strictObject({
   tfBackend: z.enum(['auto', 'wasm', 'cpu', 'tensorflow']).default('wasm'),
   /** output folder (model.json, weights.bin, model-card.md), relative to the config */
   out: z.string().min(1),
+  /** the residual gate (src/ai/allocation.ts AllocationGate): α per site kind, the grid value with
+   * the most simulated energy over the training caps on the TRAINING days (the held-out scenario
+   * moved to [start, trainUntil)); absent: no gate (the model alone) */
+  gate: z.strictObject({ alphas: z.array(z.number().min(0).max(1)).min(1) }).optional(),
   heldOut: z.strictObject({
     /** the evaluation scenario (a replay scenario starting after trainUntil), relative to the config */
     scenario: z.string().min(1),
@@ -165,6 +169,55 @@ export async function evaluateHeldOut(
   return rows;
 }
 
+export interface GateRow {
+  kind: 'single cap' | 'network';
+  /** simulated kWh summed over the training caps, per alpha of the grid */
+  kWh: number[];
+  chosen: number;
+}
+
+/**
+ * Fit the residual gate: for each site kind and each α of the grid, the simulated energy of the
+ * learned policy summed over the training caps, on the training days (the held-out scenario's
+ * setup with its start moved to the training start and its horizon to trainUntil, so only
+ * training sessions are replayed); α = the grid value with the most energy (first on ties).
+ */
+async function fitGate(
+  scenarioFile: string,
+  model: tfl.LayersModel,
+  networkFile: string,
+  cfg: AllocationTrainConfig,
+  untilS: number,
+): Promise<{ gate: { cap: number; network: number }; rows: GateRow[] }> {
+  const alphas = cfg.gate!.alphas;
+  const netRel = relative(dirname(scenarioFile), networkFile);
+  const base = [`start=${cfg.start}`, `duration=${untilS}s`, 'policy.allocation=llf'];
+  const startEpochS = Date.parse(cfg.start) / 1000;
+  const rows: GateRow[] = [];
+  const gate = { cap: 1, network: 1 };
+  for (const kind of ['single cap', 'network'] as const) {
+    const caps = kind === 'network' ? cfg.caps : cfg.singleCaps;
+    if (caps.length === 0) continue;
+    const kWh: number[] = [];
+    for (const alpha of alphas) {
+      let sum = 0;
+      for (const cap of caps) {
+        const sets = kind === 'network' ? [`site.network={file: ${netRel}, transformerKW: ${cap}, continuous: true}`] : [`site.capKW=${cap}`];
+        const sc = loadScenario(scenarioFile, { overrides: [...base, ...sets] });
+        const g = { cap: alpha, network: alpha };
+        sum += await simulatedKWh(sc, new LearnedAllocationPolicy(model, { startEpochS, transformerKW: kind === 'network' ? cap : null, gate: g }));
+      }
+      kWh.push(sum);
+    }
+    let best = 0;
+    for (let k = 1; k < alphas.length; k++) if (kWh[k]! > kWh[best]! + 1e-9) best = k;
+    if (kind === 'network') gate.network = alphas[best]!;
+    else gate.cap = alphas[best]!;
+    rows.push({ kind, kWh, chosen: alphas[best]! });
+  }
+  return { gate, rows };
+}
+
 export interface TrainOutcome {
   dir: string;
   sha256: string;
@@ -210,6 +263,13 @@ export async function trainAllocation(file: string, log: (l: string) => void, no
   const { model, losses } = await fitAllocationModel(data, { hidden: cfg.hidden, epochs: cfg.epochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate, seed: cfg.seed });
   const trainMse = datasetMse(model, data);
   log(`fitted ${cfg.epochs} epochs on ${data.n} samples: train MSE ${trainMse.toFixed(5)}`);
+  let gateRows: GateRow[] = [];
+  if (cfg.gate) {
+    const g = await fitGate(abs(dir, cfg.heldOut.scenario), model, abs(dir, cfg.network), cfg, untilS);
+    gateRows = g.rows;
+    model.setUserDefinedMetadata({ evsim: { ...ALLOCATION_META, gate: g.gate } });
+    log(`gate fitted on the training days: alpha ${g.gate.cap} on single caps, ${g.gate.network} on networks`);
+  }
   const out = abs(dir, cfg.out);
   await model.save(fileHandler(out));
   checkAllocationModel(model, out);
@@ -218,7 +278,7 @@ export async function trainAllocation(file: string, log: (l: string) => void, no
   const heldOut = await evaluateHeldOut(abs(dir, cfg.heldOut.scenario), model, abs(dir, cfg.network), cfg.heldOut);
   for (const r of heldOut) log(`held-out ${r.setting}: ${heldOutLine(r)}`);
   const wallSeconds = now() - t0;
-  writeFileSync(resolve(out, 'model-card.md'), modelCard(cfg, file, { sha256, samples: data.n, trainMse, losses, optima, heldOut, wallSeconds, runtime, trainSessions: recs.length }));
+  writeFileSync(resolve(out, 'model-card.md'), modelCard(cfg, file, { gateRows, sha256, samples: data.n, trainMse, losses, optima, heldOut, wallSeconds, runtime, trainSessions: recs.length }));
   return { dir: out, sha256, samples: data.n, trainMse, heldOut, wallSeconds, runtime };
 }
 
@@ -233,7 +293,7 @@ function heldOutLine(r: HeldOutRow): string {
 function modelCard(
   cfg: AllocationTrainConfig,
   file: string,
-  m: { sha256: string; samples: number; trainMse: number; losses: number[]; optima: { cap: number; kWh: number }[]; heldOut: HeldOutRow[]; wallSeconds: number; runtime: RuntimeInfo; trainSessions: number },
+  m: { gateRows: GateRow[]; sha256: string; samples: number; trainMse: number; losses: number[]; optima: { cap: number; kWh: number }[]; heldOut: HeldOutRow[]; wallSeconds: number; runtime: RuntimeInfo; trainSessions: number },
 ): string {
   const lines = [
     `# ${cfg.name}: learned allocation policy (evsim \`policy.allocation: learned\`)`,
@@ -267,6 +327,17 @@ function modelCard(
     `- ${m.samples} samples; mean squared error, Adam (learning rate ${cfg.learningRate}), ${cfg.epochs} epochs, batch ${cfg.batchSize}, seeded shuffle (seed ${cfg.seed})`,
     `- loss per epoch: ${m.losses.map((l) => l.toFixed(5)).join(', ')}; final train MSE ${m.trainMse.toFixed(5)}`,
     '',
+    ...(m.gateRows.length
+      ? [
+          '## Residual gate (fitted on the training days)',
+          `Fill weights = alpha x model weights + (1 - alpha) x base (llf rates on a single cap, need-proportional weights on a network), each normalised to sum 1; alpha per site kind = the grid value with the most simulated energy over the training caps, on the training days (the held-out scenario moved to [${cfg.start}, ${cfg.trainUntil})). Simulated kWh:`,
+          '',
+          `| site kind | ${cfg.gate!.alphas.map((a) => `alpha ${a}`).join(' | ')} | chosen |`,
+          `|---|${cfg.gate!.alphas.map(() => '---|').join('')}---|`,
+          ...m.gateRows.map((r) => `| ${r.kind} | ${r.kWh.map((v) => v.toFixed(1)).join(' | ')} | ${r.chosen} |`),
+          '',
+        ]
+      : []),
     '## Held-out evaluation (never seen in training)',
     `Scenario ${cfg.heldOut.scenario} (relative to the config)${cfg.heldOut.duration ? ` (duration ${cfg.heldOut.duration})` : ''}: simulated energy (kWh) and % of the offline optimum of the same sessions.`,
     '',

@@ -116,6 +116,27 @@ describe('learned allocation in the simulation', () => {
     expect(result.summary.sessions.energyDeliveredKWh).toBeGreaterThan(0);
   });
 
+  it('residual gate: alpha 0 reproduces its base (llf on a single cap, need-proportional on a network), and stays feasible in between', async () => {
+    const energy = async (sets: string[], gate: { cap: number; network: number } | null, alloc = 'learned', hooks = {}) => {
+      const sc = loadScenario(HELDOUT, { overrides: [...sets, 'duration=2d', `policy.allocation=${alloc}`, `policy.models.allocation=${MODEL}`, 'policy.tfBackend=wasm'] });
+      const parts = alloc === 'learned' ? await loadLearnedParts(sc) : {};
+      const model = parts.allocation ? (parts.allocation as LearnedAllocationPolicy).model : null;
+      const pol = model && gate ? new LearnedAllocationPolicy(model, { startEpochS: Date.parse(sc.start) / 1000, transformerKW: sc.site.network?.transformerKW ?? null, gate }) : parts.allocation;
+      const sim = new Simulation(sc, await buildCity(sc), hooks, undefined, pol ? { allocation: pol } : {});
+      return sim.run().summary.sessions.energyDeliveredKWh;
+    };
+    const llf = await energy(['site.capKW=20'], null, 'llf');
+    const g0 = await energy(['site.capKW=20'], { cap: 0, network: 1 });
+    expect(Math.abs(g0 - llf)).toBeLessThan(1e-6 * llf);
+    const need = await energy([net(10, '../data')], null, 'need-proportional');
+    const n0 = await energy([net(10, '../data')], { cap: 1, network: 0 });
+    expect(Math.abs(n0 - need)).toBeLessThan(1e-6 * need);
+    const feas = networkFeasibilityCheck();
+    const half = await energy([net(10, '../data')], { cap: 0.5, network: 0.5 }, 'learned', feas);
+    expect(feas.checked).toBeGreaterThan(100);
+    expect(half).toBeGreaterThan(0);
+  });
+
   it('without its model loaded, a learned scenario is a one-line user error', async () => {
     const sc = loadScenario(ACN, { overrides: ['policy.allocation=learned'] });
     expect(() => new Simulation(sc, { stations: [] } as never, {})).toThrow(/policy\.allocation: "learned" needs its model loaded/);

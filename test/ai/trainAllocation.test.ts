@@ -30,6 +30,10 @@ describe('evsim train allocation (tiny config)', () => {
     expect(row.kWh.learned! / opt).toBeLessThanOrEqual(1 + 1e-6); // the optimum is an upper bound
     const card = readFileSync(join(tmp, 'a', 'model-card.md'), 'utf8');
     expect(card).toContain(a.sha256);
+    // the residual gate was fitted on the training days and stored in the model's metadata
+    expect(card).toMatch(/## Residual gate \(fitted on the training days\)[\s\S]*\| network \| \d+\.\d \| \d+\.\d \| (0|1) \|/);
+    const meta = JSON.parse(readFileSync(join(tmp, 'a', 'model.json'), 'utf8')).userDefinedMetadata.evsim;
+    expect([0, 1]).toContain(meta.gate.network);
     expect(card).toMatch(/\| three-phase 20 kW \| \d+\.\d \|/);
     for (const f of ['model.json', 'weights.bin']) expect(existsSync(join(tmp, 'a', f))).toBe(true);
   });

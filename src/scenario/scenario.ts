@@ -307,6 +307,8 @@ const Output = z
     stationsCsv: z.boolean().default(true),
     /** write ledger.csv (one row per transaction) */
     ledgerCsv: z.boolean().default(true),
+    /** write city.json (road network, stations, EV positions at each transition) for the report's replay; no default, so the scenario hash of scenarios without it is unchanged */
+    geometry: z.boolean().optional(),
   })
   .prefault({});
 

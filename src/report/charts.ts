@@ -93,7 +93,8 @@ export function evStateSeries(run: RunData): Row[] | null {
       if (to[k]! >= 0) counts[to[k]!]!++;
       k++;
     }
-    for (let q = 0; q < STATE_NAMES.length; q++) rows.push({ h: hours(s), state: STATE_NAMES[q]!, evs: counts[q]! });
+    // idle EVs (most of the fleet, most of the day) are left out so the others can be seen
+    for (let q = 1; q < STATE_NAMES.length; q++) rows.push({ h: hours(s), state: STATE_NAMES[q]!, evs: counts[q]! });
   }
   return rows;
 }
@@ -112,19 +113,22 @@ export function stationNames(run: RunData): Map<number, string> {
 }
 
 /** The stations drawn as their own series: the MAX_SERIES with most energy (ties by id). */
-function topStations(st: Table, names: Map<number, string>): { label: (id: number) => string; count: number; shown: number } {
+function topStations(st: Table, names: Map<number, string>): { label: (id: number) => string; count: number; shown: number; order: string[] } {
   const si = column(st, 'station_id', 'stations.csv');
   const pi = column(st, 'power_kw', 'stations.csv');
   const energy = new Map<number, number>();
   for (const r of st.rows) energy.set(num(r[si]), (energy.get(num(r[si])) ?? 0) + num(r[pi]));
   const ids = [...energy.keys()].sort((a, b) => energy.get(b)! - energy.get(a)! || a - b);
-  const keep = new Set(ids.slice(0, MAX_SERIES));
+  // one "other" series for a single station would hide it for nothing
+  const keep = new Set(ids.length <= MAX_SERIES + 1 ? ids : ids.slice(0, MAX_SERIES));
   const label = (id: number) => (keep.has(id) ? `${id}: ${(names.get(id) ?? `station ${id}`).slice(0, 28)}` : 'other');
-  return { label, count: ids.length, shown: keep.size };
+  const order = [...keep].sort((a, b) => a - b).map(label);
+  if (keep.size < ids.length) order.push('other');
+  return { label, count: ids.length, shown: keep.size, order };
 }
 
 /** Five-minute means of queue, plugged and power per station series. */
-function stationSeries(run: RunData): { rows: Row[]; note: string } | null {
+function stationSeries(run: RunData): { rows: Row[]; note: string; order: string[] } | null {
   const st = run.stations;
   if (!st || !st.rows.length) return null;
   const names = stationNames(run);
@@ -147,7 +151,7 @@ function stationSeries(run: RunData): { rows: Row[]; note: string } | null {
   }
   const rows = [...acc.values()].map((a) => ({ h: a.h, station: a.station, queue: r3(a.queue), plugged: r3(a.plugged), power: r3(a.power) }));
   const note = top.count > top.shown ? ` The ${top.shown} stations with most energy are drawn on their own, the other ${top.count - top.shown} summed as "other".` : '';
-  return { rows, note };
+  return { rows, note, order: top.order };
 }
 
 const X_HOURS = { field: 'h', type: 'quantitative', title: 'simulated time (h)' };
@@ -186,13 +190,13 @@ export async function runCharts(run: RunData): Promise<{ charts: Chart[]; missin
   const states = evStateSeries(run);
   if (states) {
     charts.push(
-      await chart('ev-states', 'EVs by state over the day', `How many EVs are in each state (idle, driving, choosing a station, heading to it, waiting, charging), sampled every ${STEP_MIN} simulated minutes; the bands add up to the fleet.`, {
+      await chart('ev-states', 'EVs by state over the day', `How many EVs are driving, choosing a station (calculating), heading to one (go), waiting and charging, stacked, sampled every ${STEP_MIN} simulated minutes; the rest of the fleet (${run.summary.fleet.size} EVs) is idle (parked).`, {
         data: { values: states },
         mark: { type: 'area' },
         encoding: {
           x: X_HOURS,
           y: { field: 'evs', type: 'quantitative', stack: 'zero', title: 'EVs (count)' },
-          color: { field: 'state', type: 'nominal', title: 'state', sort: [...STATE_NAMES], scale: { domain: [...STATE_NAMES], range: [...STATE_COLORS] } },
+          color: { field: 'state', type: 'nominal', title: 'state', sort: STATE_NAMES.slice(1), scale: { domain: STATE_NAMES.slice(1), range: STATE_COLORS.slice(1) } },
           order: { field: 'order', type: 'quantitative' },
         },
         transform: [{ calculate: `indexof(${JSON.stringify(STATE_NAMES)}, datum.state)`, as: 'order' }],
@@ -205,7 +209,7 @@ export async function runCharts(run: RunData): Promise<{ charts: Chart[]; missin
       chart(id, title, caption + ss.note, {
         data: { values: ss.rows },
         mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5 },
-        encoding: { x: X_HOURS, y: { field, type: 'quantitative', title: ytitle }, color: { field: 'station', type: 'nominal', title: 'station' } },
+        encoding: { x: X_HOURS, y: { field, type: 'quantitative', title: ytitle }, color: { field: 'station', type: 'nominal', title: 'station', sort: ss.order } },
       });
     charts.push(await line('station-queue', 'Queue per station', 'queue', 'EVs queued (count, 5-min mean)', 'EVs waiting for a charger at each station (five-minute means of the per-minute samples in stations.csv).'));
     charts.push(await line('station-plugged', 'Plugged EVs per station', 'plugged', 'EVs plugged in (count, 5-min mean)', 'EVs plugged into a charger at each station (five-minute means of stations.csv).'));
@@ -213,7 +217,7 @@ export async function runCharts(run: RunData): Promise<{ charts: Chart[]; missin
       await chart('station-power', 'Power per station', 'Charging power drawn at each station, stacked: the top edge is the city-wide load (five-minute means of stations.csv).' + ss.note, {
         data: { values: ss.rows },
         mark: { type: 'area' },
-        encoding: { x: X_HOURS, y: { field: 'power', type: 'quantitative', stack: 'zero', title: 'power (kW, 5-min mean)' }, color: { field: 'station', type: 'nominal', title: 'station' } },
+        encoding: { x: X_HOURS, y: { field: 'power', type: 'quantitative', stack: 'zero', title: 'power (kW, 5-min mean)' }, color: { field: 'station', type: 'nominal', title: 'station', sort: ss.order } },
       }),
     );
   } else missing.push('queue, plugged EVs and power per station: need stations.csv (output.stationsCsv: true)');
@@ -341,7 +345,7 @@ export async function comparisonCharts(cmp: Table, stacks: RunData[]): Promise<C
       },
     });
   const out: Chart[] = [];
-  out.push(await grouped('cmp-throughput', 'Throughput per stack', 'Ledger throughput of each stack: Caliper-style (final transactions over the span from first submission to last finality) and committed per simulated second (comparison.csv).', long([['throughput_tps_caliper', 'throughput (Caliper)'], ['committed_tps', 'committed per simulated s']]), 'transactions per second (tx/s)'));
+  out.push(await grouped('cmp-throughput', 'Throughput per stack', 'Ledger throughput of each stack: Caliper-style (final transactions over the span from first submission to last finality) and committed transactions per simulated second of the run (comparison.csv).', long([['throughput_tps_caliper', 'Caliper tx/s'], ['committed_tps', 'committed tx/s']]), 'transactions per second (tx/s)'));
   out.push(await grouped('cmp-latency', 'Latency percentiles per stack', 'Submission-to-finality latency percentiles of each stack (the slowest backend of the stack; comparison.csv). Symmetric-log scale.', long([['latency_p50_s', 'p50'], ['latency_p95_s', 'p95'], ['latency_p99_s', 'p99']]), 'latency (s)', { type: 'symlog' }));
   const city: [string, string][] = [
     ['mean_wait_s', 'mean wait (s)'],

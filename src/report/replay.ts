@@ -120,14 +120,21 @@ export function buildReplay(run: RunData): Replay | null {
     return a;
   };
   for (let ev = 0; ev < count; ev += k) {
-    const at = px(geo.evs.initial[ev] ?? -1);
-    if (at) start(ev).push(0, horizon, at[0], at[1], at[0], at[1], 0);
+    const home = px(geo.evs.initial[ev] ?? -1);
+    if (home) start(ev).push(0, horizon, home[0], home[1], home[0], home[1], 0);
   }
+  // an EV at a station is drawn on a small ring around it (a fixed angle per EV), not under it
+  const at = (pt: number, ev: number): [number, number] | null => {
+    const q = px(pt);
+    if (!q || pt < N) return q;
+    const ang = (ev * 2.399963) % (2 * Math.PI);
+    return [q1(q[0] + 10 * Math.cos(ang)), q1(q[1] + 10 * Math.sin(ang))];
+  };
   for (let i = 0; i < tr.t.length; i++) {
     const ev = tr.ev[i]!;
     if (ev % k !== 0) continue;
-    const a = px(tr.a[i]!) ?? px(lastPt.get(ev) ?? -1);
-    const b = px(tr.b[i]!) ?? a;
+    const a = at(tr.a[i]!, ev) ?? at(lastPt.get(ev) ?? -1, ev);
+    const b = at(tr.b[i]!, ev) ?? a;
     if (!a || !b) continue;
     lastPt.set(ev, tr.b[i]! >= 0 ? tr.b[i]! : tr.a[i]!);
     const segsOf = start(ev);
@@ -176,8 +183,8 @@ export function buildReplay(run: RunData): Replay | null {
   }
   parts.push('</g><g class="stations">');
   geo.stations.forEach((s, i) => {
-    const at = px(N + i)!;
-    parts.push(`<g class="station" data-station="${i}"><title>${esc(s.name)} (${s.chargers} chargers)</title><circle class="st-queue" cx="${at[0]}" cy="${at[1]}" r="9" fill="none" stroke="#e15759" stroke-width="0"/><rect class="st" x="${q1(at[0] - 5)}" y="${q1(at[1] - 5)}" width="10" height="10" fill="#ffffff" stroke="#333" stroke-width="1"/></g>`);
+    const c = px(N + i)!;
+    parts.push(`<g class="station" data-station="${i}"><title>${esc(s.name)} (${s.chargers} chargers)</title><circle class="st-queue" cx="${c[0]}" cy="${c[1]}" r="14" fill="none" stroke="#e15759" stroke-width="0"/><rect class="st" x="${q1(c[0] - 5)}" y="${q1(c[1] - 5)}" width="10" height="10" fill="#ffffff" stroke="#333" stroke-width="1"/></g>`);
   });
   parts.push('</g></svg>');
   const data = {

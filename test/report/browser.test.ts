@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The report in a real headless browser: Debian's Chromium (/usr/bin/chromium, or EVSIM_CHROMIUM)
  * driven by puppeteer-core, no browser download. The page must load with no console error and no

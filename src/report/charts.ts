@@ -39,8 +39,10 @@ const CONFIG = {
 };
 
 export async function renderSvg(spec: Spec): Promise<string> {
-  const full = { width: 560, height: 240, config: CONFIG, background: 'white', ...spec };
-  const compiled = vl.compile(full as unknown as vl.TopLevelSpec).spec;
+  // the specifications are built as plain JSON objects (checked by Vega-Lite's compiler at run
+  // time); the JSON round trip also keeps anything but plain data out of them
+  const full: vl.TopLevelSpec = JSON.parse(JSON.stringify({ width: 560, height: 240, config: CONFIG, background: 'white', ...spec }));
+  const compiled = vl.compile(full).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     return await view.toSVG();

@@ -105,7 +105,7 @@ export function buildReplay(run: RunData): Replay | null {
   // EVs: every k-th by id
   const count = geo.evs.count;
   const k = Math.max(1, Math.ceil(count / MAX_EVS));
-  if (k > 1) notes.push(`${Math.ceil(count / k)} of ${count} EVs are drawn (every ${k}th by id).`);
+  if (k > 1) notes.push(`${Math.ceil(count / k)} of ${count} EVs are drawn (one in every ${k}, by id).`);
   const tr = geo.tracks;
   const horizon = run.summary.simulatedSeconds;
   // segments per drawn EV: [t0, t1, xa, ya, xb, yb, state]

@@ -72,6 +72,9 @@ function summaryRows(run: RunData): string {
 }
 
 function replaySection(run: RunData, heading: string): { html: string; script: string } {
+  if (run.geometry && run.geometry.nodes.lat.length === 0) {
+    return { html: `<h2>${esc(heading)}</h2><p class="note">This city has no road network (city type ${esc(String(run.summary.city.type ?? 'none'))}): there is no map to replay.</p>`, script: '' };
+  }
   const r = buildReplay(run);
   if (!r) {
     return {

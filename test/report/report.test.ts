@@ -114,6 +114,18 @@ describe('evsim report of a single run without city.json', () => {
   });
 });
 
+describe('a city without a road network', () => {
+  it('run --report writes the charts and says there is no map to replay', async () => {
+    const out = join(tmp, 'mmc');
+    const o = await cli('run', join(GOLDEN_SCENARIOS, 'mmc-short.yaml'), '--out', out, '--quiet', '--report');
+    expect(o.code, o.stderr).toBe(0);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(charts(html)).toEqual(expect.arrayContaining(['ev-states', 'wait', 'time-in-system']));
+    expect(html).toContain('This city has no road network');
+    expect(html).not.toContain('id="replay-slider"');
+  });
+});
+
 describe('sweep report', () => {
   const fixture = join(HERE, 'fixtures', 'sweep');
   it('reads parameters and metrics from aggregate.csv', () => {

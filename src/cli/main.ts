@@ -29,6 +29,10 @@ import { comparisonText } from './present.js';
 import type { AllocationBatchPolicy } from '../charging/allocationBatch.js';
 import type { AiSummary } from '../ai/allocation.js';
 import { ProgressView, progressMode } from './progress.js';
+import { CITY_JSON, cityJson, GeometryRecorder } from '../report/geometry.js';
+import { REPORT_FILE, writeReport } from '../report/report.js';
+import { writeFileAtomic } from '../output/output.js';
+import { assertInside } from '../output/folder.js';
 
 /** The package root (where package.json named evsim is), from this file's location. */
 export function packageRoot(): string {
@@ -118,6 +122,8 @@ export interface RunOptions {
   notice?: (line: string) => void;
   /** where a --set was applied, for messages: "file (with --set)" */
   where?: string;
+  /** write city.json (the replay's geometry) and report.html with the results (`run --report`) */
+  report?: boolean;
 }
 
 class Interrupted extends Error {}
@@ -207,7 +213,10 @@ export async function runScenario(sc: Scenario, outArg: string, opts: RunOptions
       progress.stack(i + 1, sc.stacks.length, stack.name);
       const s0 = wallNow();
       // fresh learned policies per stack (a learned choice counts its decisions per run)
-      const sim = city === null ? new LedgerLoadRun(sc, stack) : new Simulation(sc, city, {}, stack, i === 0 ? learned : await learnedParts(sc));
+      // city.json (--report or output.geometry): a read-only observer of the fleet's positions
+      const geometry = city !== null && (opts.report || sc.output.geometry === true) ? new GeometryRecorder() : null;
+      const sim = city === null ? new LedgerLoadRun(sc, stack) : new Simulation(sc, city, geometry ?? {}, stack, i === 0 ? learned : await learnedParts(sc));
+      if (geometry && sim instanceof Simulation) geometry.attach(sim);
       const s1 = wallNow();
       const result = await sim.runAsync({
         onProgress: (t, h, e) => {
@@ -238,6 +247,10 @@ export async function runScenario(sc: Scenario, outArg: string, opts: RunOptions
         folder.tmp,
         { parquet: sc.output.parquet },
       );
+      if (geometry && city) {
+        writeFileAtomic(assertInside(folder.tmp, join(dir, CITY_JSON)), cityJson(geometry.geometry(city)));
+        written.push(CITY_JSON);
+      }
       writeManifest(dir, multi ? 'comparison-stack' : 'run', id, written, { stack: stack.name }, folder.tmp);
       written.push('manifest.json');
       for (const f of written) files.push(multi ? `${stack.name}/${f}` : f);
@@ -248,6 +261,13 @@ export async function runScenario(sc: Scenario, outArg: string, opts: RunOptions
       const top = writeComparison(folder.tmp, summaries, folder.tmp);
       writeManifest(folder.tmp, 'comparison', id, top, { stacks: sc.stacks.map((s) => s.name) }, folder.tmp);
       files.push(...top, 'manifest.json');
+    }
+    if (opts.report) {
+      // the report of the complete folder, inside it, swapped in with the rest (not in the manifest)
+      during = 'the report';
+      progress.phase('writing the report');
+      await writeReport(folder.tmp, join(folder.tmp, REPORT_FILE));
+      files.push(REPORT_FILE);
     }
     during = 'the last write';
     await yieldToEventLoop();
@@ -372,6 +392,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('quiet', { type: 'boolean', default: false, describe: 'print only where the results went (one line)' })
           .option('progress', { type: 'boolean', describe: 'show progress on stderr (default: when stderr is a terminal and CI is not set)' })
           .option('force', { type: 'boolean', default: false, describe: 'run even when the cost estimate exceeds this machine' })
+          .option('report', { type: 'boolean', default: false, describe: `also write ${REPORT_FILE} (charts and the city replay) and ${CITY_JSON} into the results folder` })
           .epilogue(stacksHelp()),
       async (args) => {
         const file = args.file ?? join(root, DEFAULT_SCENARIO);
@@ -413,7 +434,7 @@ export async function main(argv: string[]): Promise<number> {
         process.on('SIGTERM', onSignal);
         let r: RunOutcome;
         try {
-          r = await runScenario(sc, outArg, { progress, abort, where });
+          r = await runScenario(sc, outArg, { progress, abort, where, report: args.report });
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
@@ -504,6 +525,19 @@ export async function main(argv: string[]): Promise<number> {
         if (!trainer) throw new UserError([`evsim train: unknown kind ${JSON.stringify(kind)}; allowed: ${Object.keys(TRAINERS).join(', ')}`]);
         const config = args.config ?? join(root, 'training', `${kind}.yaml`);
         await trainer(config, args.out);
+      },
+    )
+    .command(
+      'report <dir>',
+      'write one self-contained HTML report (charts, city replay) of a results folder: a run, a comparison or a sweep',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', demandOption: true, describe: 'a results folder of evsim run (or evsim sweep)' })
+          .option('out', { type: 'string', describe: `the HTML file (default: DIR/${REPORT_FILE})` }),
+      async (args) => {
+        if (args.out !== undefined && String(args.out).trim() === '') throw new UserError([`--out '': must name a file (got an empty string)`]);
+        const r = await writeReport(String(args.dir), args.out === undefined ? undefined : String(args.out));
+        process.stdout.write(`report: ${r.path} (${r.kind}, ${(r.bytes / 1e6).toFixed(2)} MB)\n`);
       },
     )
     .command('list', 'list the registered parts: policies, features, demand models, ledger backends and stacks', {}, () => {

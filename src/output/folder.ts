@@ -87,7 +87,8 @@ function readManifest(dir: string): ManifestView | null {
  */
 export function unlistedEntries(dir: string, prefix = ''): string[] {
   const m = readManifest(dir);
-  const known = new Set(['manifest.json', 'timing.json']);
+  // report.html (evsim report / run --report) is derived from the listed files, like timing.json not listed
+  const known = new Set(['manifest.json', 'timing.json', 'report.html']);
   for (const f of m?.files ?? []) if (typeof f.path === 'string') known.add(f.path);
   const stacks = new Set((m?.stacks ?? []).map((x) => x.name).filter((x): x is string => typeof x === 'string'));
   const out: string[] = [];

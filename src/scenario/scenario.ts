@@ -329,6 +329,8 @@ const Output = z
     ledgerCsv: z.boolean().default(true),
     /** also write sessions/stations/ledger tables as Parquet next to their CSVs */
     parquet: z.boolean().default(false),
+    /** write city.json (road network, stations, EV positions at each transition) for the report's replay; no default, so the scenario hash of scenarios without it is unchanged */
+    geometry: z.boolean().optional(),
   })
   .prefault({});
 

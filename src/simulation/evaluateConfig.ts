@@ -249,11 +249,19 @@ export function loadEvalConfig(file: string): EvalConfig {
   } catch (e) {
     throw new UserError([`${file}: not valid ${extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`]);
   }
+  return evalConfigFrom(raw, file, dirname(resolve(file)), createHash('sha256').update(text).digest('hex'));
+}
+
+/**
+ * Validate a config given as an object (`where` names it in messages; paths are relative to
+ * `dir`; `sha256` identifies it in manifest.json). loadEvalConfig reads a file into this.
+ */
+export function evalConfigFrom(raw: unknown, where: string, dir: string, sha256: string): EvalConfig {
+  const file = where;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError([`${file}: (top level): expected a mapping of fields`]);
   const parsed = EvalConfigSchema.safeParse(raw);
   if (!parsed.success) throw new UserError(parsed.error.issues.flatMap((is) => issueLine(file, is)));
   const cfg = parsed.data;
-  const dir = dirname(resolve(file));
   const seeds = parseSeeds(cfg.seeds, file);
   const problems: string[] = [];
   const bad = seeds.filter((s) => s < 1 || s > MAX_EVALUATION_SEED);
@@ -280,7 +288,7 @@ export function loadEvalConfig(file: string): EvalConfig {
   for (const kind of KINDS) {
     for (const t of training[kind] ?? []) {
       for (const r of t.seedRanges) {
-        const hit = seeds.filter((s) => s >= r.first && s <= r.last);
+        const hit = seeds.filter((s) => s >= 1 && s <= MAX_EVALUATION_SEED && s >= r.first && s <= r.last); // others are refused above
         if (hit.length) problems.push(`${file}: seeds: ${hit.join(', ')} ${hit.length > 1 ? 'are training seeds' : 'is a training seed'} of the ${kind} model (${t.file} ${r.field}: ${r.first}–${r.last}); evaluate on other seeds`);
       }
     }
@@ -323,9 +331,10 @@ export function loadEvalConfig(file: string): EvalConfig {
       const replay = sc.demand.type === 'replay';
       if (c.optimum && !replay) problems.push(`${at}.optimum: the offline optimum needs a replay scenario (demand.type replay; got ${sc.demand.type})`);
       if (c.heldOutCity) {
-        for (const t of [...(training.choice ?? []), ...(training.allocation ?? [])])
-          for (const r of t.seedRanges)
-            if (r.scenario === scenario) problems.push(`${at}.heldOutCity: ${c.scenario} is trained on in ${t.file} (${r.field}); a held-out city must not be`);
+        for (const t of [...(training.choice ?? []), ...(training.allocation ?? [])]) {
+          const r = t.seedRanges.find((x) => x.scenario === scenario);
+          if (r) problems.push(`${at}.heldOutCity: ${c.scenario} is trained on in ${t.file} (${r.field}); a held-out city must not be`);
+        }
       }
       if (replay && learnedModel && c.kind === 'allocation') {
         for (const t of training.allocation ?? []) {
@@ -356,7 +365,7 @@ export function loadEvalConfig(file: string): EvalConfig {
   return {
     file,
     dir,
-    sha256: createHash('sha256').update(text).digest('hex'),
+    sha256,
     name: cfg.name,
     description: cfg.description,
     seeds,

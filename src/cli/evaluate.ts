@@ -48,6 +48,8 @@ function manifestJson(r: EvaluationResult, root: string, dir: string, files: str
     cases: r.cases.map((c) => ({ name: c.case.name, kind: c.case.kind, scenario: c.case.scenarioRel, set: c.case.set, n: c.seeds.length, reference: c.reference })),
     note: 'wallSeconds, node, platform and cpu vary from run to run; the csv and md files are byte-identical for the same config',
     wallSeconds,
+    /** CPU seconds of this process (user + system): less sensitive than wall time to a shared machine */
+    cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
     node: process.version,
     platform: `${os.platform()} ${os.arch()}`,
     cpu: os.cpus()[0]?.model ?? 'unknown',

@@ -86,7 +86,11 @@ export interface CaseSummary {
 }
 
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d).replace(/^-(?=.*[1-9])/, '−').replace(/^-/, '') : '–');
-const signed = (x: number, d = 2) => (Number.isFinite(x) ? `${x > 0 ? '+' : x < 0 ? '−' : ''}${Math.abs(x).toFixed(d)}` : '–');
+const signed = (x: number, d = 2) => {
+  if (!Number.isFinite(x)) return '–';
+  const a = Math.abs(x).toFixed(d);
+  return /[1-9]/.test(a) ? `${x > 0 ? '+' : '−'}${a}` : a; // no sign on what rounds to zero
+};
 
 /** The reference: the hand-written policy with the best mean of the primary metric (first listed wins a tie). */
 export function pickReference(c: Pick<EvalCase, 'hand' | 'metrics'>, runs: CaseRuns): string {
@@ -108,11 +112,11 @@ function evalTarget(t: TargetSpec, c: Pick<EvalCase, 'metrics'>, runs: CaseRuns,
   const dir = METRICS[t.metric].direction;
   if (t.maxRelativePct !== undefined) {
     const sig = t.significant ? ', paired 95 % CI excludes 0' : '';
-    const text = `Δ vs ${reference} ≤ ${signed(t.maxRelativePct, 1)} %${sig}`;
+    const text = `Δ vs ${reference} ≤ ${signed(t.maxRelativePct, 1)} % of its mean${sig}`;
     const d = row.diff;
     if (!d) return { spec: t, text, met: false, measured: `${t.policy} is the reference` };
     const met = row.relPct <= t.maxRelativePct && (!t.significant || excludesZero(d));
-    return { spec: t, text, met, measured: `${signed(row.relPct, 1)} % [${f(d.lo)}, ${f(d.hi)}]` };
+    return { spec: t, text, met, measured: `Δ ${signed(d.mean)}${d.n > 1 ? ` [${f(d.lo)}, ${f(d.hi)}]` : ''} (${signed(row.relPct, 1)} %)` };
   }
   if (t.notWorseThan !== undefined) {
     const other = runs[t.notWorseThan]![t.metric]!;
@@ -120,7 +124,7 @@ function evalTarget(t: TargetSpec, c: Pick<EvalCase, 'metrics'>, runs: CaseRuns,
     // not significantly worse: the CI of the difference does not lie entirely on the worse side
     // (n = 1: the difference itself is not on the worse side)
     const worse = d.n > 1 ? (dir === 'lower' ? d.lo > 0 : d.hi < 0) : dir === 'lower' ? d.mean > 0 : d.mean < 0;
-    return { spec: t, text: `not worse than ${t.notWorseThan} (paired 95 % CI)`, met: !worse, measured: `Δ ${signed(d.mean)} [${f(d.lo)}, ${f(d.hi)}]` };
+    return { spec: t, text: `not worse than ${t.notWorseThan} (paired 95 % CI)`, met: !worse, measured: `Δ ${signed(d.mean)}${d.n > 1 ? ` [${f(d.lo)}, ${f(d.hi)}]` : ''}` };
   }
   const pct = row.pctOfOptimum;
   if (t.minPctOfOptimum !== undefined) {
@@ -371,7 +375,7 @@ export function evaluationMd(r: EvaluationResult): string {
       L.push(`| ${p}${p === cs.reference ? ' (reference)' : ''} | ${rows.map((x) => meanCell(x.stats)).join(' | ')}${hasOpt ? ` | ${pct.join(', ') || '–'}` : ''} |`);
     }
     L.push('');
-    L.push(`| Δ vs ${cs.reference} (paired) | ${c.metrics.map((m) => `${METRICS[m].label}`).join(' | ')} |`, `|---|${c.metrics.map(() => '---|').join('')}`);
+    L.push(`| Δ vs ${cs.reference}${cs.seeds.length > 1 ? ' (paired per seed)' : ''} | ${c.metrics.map((m) => `${METRICS[m].label}`).join(' | ')} |`, `|---|${c.metrics.map(() => '---|').join('')}`);
     for (const p of cs.policies) {
       if (p === cs.reference) continue;
       L.push(`| ${p} | ${c.metrics.map((m) => diffCell(cs.rows.find((x) => x.policy === p && x.metric === m)!)).join(' | ')} |`);

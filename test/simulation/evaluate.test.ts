@@ -78,8 +78,8 @@ describe('evaluation statistics', () => {
     const ts = s.rows.flatMap((r) => r.targets.map((t) => `${r.policy} ${t.text}: ${t.met}`));
     expect(ts).toEqual([
       'nearest not worse than learned (paired 95 % CI): false',
-      'learned Δ vs min-total-time ≤ −15.0 %, paired 95 % CI excludes 0: true',
-      'learned Δ vs min-total-time ≤ −30.0 %, paired 95 % CI excludes 0: false',
+      'learned Δ vs min-total-time ≤ −15.0 % of its mean, paired 95 % CI excludes 0: true',
+      'learned Δ vs min-total-time ≤ −30.0 % of its mean, paired 95 % CI excludes 0: false',
       'learned not worse than nearest (paired 95 % CI): true',
     ]);
     const a = synthCase({ kind: 'allocation', metrics: ['energy_kwh'], hand: ['llf', 'edf'], replay: true, optimum: { goal: 'energy', share: 1 }, targets: [{ metric: 'energy_kwh', policy: 'learned', minPctOfOptimum: 95, significant: false }] });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
 import { studentTQuantile } from '../../src/core/stats.js';
-import { caseSeeds, metricValues, pickReference, summariseCase, type CaseRuns } from '../../src/simulation/evaluate.js';
+import { caseSeeds, evaluationCsv, metricValues, pickReference, runEvaluation, summariseCase, type CaseRuns } from '../../src/simulation/evaluate.js';
 import { caseScenario, loadEvalConfig, type EvalCase } from '../../src/simulation/evaluateConfig.js';
 import { runEpisode } from '../../src/simulation/episodes.js';
 import { ROOT } from '../cli/helpers.js';
@@ -180,3 +180,34 @@ describe('evaluation config', () => {
 function readFileTextWithRoot(file: string): string {
   return readFileSync(file, 'utf8').replace(/\.\.\//g, `${ROOT}/`);
 }
+
+describe('the cases to come (demand charge, DC hub): peak against the least-peak optimum, time in system', () => {
+  it('a peak-goal case relates peak_kw to the hindsight minimum peak and energy to the maximum energy', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evsim-evalpeak-'));
+    const file = join(dir, 'peak.yaml');
+    writeFileSync(
+      file,
+      `name: peak\nseeds: [1]\npolicies:\n  allocation:\n    hand: [llf, uncontrolled]\ncases:\n` +
+        `  - name: caltech-peak\n    kind: allocation\n    scenario: ${join(ROOT, 'training', 'allocation-heldout.yaml')}\n` +
+        `    set: [duration=1d, site.capKW=20]\n    metrics: [energy_kwh, peak_kw, time_in_system_min]\n    optimum: { goal: peak, share: 0.995 }\n` +
+        `    targets:\n      - { metric: peak_kw, policy: llf, maxPctOfOptimum: 1000 }\n      - { metric: energy_kwh, policy: llf, minPctOfOptimum: 50 }\n`,
+    );
+    const r = await runEvaluation(loadEvalConfig(file));
+    const cs = r.cases[0]!;
+    const o = cs.optimum!;
+    expect(o.peakKW).toBeGreaterThan(0);
+    expect(o.peakKW!).toBeLessThanOrEqual(20 + 1e-6);
+    const peak = cs.rows.find((x) => x.policy === 'llf' && x.metric === 'peak_kw')!;
+    expect(peak.optimum).toBe(o.peakKW);
+    expect(peak.pctOfOptimum).toBeCloseTo((100 * peak.stats.mean) / o.peakKW!, 9);
+    // llf respects the 20 kW cap, as the optimum does
+    expect(peak.stats.mean).toBeLessThanOrEqual(20 + 1e-6);
+    const energy = cs.rows.find((x) => x.policy === 'llf' && x.metric === 'energy_kwh')!;
+    expect(energy.optimum).toBe(o.energyKWh);
+    expect(energy.targets[0]!.met).toBe(energy.pctOfOptimum! >= 50);
+    const tis = cs.rows.find((x) => x.policy === 'llf' && x.metric === 'time_in_system_min')!;
+    expect(tis.stats.mean).toBeGreaterThan(0);
+    expect(tis.optimum).toBeNull();
+    expect(evaluationCsv(r).split('\n').filter((l) => l.startsWith('caltech-peak,')).length).toBe(2 * 3);
+  });
+});

@@ -163,11 +163,27 @@ function fmtPath(p: readonly PropertyKey[]): string {
   return s || '(top level)';
 }
 
+/** The field names the schema allows at `path` (for "unknown field" messages). */
+function allowedKeys(path: readonly PropertyKey[]): string[] {
+  let t: z.core.$ZodType | undefined = EvalConfigSchema;
+  const inner = (x: z.core.$ZodType): z.core.$ZodType => {
+    const d = x._zod.def as { type: string; innerType?: z.core.$ZodType };
+    return ['optional', 'nullable', 'default'].includes(d.type) && d.innerType ? inner(d.innerType) : x;
+  };
+  for (const k of path) {
+    if (!t) return [];
+    const d = inner(t)._zod.def as { type: string; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType };
+    t = typeof k === 'number' ? d.element : d.shape?.[String(k)];
+  }
+  const d = t ? (inner(t)._zod.def as { shape?: Record<string, unknown> }) : undefined;
+  return d?.shape ? Object.keys(d.shape) : [];
+}
+
 function issueLine(file: string, is: z.core.$ZodIssue): string[] {
   const path = fmtPath(is.path);
   switch (is.code) {
     case 'unrecognized_keys':
-      return is.keys.map((k) => `${file}: ${fmtPath([...is.path, k])}: unknown field`);
+      return is.keys.map((k) => `${file}: ${fmtPath([...is.path, k])}: unknown field; allowed here: ${allowedKeys(is.path).join(', ')}`);
     case 'invalid_value':
       return [`${file}: ${path}: allowed: ${is.values.map(String).join(' | ')}`];
     case 'invalid_type':

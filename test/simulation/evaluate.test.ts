@@ -138,7 +138,11 @@ describe('evaluation config', () => {
 
   it('each problem is one line naming the file, the field and what is allowed', () => {
     const f1 = write('unknown.yaml', base(', colour: red'));
-    expect(problems(f1)).toEqual([`${f1}: cases[0].colour: unknown field`]);
+    expect(problems(f1)).toEqual([
+      `${f1}: cases[0].colour: unknown field; allowed here: name, kind, scenario, set, description, heldOutCity, uncongested, metrics, policies, learned, optimum, targets`,
+    ]);
+    const f0 = write('unknown-top.yaml', base() + 'jobs: 4\n');
+    expect(problems(f0)).toEqual([`${f0}: jobs: unknown field; allowed here: name, description, seeds, tfBackend, policies, cases`]);
     const f2 = write('kind.yaml', base().replace('kind: choice', 'kind: pricing'));
     expect(problems(f2)).toEqual([`${f2}: cases[0].kind: allowed: choice | allocation`]);
     const f3 = write('policy.yaml', base().replace('hand: [nearest,', 'hand: [closest,'));

@@ -520,7 +520,7 @@ export async function main(argv: string[]): Promise<number> {
     .command('schema', 'print the JSON Schema of scenario files', {}, () => {
       process.stdout.write(JSON.stringify(scenarioJsonSchema(), null, 2) + '\n');
     })
-    .demandCommand(1, 'name a command: run, validate, optimum, train, evaluate, list or schema')
+    .demandCommand(1, 'name a command: run, validate, optimum, train, list or schema')
     .strictCommands()
     .strictOptions()
     .help()

@@ -540,6 +540,40 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(`report: ${r.path} (${r.kind}, ${(r.bytes / 1e6).toFixed(2)} MB)\n`);
       },
     )
+    .command(
+      'evaluate [config]',
+      'run every policy over held-out seeds and cases; write the policy × scenario table (CSV, Markdown)',
+      (y) =>
+        y
+          .positional('config', { type: 'string', describe: 'evaluation config (default: evaluation/default.yaml)' })
+          .option('out', { type: 'string', describe: 'results folder (default: results/evaluation/); replaced as a whole' })
+          .option('quiet', { type: 'boolean', default: false, describe: 'print only where the results went (one line)' })
+          .option('progress', { type: 'boolean', describe: 'show progress on stderr (default: when stderr is a terminal and CI is not set)' }),
+      async (args) => {
+        const { evaluateToFolder, overviewText, DEFAULT_EVAL_CONFIG, DEFAULT_EVAL_OUT } = await import('./evaluate.js');
+        if (args.out !== undefined && String(args.out).trim() === '') throw new UserError([`--out '': must name a folder (got an empty string)`]);
+        const abort: AbortFlag = { signal: null };
+        const onSignal = (sig: NodeJS.Signals) => {
+          abort.signal = sig;
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        try {
+          const r = await evaluateToFolder(args.config ?? join(root, DEFAULT_EVAL_CONFIG), {
+            out: args.out ?? DEFAULT_EVAL_OUT,
+            progress: progressMode({ quiet: args.quiet, progress: args.progress }),
+            root,
+            abort,
+          });
+          const where = `results: ${r.outDir}/ (${r.files.length} files; full tables in evaluation.md)`;
+          if (!args.quiet) process.stdout.write(`${overviewText(readFileSync(join(r.outDir, 'evaluation.md'), 'utf8'))}\n  ${where}\n`);
+          else process.stdout.write(`${where}\n`);
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+      },
+    )
     .command('list', 'list the registered parts: policies, features, demand models, ledger backends and stacks', {}, () => {
       process.stdout.write(formatRegistries().join('\n') + '\n');
     })

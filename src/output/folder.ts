@@ -11,13 +11,14 @@ import { accessSync, constants, existsSync, lstatSync, mkdirSync, readdirSync, r
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../core/errors.js';
 
-/** A single run (one stack) or a comparison of stacks (one folder per stack inside). */
-export type ResultsKind = 'run' | 'comparison';
+/** A single run (one stack), a comparison of stacks (one folder per stack inside) or an evaluation. */
+export type ResultsKind = 'run' | 'comparison' | 'evaluation';
 
 const KIND_WORDS: Record<string, string> = {
   run: 'a single run',
   comparison: 'a comparison of ledger stacks',
   'comparison-stack': 'one stack folder of a comparison',
+  evaluation: 'an evaluation (evsim evaluate)',
 };
 
 /** `.<name>.evsim-tmp-<pid>` / `.<name>.evsim-old-<pid>` */

@@ -3,7 +3,7 @@
  * file with a seed, `--set` overrides and an injected station-choice policy, without output files
  * or ledger stacks (`ledger.stacks=[none]`, no stations.csv / ledger.csv). Used by
  * src/ai/trainChoice.ts (which may not import this layer: it receives `runEpisode` as a
- * parameter) and scripts/eval-choice.ts.
+ * parameter); src/simulation/evaluate.ts shares its overrides.
  */
 import type { StationChoicePolicy } from '../charging/choice.js';
 import { loadScenario } from '../scenario/scenario.js';

@@ -17,6 +17,7 @@
 import { z } from 'zod';
 import { growF64, growI32 } from '../core/typed.js';
 import { needWeights, WeightedFillPolicy } from './fill.js';
+import { GreedyKeyAllocation } from './allocationDc.js';
 import { makeAllocationPolicy, type AllocationPolicy, type PluggedSessionView, type SiteNetworkView, type SiteView } from './allocation.js';
 
 export interface AllocationBatch {
@@ -116,6 +117,10 @@ export const ALLOCATION_POLICIES = [
     description: 'weighted progressive filling, weights = power needed to finish by departure (feasible, work-conserving, phase-aware)',
     create: () => new WeightedFillPolicy('need-proportional', needWeights),
   },
+  // DC fast-charging hubs (src/charging/allocationDc.ts)
+  { name: 'srpt', description: 'greedy fill by shortest remaining charging time at full power along the DC curve (taper-aware SRPT)', create: () => new GreedyKeyAllocation('srpt') },
+  { name: 'max-acceptance', description: 'greedy fill by the most power the curve can absorb now (taper-aware), then shortest remaining time', create: () => new GreedyKeyAllocation('max-acceptance') },
+  { name: 'srpt-energy', description: 'greedy fill by least remaining energy (SRPT by energy, taper ignored)', create: () => new GreedyKeyAllocation('srpt-energy') },
 ] as const satisfies readonly AllocationPolicyEntry[];
 
 export type AllocationPolicyName = (typeof ALLOCATION_POLICIES)[number]['name'];

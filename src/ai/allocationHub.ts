@@ -160,7 +160,7 @@ export class HubAllocationPolicy implements AllocationBatchPolicy {
 
 /** A TF.js model holding the MLP (Dense relu layers hub_dense_<k>, linear hub_out), with metadata. */
 export function hubModelOf(mlp: Mlp): tfl.LayersModel {
-  const m = tfl.sequential();
+  const m = tfl.sequential({ name: 'allocation_hub' });
   const L = mlp.sizes.length - 1;
   for (let k = 0; k < L; k++) {
     const last = k === L - 1;

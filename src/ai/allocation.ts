@@ -58,6 +58,9 @@ export interface AllocationModelMeta {
 
 export class LearnedAllocationPolicy implements AllocationBatchPolicy {
   readonly name = 'learned';
+  /** a weighted fill: where nothing binds every session gets its limit whatever the model says,
+   * so the allocator skips the predict for those sites (allocationBatch.ts skipsUnconstrained) */
+  readonly skipsUnconstrained = true;
   private x = new Float32Array(16 * N_ALLOCATION_FEATURES);
   private wAll = new Float64Array(16);
   private phase = new Int32Array(16);

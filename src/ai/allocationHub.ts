@@ -109,6 +109,8 @@ export const HUB_SCORE_SPAN = 9;
 
 export class HubAllocationPolicy implements AllocationBatchPolicy {
   readonly name = 'learned';
+  /** a weighted fill: the allocator skips sites where nothing binds (allocationBatch.ts) */
+  readonly skipsUnconstrained = true;
   private x = new Float64Array(16 * N_HUB_FEATURES);
   private score = new Float64Array(16);
   private readonly scratch = new HubFeatureScratch();

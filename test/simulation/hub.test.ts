@@ -97,6 +97,22 @@ describe('dc-hub scenario', () => {
     }
   });
 
+  it('skipping sites where nothing binds (skipsUnconstrained) changes no result and saves policy calls', async () => {
+    const mlp = mlpFromParams([N_HUB_FEATURES, 8, 1], initParams([N_HUB_FEATURES, 8, 1], 4));
+    const skip = new HubAllocationPolicy(mlp);
+    let calls = 0;
+    const inner = new HubAllocationPolicy(mlp);
+    const full = { name: 'learned', allocateBatch: (b: Parameters<HubAllocationPolicy['allocateBatch']>[0], out: Float64Array) => (calls++, inner.allocateBatch(b, out)) };
+    const a = await run([], {}, skip);
+    const sc = loadScenario(HUB, { overrides: ['duration=6h'] });
+    const b = new Simulation(sc, await buildCity(sc), {}, undefined, { allocation: full }).run();
+    expect(JSON.stringify(a.result.summary)).toBe(JSON.stringify({ ...b.summary }));
+    expect(a.result.sessions.map((s) => s.unpluggedAt)).toEqual(b.sessions.map((s) => s.unpluggedAt));
+    expect(skip.rows).toBeLessThan(inner.rows); // some allocations never reached the model
+    expect(skip.rows).toBeGreaterThan(0);
+    expect(calls).toBeGreaterThan(0);
+  });
+
   it('trains reproducibly (tiny config: same sha256 twice) and the model runs from the scenario', async () => {
     const cfg = join(ROOT, 'training', 'allocation-dc-hub-tiny.yaml');
     const a = await trainAllocation(cfg, () => {}, () => 0, { out: join(tmp, 'a') });

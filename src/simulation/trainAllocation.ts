@@ -179,6 +179,9 @@ export interface TrainOutcome {
   dir: string;
   sha256: string;
   samples: number;
+  /** what `samples` counts when it is not training samples (the hub trainer: simulated days);
+   * trainMse is then the best validation objective (min) */
+  samplesUnit?: string;
   trainMse: number;
   heldOut: HeldOutRow[];
   wallSeconds: number;
@@ -191,7 +194,7 @@ export async function trainAllocation(file: string, log: (l: string) => void, no
   if (configObjective(file) === 'hub-es') {
     const { trainHubAllocation } = await import('./trainAllocationHub.js');
     const r = await trainHubAllocation(file, log, now, opts);
-    return { dir: r.dir, sha256: r.sha256, samples: r.episodes, trainMse: r.bestValidation, heldOut: [], wallSeconds: r.wallSeconds, runtime: r.runtime };
+    return { dir: r.dir, sha256: r.sha256, samples: r.episodes, samplesUnit: 'simulated hub days', trainMse: r.bestValidation, heldOut: [], wallSeconds: r.wallSeconds, runtime: r.runtime };
   }
   const t0 = now();
   const { cfg, dir } = loadTrainConfig(file);

@@ -23,6 +23,7 @@ import { benchQbft } from './ledger-qbft.js';
 import { benchLightning } from './ledger-lightning.js';
 import { benchTangle } from './ledger-tangle.js';
 import { benchAi } from './ai.js';
+import { benchHubInference, benchLearnedCity } from './learned.js';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const BIN = join(ROOT, 'bin', 'evsim.js');
@@ -65,6 +66,7 @@ async function main(): Promise<number> {
   console.log(`# evsim benchmarks\n\nmachine: ${machine}\n`);
 
   const runs: ScenarioRun[] = [];
+  let learnedCity: ReturnType<typeof benchLearnedCity> | null = null;
   const show = (r: ScenarioRun) =>
     console.log(`${r.scenario} ${r.overrides.join(' ')}: ${r.wallSeconds.toFixed(2)} s wall (city ${r.citySeconds.toFixed(2)} s, run ${r.runSeconds.toFixed(2)} s), ${r.peakRssMB.toFixed(0)} MB peak, ${r.events} events`);
   runs.push(runScenario('monaco.yaml', ['ledger.stacks=[none]']));
@@ -98,6 +100,14 @@ async function main(): Promise<number> {
     // slowly with the number of pending events (heap depth, caches, young-generation GC)
     const ratio = g.wallSeconds / sweep[0]!.wallSeconds;
     checks.push({ what: 'grid wall time 100k / 25k EVs', value: ratio.toFixed(2), target: '<= 4.4 (linear: 4)', pass: ratio <= 4.4 });
+    // both learned policies on the same city day (bench/learned.ts), heuristic and learned runs
+    // alternating; the heuristic run of the sweep above is not reused (it ran earlier, under
+    // possibly different load)
+    const lc = benchLearnedCity(runScenario, 1);
+    for (const r of lc.learned) console.log(`grid-100k.yaml with both learned policies: ${r.wallSeconds.toFixed(2)} s wall (city ${r.citySeconds.toFixed(2)} s, run ${r.runSeconds.toFixed(2)} s)`);
+    console.log(`grid-100k learned / heuristic: ${lc.ratio.toFixed(2)} (simulation phase ${lc.runRatio.toFixed(2)})`);
+    checks.push({ what: 'grid-100k both learned policies / heuristics wall time', value: lc.ratio.toFixed(2), target: '<= 1.5', pass: lc.ratio <= 1.5 });
+    learnedCity = lc;
     const perEvent = (r: ScenarioRun) => (r.runSeconds / r.events) * 1e6;
     console.log(
       `simulation phase, microseconds per event: ${sweep.map((r) => perEvent(r).toFixed(2)).join(' / ')} (25k / 50k / 100k EVs); run-phase ratio 100k/25k = ${(g.runSeconds / sweep[0]!.runSeconds).toFixed(2)}`,
@@ -135,12 +145,15 @@ async function main(): Promise<number> {
   const a54 = ai.allocation.at(-1)!;
   checks.push({ what: `learned station choice, µs per decision (${c256.decisions} per batch, K = 10)`, value: c256.usPerDecision.toFixed(1), target: '<= 25', pass: c256.usPerDecision <= 25 });
   checks.push({ what: `learned allocation, µs per session (${a54.sessions} per batch)`, value: a54.usPerSession.toFixed(1), target: '<= 25', pass: a54.usPerSession <= 25 });
+  const hub = await benchHubInference();
+  console.log(`DC hub learned allocation over a simulated day: ${JSON.stringify(hub)}`);
+  checks.push({ what: `DC hub learned allocation, µs per decision (amortised over a day, ${hub.decisions} decisions)`, value: hub.usPerDecision.toFixed(2), target: '<= 25', pass: hub.usPerDecision <= 25 });
 
   console.log('\n| check | measured | target | |\n|---|---|---|---|');
   for (const c of checks) console.log(`| ${c.what} | ${c.value} | ${c.target} | ${c.pass ? 'PASS' : 'FAIL'} |`);
   const dir = join(ROOT, 'results', 'bench');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'bench.json'), JSON.stringify({ machine, kernel: k, routing, ledger: { central, pow, qbft, lightning, tangle }, ai, runs, checks }, null, 2) + '\n');
+  writeFileSync(join(dir, 'bench.json'), JSON.stringify({ machine, kernel: k, routing, ledger: { central, pow, qbft, lightning, tangle }, ai, hub, learnedCity, runs, checks }, null, 2) + '\n');
   console.log(`\nwritten: results/bench/bench.json`);
   return checks.every((c) => c.pass) ? 0 : 1;
 }

@@ -25,6 +25,7 @@ import { makeAllocationPolicy } from '../charging/allocation.js';
 import { needWeights, WeightedFillPolicy } from '../charging/fill.js';
 import { UserError } from '../core/errors.js';
 import { ALLOCATION_FEATURES, FeatureScratch, N_ALLOCATION_FEATURES, phaseIndex, siteFeatures } from './allocationFeatures.js';
+import { HubAllocationPolicy, hubModelProblem, isHubModel, mlpOfModel } from './allocationHub.js';
 import { initTf, loadModel, modelSha256, tf, type TfBackendName, type tfl } from './runtime.js';
 
 /** Quantisation step of the weights, relative to the site's largest weight. */
@@ -85,6 +86,9 @@ export function modelGate(model: tfl.LayersModel): AllocationGate {
 
 export class LearnedAllocationPolicy implements AllocationBatchPolicy {
   readonly name = 'learned';
+  /** a weighted fill: where nothing binds every session gets its limit whatever the model says,
+   * so the allocator skips the predict for those sites (allocationBatch.ts skipsUnconstrained) */
+  readonly skipsUnconstrained = true;
   private x = new Float32Array(16 * N_ALLOCATION_FEATURES);
   private wAll = new Float64Array(16);
   private phase = new Int32Array(16);
@@ -212,7 +216,7 @@ export interface AiSummary {
 }
 
 export interface LearnedParts {
-  allocation?: LearnedAllocationPolicy;
+  allocation?: LearnedAllocationPolicy | HubAllocationPolicy;
   ai?: AiSummary;
 }
 
@@ -243,6 +247,13 @@ export async function loadLearnedParts(sc: LearnedScenario): Promise<LearnedPart
   } catch (e) {
     const msg = e instanceof UserError ? e.lines[0]! : (e as Error).message.split('\n')[0]!;
     throw new UserError([`${where}: policy.models.allocation: cannot load the model in ${dir}: ${msg}`]);
+  }
+  const ai = (): AiSummary => ({ backend: info.backend, tfjsVersion: info.tfjsVersion, simd: info.simd, models: { allocation: { path: sc.policy.models!.allocation!, sha256: modelSha256(dir) } } });
+  // the DC hub's own model (src/ai/allocationHub.ts): another feature set, scored in JavaScript
+  if (isHubModel(model)) {
+    const problem = hubModelProblem(model);
+    if (problem) throw new UserError([`${where}: policy.models.allocation: ${dir}: ${problem}`]);
+    return { allocation: new HubAllocationPolicy(mlpOfModel(model)), ai: ai() };
   }
   checkAllocationModel(model, `${where}: policy.models.allocation: ${dir}`);
   const startEpochS = Date.parse(sc.start) / 1000;

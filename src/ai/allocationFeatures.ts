@@ -27,6 +27,9 @@
  * active: it counts in no aggregate and its row is all zeros apart from features 0, 4, 11, 12.
  */
 
+import type { AllocationBatch } from '../charging/allocationBatch.js';
+import { isTaperView, remainingChargeS } from '../charging/allocationDc.js';
+
 export const ALLOCATION_FEATURES = [
   'hoursLeft',
   'remainingKWh',
@@ -154,4 +157,91 @@ export function siteFeatures(s: SiteRows, out: Float32Array, row0: number, scrat
     out[o + 14] = p >= 0 && needSum > 0 ? phaseNeed[p]! / needSum : 0;
   }
   for (let k = 0; k < order.length; k++) out[(row0 + order[k]!) * F + 13] = order.length > 1 ? k / (order.length - 1) : 0;
+}
+
+// ---- DC hub features (the hub's own learned allocation, src/ai/allocationHub.ts) -------------
+/**
+ * Per-session features of the DC-hub allocation model. One row per plugged session of a site;
+ * "remaining charge time" is remainingChargeS (src/charging/allocationDc.ts): along the EV's own
+ * DC curve from its SoC to its target at min(charger rating, site cap) — the SRPT key.
+ *
+ * | # | name                | definition (unit)                                                    | clip    |
+ * |---|---------------------|----------------------------------------------------------------------|---------|
+ * | 0 | remainingChargeH    | remaining charge time at full available power (h)                    | [0, 2]  |
+ * | 1 | remainingChargeRank | its rank (ascending) among the site's active sessions / (active − 1) | [0, 1]  |
+ * | 2 | acceptance          | limit now / charger rating (how much of the rating the curve takes)  | [0, 1]  |
+ * | 3 | maxKWShare          | limit now / site kW                                                  | [0, 1]  |
+ * | 4 | remainingKWh50      | energy still wanted / 50 kWh                                         | [0, 2]  |
+ * | 5 | soc                 | state of charge (0 for a view without one)                           | [0, 1]  |
+ * | 6 | siteDemandRatio     | Σ limits of the active sessions / site kW                            | [0, 5]  |
+ * | 7 | siteActive10        | active sessions / 10                                                 | [0, 5]  |
+ * | 8 | pluggedH            | time since plug-in (h)                                               | [0, 2]  |
+ * | 9 | slackH              | (deadline − now) / 3600 − remainingChargeH                           | [−2, 2] |
+ * Site kW: the cap when finite, else Σ limits. A session with no energy left is inactive: all
+ * zeros but features 5 and 8.
+ */
+export const HUB_FEATURES = [
+  'remainingChargeH',
+  'remainingChargeRank',
+  'acceptance',
+  'maxKWShare',
+  'remainingKWh50',
+  'soc',
+  'siteDemandRatio',
+  'siteActive10',
+  'pluggedH',
+  'slackH',
+] as const;
+export const N_HUB_FEATURES = HUB_FEATURES.length;
+
+/** Scratch of hubSiteFeatures. */
+export class HubFeatureScratch {
+  t = new Float64Array(16);
+  order: number[] = [];
+}
+
+/** Write the hub features of site j of batch b into out[(row0 + i) * N_HUB_FEATURES + f]. */
+export function hubSiteFeatures(b: AllocationBatch, j: number, out: Float32Array | Float64Array, row0: number, sc: HubFeatureScratch): void {
+  const F = N_HUB_FEATURES;
+  const o = b.offset[j]!;
+  const n = b.offset[j + 1]! - o;
+  if (sc.t.length < n) sc.t = new Float64Array(n * 2);
+  const views = b.sessions(j);
+  const cap = b.capKW[j]!;
+  let sumMax = 0;
+  let active = 0;
+  const order = sc.order;
+  order.length = 0;
+  for (let i = 0; i < n; i++) {
+    const r = o + i;
+    if (b.remainingKWh[r]! > 1e-9) {
+      active++;
+      sumMax += b.maxKW[r]!;
+      sc.t[i] = remainingChargeS(views[i]!, cap);
+      order.push(i);
+    } else sc.t[i] = 0;
+  }
+  const siteKW = cap > 0 && cap < Infinity ? cap : Math.max(sumMax, 1e-9);
+  order.sort((a, c) => sc.t[a]! - sc.t[c]! || a - c);
+  for (let i = 0; i < n; i++) {
+    const r = o + i;
+    const v = views[i]!;
+    const k = (row0 + i) * F;
+    const soc = isTaperView(v) ? v.soc : 0;
+    for (let f = 0; f < F; f++) out[k + f] = 0;
+    out[k + 5] = clip(soc, 0, 1);
+    out[k + 8] = clip((b.now - b.pluggedAt[r]!) / 3600, 0, 2);
+    if (!(b.remainingKWh[r]! > 1e-9)) continue;
+    const mk = b.maxKW[r]!;
+    const rated = isTaperView(v) && v.ratedKW > 0 ? v.ratedKW : Math.max(mk, 1e-9);
+    const tH = Number.isFinite(sc.t[i]!) ? sc.t[i]! / 3600 : 2;
+    out[k + 0] = clip(tH, 0, 2);
+    out[k + 2] = clip(mk / rated, 0, 1);
+    out[k + 3] = clip(mk / siteKW, 0, 1);
+    out[k + 4] = clip(b.remainingKWh[r]! / 50, 0, 2);
+    out[k + 6] = clip(sumMax / siteKW, 0, 5);
+    out[k + 7] = clip(active / 10, 0, 5);
+    out[k + 9] = clip((b.deadline[r]! - b.now) / 3600 - tH, -2, 2);
+  }
+  for (let q = 0; q < order.length; q++) out[(row0 + order[q]!) * F + 1] = order.length > 1 ? q / (order.length - 1) : 0;
 }

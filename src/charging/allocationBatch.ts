@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { growF64, growI32 } from '../core/typed.js';
 import { needWeights, WeightedFillPolicy } from './fill.js';
 import { PeakControlledAllocation } from './peakControl.js';
+import { GreedyKeyAllocation } from './allocationDc.js';
 import { makeAllocationPolicy, type AllocationPolicy, type PluggedSessionView, type SiteNetworkView, type SiteView } from './allocation.js';
 
 export interface AllocationBatch {
@@ -44,9 +45,20 @@ export interface AllocationBatchPolicy {
   /** true for a policy that models no load management (uncontrolled): the site does not hold its
    * rates to the cap and network constraints. Every other policy's output is made feasible. */
   readonly ignoresLimits?: boolean;
+  /** true for a policy whose allocation of a site where nothing binds (no electrical network and
+   * the sessions' limits sum to at most the cap) is every session at its limit — any feasible,
+   * work-conserving policy, e.g. a weighted progressive filling. The allocator then leaves such
+   * sites out of the policy's batch and gives their sessions their limits itself (exactly what the
+   * policy would give), and calls the policy only when some site is constrained. Set by the
+   * learned policies, whose per-call cost is a model evaluation. */
+  readonly skipsUnconstrained?: boolean;
   /** Write out[r] (kW) for every session row of the batch. Synchronous; may keep state. */
   allocateBatch(batch: AllocationBatch, out: Float64Array): void;
 }
+
+/** Sessions with at most this much energy left count as done for skipsUnconstrained (the learned
+ * policies' own threshold: they give such a session weight 0). */
+export const UNCONSTRAINED_EPS_KWH = 1e-9;
 
 /** A per-site policy run once per site of a batch, one instance per station id. */
 export class PerSiteAllocation implements AllocationBatchPolicy {
@@ -126,6 +138,10 @@ export const ALLOCATION_POLICIES = [
     description: 'llf under an Optimal-Available site power target, max(peak so far, least constant power finishing every plugged EV) (demand charges)',
     create: (ctx: AllocationContext) => new PeakControlledAllocation('peak-aware', perSite('llf')(ctx), { floorKW: ctx.peakFloorKW ?? 0, levelFactor: ctx.peakLevelFactor ?? 1 }),
   },
+  // DC fast-charging hubs (src/charging/allocationDc.ts)
+  { name: 'srpt', description: 'greedy fill by shortest remaining charging time at full power along the DC curve (taper-aware SRPT)', create: () => new GreedyKeyAllocation('srpt') },
+  { name: 'max-acceptance', description: 'greedy fill by the most power the curve can absorb now (taper-aware), then shortest remaining time', create: () => new GreedyKeyAllocation('max-acceptance') },
+  { name: 'srpt-energy', description: 'greedy fill by least remaining energy (SRPT by energy, taper ignored)', create: () => new GreedyKeyAllocation('srpt-energy') },
 ] as const satisfies readonly AllocationPolicyEntry[];
 
 export type AllocationPolicyName = (typeof ALLOCATION_POLICIES)[number]['name'];
@@ -222,11 +238,33 @@ export class SiteAllocator implements AllocationBatch {
     this.nSessions = r;
     if (this.rates.length < r) this.rates = new Float64Array(r * 2);
     this.rates.fill(0, 0, r);
-    this.policy.allocateBatch(this, this.rates);
+    if (this.policy.skipsUnconstrained === true) this.allocateConstrained();
+    else this.policy.allocateBatch(this, this.rates);
     const enforce = this.policy.ignoresLimits !== true;
     for (let j = 0; j < m; j++) sites[j]!.applyAllocation(this.rates, this.offset[j]!, now, enforce);
     this.one.length = 0;
     this.sites = [];
+  }
+
+  private sub: SubBatch | null = null;
+
+  /** skipsUnconstrained: sites where nothing binds get their limits; the rest go to the policy
+   * as one compacted batch (same site order, same rows). */
+  private allocateConstrained(): void {
+    const sub = (this.sub ??= new SubBatch(this));
+    sub.reset();
+    for (let j = 0; j < this.nSites; j++) {
+      const o = this.offset[j]!;
+      const e = this.offset[j + 1]!;
+      let sum = 0;
+      for (let q = o; q < e; q++) if (this.remainingKWh[q]! > UNCONSTRAINED_EPS_KWH && this.maxKW[q]! > 0) sum += this.maxKW[q]!;
+      if (this.sites[j]!.networkView === null && sum <= this.capKW[j]!) {
+        for (let q = o; q < e; q++) this.rates[q] = this.remainingKWh[q]! > UNCONSTRAINED_EPS_KWH && this.maxKW[q]! > 0 ? this.maxKW[q]! : 0;
+      } else sub.addSite(j);
+    }
+    if (sub.nSites === 0) return;
+    this.policy.allocateBatch(sub, sub.rates);
+    sub.scatter(this.rates);
   }
 
   private reserve(n: number): void {
@@ -235,5 +273,91 @@ export class SiteAllocator implements AllocationBatch {
     this.deadline = growF64(this.deadline, n);
     this.remainingKWh = growF64(this.remainingKWh, n);
     this.maxKW = growF64(this.maxKW, n);
+  }
+}
+
+/** The constrained sites of a SiteAllocator's batch, compacted (SiteAllocator.allocateConstrained). */
+class SubBatch implements AllocationBatch {
+  nSites = 0;
+  nSessions = 0;
+  site: Int32Array = new Int32Array(8);
+  capKW: Float64Array = new Float64Array(8);
+  periodS: Float64Array = new Float64Array(8);
+  offset: Int32Array = new Int32Array(9);
+  sessionId: Int32Array = new Int32Array(16);
+  pluggedAt: Float64Array = new Float64Array(16);
+  deadline: Float64Array = new Float64Array(16);
+  remainingKWh: Float64Array = new Float64Array(16);
+  maxKW: Float64Array = new Float64Array(16);
+  rates: Float64Array = new Float64Array(16);
+  /** site j of the sub-batch is site from[j] of the parent; its rows start at row0[j] there */
+  private from: Int32Array = new Int32Array(8);
+  private row0: Int32Array = new Int32Array(8);
+
+  constructor(private readonly parent: SiteAllocator) {}
+
+  get now(): number {
+    return this.parent.now;
+  }
+
+  reset(): void {
+    this.nSites = 0;
+    this.nSessions = 0;
+    this.offset[0] = 0;
+  }
+
+  addSite(j: number): void {
+    const p = this.parent;
+    const m = this.nSites;
+    this.site = growI32(this.site, m + 1);
+    this.capKW = growF64(this.capKW, m + 1);
+    this.periodS = growF64(this.periodS, m + 1);
+    this.offset = growI32(this.offset, m + 2);
+    this.from = growI32(this.from, m + 1);
+    this.row0 = growI32(this.row0, m + 1);
+    this.site[m] = p.site[j]!;
+    this.capKW[m] = p.capKW[j]!;
+    this.periodS[m] = p.periodS[j]!;
+    this.from[m] = j;
+    const o = p.offset[j]!;
+    const n = p.offset[j + 1]! - o;
+    this.row0[m] = o;
+    let r = this.nSessions;
+    const need = r + n;
+    this.sessionId = growI32(this.sessionId, need);
+    this.pluggedAt = growF64(this.pluggedAt, need);
+    this.deadline = growF64(this.deadline, need);
+    this.remainingKWh = growF64(this.remainingKWh, need);
+    this.maxKW = growF64(this.maxKW, need);
+    this.rates = growF64(this.rates, need);
+    for (let q = o; q < o + n; q++, r++) {
+      this.sessionId[r] = p.sessionId[q]!;
+      this.pluggedAt[r] = p.pluggedAt[q]!;
+      this.deadline[r] = p.deadline[q]!;
+      this.remainingKWh[r] = p.remainingKWh[q]!;
+      this.maxKW[r] = p.maxKW[q]!;
+      this.rates[r] = 0;
+    }
+    this.nSessions = r;
+    this.nSites = m + 1;
+    this.offset[m + 1] = r;
+  }
+
+  sessions(j: number): readonly PluggedSessionView[] {
+    return this.parent.sessions(this.from[j]!);
+  }
+
+  network(j: number): SiteNetworkView | null {
+    return this.parent.network(this.from[j]!);
+  }
+
+  /** copy the policy's rates back into the parent's rows */
+  scatter(out: Float64Array): void {
+    for (let j = 0; j < this.nSites; j++) {
+      const o = this.offset[j]!;
+      const n = this.offset[j + 1]! - o;
+      const p0 = this.row0[j]!;
+      for (let i = 0; i < n; i++) out[p0 + i] = this.rates[o + i]!;
+    }
   }
 }

@@ -58,6 +58,8 @@ export class Session implements PluggedSessionView {
   /** kernel handle of the start/payment timeout while the EV waits for the ledger */
   ledgerTimer = -1;
   maxKW = 0;
+  /** rating (kW) of the charger it is plugged into (the taper-aware policies, allocationDc.ts) */
+  ratedKW = 0;
 
   constructor(
     readonly sessionId: number,
@@ -373,6 +375,7 @@ export class Station implements SiteView, AllocatableSite {
     this.occupant[c] = s;
     s.charger = c;
     s.kind = this.def.chargerKind[c]!;
+    s.ratedKW = this.def.chargerKW[c]!;
     s.pluggedAt = now;
     s.lastUpdate = now;
     s.recordFrom = now;

@@ -368,7 +368,7 @@ const TRAINERS: Record<string, (config: string, out: string | undefined) => Prom
   allocation: async (config, out) => {
     const { trainAllocation } = await import('../simulation/trainAllocation.js');
     const r = await trainAllocation(config, (l) => void process.stderr.write(`${l}\n`), wallNow, out === undefined ? {} : { out });
-    process.stdout.write(`model: ${r.dir} (sha256 ${r.sha256}, ${r.samples} samples, ${r.wallSeconds.toFixed(1)} s)\n`);
+    process.stdout.write(`model: ${r.dir} (sha256 ${r.sha256}, ${r.samples} ${r.samplesUnit ?? 'samples'}, ${r.wallSeconds.toFixed(1)} s)\n`);
   },
 };
 

@@ -150,14 +150,18 @@ export function estimateCost(sc: Scenario, facts?: ScenarioFacts): CostEstimate 
   } else if (d.type === 'poisson') {
     arrivals = (d.arrivalsPerHour * sc.duration) / 3600;
     sessionMinutes = ((d.meanEnergyKWh / sc.station.powerKW) * 60) / sc.site.periodMinutes;
+  } else if (d.type === 'hub') {
+    const peak = d.hourlyProfile ? Math.max(...d.hourlyProfile) : 1;
+    arrivals = (d.arrivalsPerHour * peak * sc.duration) / 3600;
+    sessionMinutes = 60 / sc.site.periodMinutes; // a DC session: well under an hour
   } else {
     arrivals = facts?.replaySessions ?? 0;
     sessionMinutes = 60 / sc.site.periodMinutes;
   }
   if (arrivals > 0) {
-    memory.push({ what: `${fmtNum(arrivals)} arrivals`, amount: arrivals * BYTES_PER_ARRIVAL, knob: d.type === 'poisson' ? 'demand.arrivalsPerHour or duration' : 'duration' });
+    memory.push({ what: `${fmtNum(arrivals)} arrivals`, amount: arrivals * BYTES_PER_ARRIVAL, knob: d.type === 'poisson' || d.type === 'hub' ? 'demand.arrivalsPerHour or duration' : 'duration' });
     // one event per allocation period of a plugged EV, plus arrival, energy-done, departure
-    events.push({ what: `${fmtNum(arrivals)} charging sessions`, amount: arrivals * (3 + sessionMinutes), knob: d.type === 'poisson' ? 'demand.arrivalsPerHour or duration' : 'duration' });
+    events.push({ what: `${fmtNum(arrivals)} charging sessions`, amount: arrivals * (3 + sessionMinutes), knob: d.type === 'poisson' || d.type === 'hub' ? 'demand.arrivalsPerHour or duration' : 'duration' });
   }
   events.push({ what: `minute ticks (${fmtNum(minutes)} minutes × ${stations} stations)`, amount: minutes * Math.max(1, stations), knob: 'duration' });
   if (sc.output.stationsCsv) memory.push({ what: `per-minute station samples (${fmtNum(minutes)} minutes × ${stations} stations)`, amount: minutes * stations * 16, knob: 'duration or output.stationsCsv' });

@@ -108,7 +108,7 @@ export async function checkScenarioFiles(sc: Scenario, opts: CheckFilesOptions =
     }
   };
 
-  if (sc.demand.type === 'trips') {
+  if (sc.demand.type === 'trips' || sc.demand.type === 'hub') {
     const p = resolveScenarioPath(sc, sc.fleet.models);
     if (notEmpty('fleet.models', p)) {
       const models = attempt('fleet.models', () => loadEvModels(p));

@@ -172,6 +172,18 @@ const DemandPoisson = z.strictObject({
   meanEnergyKWh: positive(),
   energyDistribution: z.enum(['exponential', 'fixed']).default('exponential'),
 });
+/** a DC fast-charging hub: Poisson arrivals of real EV models (fleet.models, DC curves) at the one
+ * station, each arriving at a state of charge drawn from arrivalSoc and leaving when it reaches a
+ * target drawn from targetSoc (src/simulation/demandModels.ts) */
+const SocRange = (min: number, max: number) => z.strictObject({ min: frac().default(min), max: frac().default(max) }).prefault({});
+const DemandHub = z.strictObject({
+  type: z.literal('hub'),
+  arrivalsPerHour: positive(),
+  /** optional 24 multipliers of arrivalsPerHour, one per hour of the day (non-homogeneous Poisson, by thinning) */
+  hourlyProfile: z.array(z.number().min(0)).length(24).optional(),
+  arrivalSoc: SocRange(0.1, 0.4),
+  targetSoc: SocRange(0.7, 0.9),
+});
 const DemandReplay = z.strictObject({
   type: z.literal('replay'),
   /** CSV of recorded sessions, relative to the scenario file */
@@ -189,7 +201,7 @@ const DemandLoad = z.strictObject({ type: z.literal('load'), ...LoadParamsShape 
   message: 'at least one kind must have a weight > 0',
   path: ['kinds'],
 });
-const Demand = z.discriminatedUnion('type', [DemandTrips, DemandPoisson, DemandReplay, DemandLoad]);
+const Demand = z.discriminatedUnion('type', [DemandTrips, DemandPoisson, DemandHub, DemandReplay, DemandLoad]);
 
 const SingleStation = z
   .strictObject({
@@ -661,6 +673,15 @@ function magnitudeLines(sc: z.output<typeof ScenarioSchema>, where: string): str
       out.push(`${where}: demand.arrivalsPerHour: must be <= ${LIMITS.arrivalsPerHour} (got ${d.arrivalsPerHour})`);
     if (d.meanEnergyKWh > LIMITS.energyKWh) out.push(`${where}: demand.meanEnergyKWh: must be <= ${LIMITS.energyKWh} kWh (got ${d.meanEnergyKWh})`);
   }
+  if (d.type === 'hub') {
+    if (d.arrivalsPerHour > LIMITS.arrivalsPerHour)
+      out.push(`${where}: demand.arrivalsPerHour: must be <= ${LIMITS.arrivalsPerHour} (got ${d.arrivalsPerHour})`);
+    for (const k of ['arrivalSoc', 'targetSoc'] as const)
+      if (d[k].min > d[k].max) out.push(`${where}: demand.${k}.min: must be <= demand.${k}.max (got ${d[k].min} > ${d[k].max})`);
+    if (d.arrivalSoc.max >= d.targetSoc.min)
+      out.push(`${where}: demand.arrivalSoc.max: must be < demand.targetSoc.min, so that every EV needs energy (got ${d.arrivalSoc.max} >= ${d.targetSoc.min})`);
+    if (d.hourlyProfile && !d.hourlyProfile.some((v) => v > 0)) out.push(`${where}: demand.hourlyProfile: at least one hour must be > 0`);
+  }
   if (d.type === 'replay' && d.maxKW > LIMITS.chargerKW) out.push(`${where}: demand.maxKW: must be <= ${LIMITS.chargerKW} kW (got ${d.maxKW})`);
   const kw = (path: string, v: number) => {
     if (v > LIMITS.chargerKW) out.push(`${where}: ${path}: must be <= ${LIMITS.chargerKW} kW (got ${v})`);
@@ -716,8 +737,10 @@ export function validateScenario(raw: Record<string, unknown>, file: string, opt
     extra.push(`${where}: city.type: demand.type "${sc.demand.type}" models EVs arriving directly at one station; allowed: none (got ${fmtValue(cityType)})`);
   if (sc.city.type === 'osm' && sc.city.bbox && (sc.city.bbox[0] >= sc.city.bbox[2] || sc.city.bbox[1] >= sc.city.bbox[3]))
     extra.push(`${where}: city.bbox: must be [minLon, minLat, maxLon, maxLat] with min < max (got ${fmtValue(sc.city.bbox)})`);
-  if (sc.demand.type === 'poisson' && sc.station.chargers === undefined)
-    extra.push(`${where}: station.chargers: is required for demand.type "poisson" (an integer >= 1)`);
+  if ((sc.demand.type === 'poisson' || sc.demand.type === 'hub') && sc.station.chargers === undefined)
+    extra.push(`${where}: station.chargers: is required for demand.type "${sc.demand.type}" (an integer >= 1)`);
+  if (sc.demand.type === 'hub' && sc.station.kind !== 'DC')
+    extra.push(`${where}: station.kind: demand.type "hub" is a DC fast-charging hub; allowed: DC (got ${fmtValue(sc.station.kind)})`);
   const stacks = resolveStacks(sc, obj, where, extra);
   if (extra.length) throw new UserError(extra);
   const baseDir = dirname(resolve(file));

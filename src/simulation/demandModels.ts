@@ -6,6 +6,12 @@
  *            when its state of charge is low (fleet.ts, decisions.ts).
  * - poisson: EVs arrive directly at one station as a Poisson process with exponentially (or
  *            fixed) distributed energy requests: an M/M/c queue with constant power, flat curve.
+ * - hub:     a DC fast-charging hub: Poisson arrivals (optionally with an hourly profile, by
+ *            thinning) of real EV models (fleet.models, weighted picker, their DC curves) at the one
+ *            station; each arrives at a state of charge uniform in demand.arrivalSoc, wants a target
+ *            uniform in demand.targetSoc and leaves when it reaches it (time in system = wait +
+ *            charge); a queued EV gives up after fleet.maxWait. Its deadline (for deadline-aware
+ *            policies) is arrival + charging time alone at the best charger × (1 + fleet.deadlineSlack).
  * - replay:  recorded sessions (arrival, departure, energy, charger) are replayed at one site.
  *
  * The schema of each type's parameters lives in src/scenario/scenario.ts (layer 2, which cannot
@@ -15,7 +21,7 @@
 import type { Kernel } from '../core/kernel.js';
 import { PRIORITY } from '../core/priorities.js';
 import type { Streams } from '../core/random.js';
-import { idealModel, loadEvModels, makeModelPicker } from '../charging/evModels.js';
+import { chargeTimeS, idealModel, loadEvModels, makeModelPicker } from '../charging/evModels.js';
 import { Session, type Station } from '../charging/station.js';
 import { resolveScenarioPath, type Scenario } from '../scenario/scenario.js';
 import { makeDayPlans } from './demand.js';
@@ -104,6 +110,46 @@ export const DEMAND_MODELS: Readonly<Record<DemandType, DemandModelEntry>> = {
         fleet.directModels.push(idealModel(`ideal-${maxKW}kW`, Math.max(e, 1e-9), maxKW));
         const service = (e / maxKW) * 3600;
         directArrival(ctx, i, arrivals[i]!, e, arrivals[i]! + service * (1 + sc.fleet.deadlineSlack), false);
+      }
+    },
+  },
+  hub: {
+    description: 'DC fast-charging hub: Poisson arrivals of real EV models (DC curves) at one station, arrival and target SoC drawn, leave at the target',
+    setup(ctx) {
+      const { sc, fleet } = ctx;
+      const d = sc.demand;
+      if (d.type !== 'hub') throw new Error('demand model hub: wrong scenario demand');
+      const models = loadEvModels(resolveScenarioPath(sc, sc.fleet.models)).filter((m) => m.dcMaxKW > 0);
+      if (models.length === 0) throw new Error(`${sc.file}: fleet.models: no model can charge on DC`);
+      const pick = makeModelPicker(models);
+      const arrRng = ctx.streams.stream('demand');
+      const evRng = ctx.streams.stream('fleet');
+      const station = ctx.stations[0]!;
+      const prof = d.hourlyProfile;
+      const peak = prof ? Math.max(...prof) : 1;
+      const meanGap = 3600 / (d.arrivalsPerHour * peak);
+      const arrivals: number[] = [];
+      for (let t = arrRng.exp(meanGap); t < sc.duration; t += arrRng.exp(meanGap)) {
+        // thinning: keep an arrival at t with probability profile(hour) / peak (one draw always)
+        const u = arrRng.next();
+        if (!prof || u * peak < prof[Math.floor(t / 3600) % 24]!) arrivals.push(t);
+      }
+      const n = arrivals.length;
+      fleet.alloc(n);
+      for (let i = 0; i < n; i++) {
+        const model = models[pick(evRng.next())]!;
+        const soc0 = evRng.uniform(d.arrivalSoc.min, d.arrivalSoc.max);
+        const target = evRng.uniform(d.targetSoc.min, d.targetSoc.max);
+        fleet.directModels.push(model);
+        fleet.soc[i] = soc0;
+        const at = arrivals[i]!;
+        const { kw, kind } = station.bestRatedKW(model, soc0);
+        const alone = kw > 0 ? chargeTimeS(model, soc0, target, kw, kind) : 0;
+        const s = new Session(ctx.sessions.length, i, model, 0, at, (target - soc0) * model.capacityKWh, target, soc0, at + alone * (1 + sc.fleet.deadlineSlack), false);
+        s.travelS = 0;
+        ctx.sessions.push(s);
+        fleet.sessionOf[i] = s.sessionId;
+        ctx.arriveAt(s, at);
       }
     },
   },

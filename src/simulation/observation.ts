@@ -10,7 +10,7 @@ import { SessionStatus, type Session, type Station } from '../charging/station.j
 import { percentile } from '../ledger/ledger.js';
 import type { Scenario } from '../scenario/scenario.js';
 import type { City } from './world.js';
-import type { LedgerPart, SimObserver, StationSamples, Summary, TransitionLog } from './types.js';
+import type { HubSummary, LedgerPart, SimObserver, StationSamples, Summary, TransitionLog } from './types.js';
 
 export class Observation {
   readonly log: TransitionLog | null = null;
@@ -134,6 +134,7 @@ export class Observation {
       busy += st.busyChargerSeconds;
       energy += st.energyKWh;
     }
+    const hub = sc.demand.type === 'hub' ? hubSummary(sessions, horizon) : undefined;
     return {
       scenario: sc.name,
       seed: sc.seed,
@@ -162,6 +163,41 @@ export class Observation {
       },
       policy,
       ledger,
+      ...(hub ? { hub } : {}),
     };
   }
+}
+
+/** Time in system of a DC hub's arrivals (see HubSummary). */
+export function hubSummary(sessions: readonly Session[], horizon: number): HubSummary {
+  let tis = 0;
+  let tisServed = 0;
+  let wait = 0;
+  let charge = 0;
+  let served = 0;
+  let abandoned = 0;
+  let atHorizon = 0;
+  for (const s of sessions) {
+    const left = Number.isNaN(s.unpluggedAt) ? horizon : s.unpluggedAt;
+    const t = left - s.arrivedAt;
+    tis += t;
+    wait += (Number.isNaN(s.pluggedAt) ? left : s.pluggedAt) - s.arrivedAt;
+    if (s.status === SessionStatus.completed) {
+      served++;
+      tisServed += t;
+      charge += s.unpluggedAt - s.pluggedAt;
+    } else if (s.status === SessionStatus.abandoned) abandoned++;
+    else atHorizon++;
+  }
+  const n = sessions.length;
+  return {
+    arrivals: n,
+    meanTimeInSystemSeconds: n ? tis / n : 0,
+    meanTimeInSystemServedSeconds: served ? tisServed / served : 0,
+    meanWaitAllSeconds: n ? wait / n : 0,
+    meanChargeSeconds: served ? charge / served : 0,
+    served,
+    abandoned,
+    atHorizon,
+  };
 }

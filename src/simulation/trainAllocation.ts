@@ -94,6 +94,16 @@ export function loadTrainConfig(file: string): { cfg: AllocationTrainConfig; dir
   return { cfg, dir: dirname(resolve(file)) };
 }
 
+/** The config's `objective` field, if it is a readable mapping that has one. */
+function configObjective(file: string): unknown {
+  try {
+    const raw = parseYaml(readFileSync(file, 'utf8')) as { objective?: unknown } | null;
+    return raw && typeof raw === 'object' ? raw.objective : undefined;
+  } catch {
+    return undefined; // loadTrainConfig reports it
+  }
+}
+
 const abs = (dir: string, p: string) => (isAbsolute(p) ? p : resolve(dir, p));
 
 const COLS = { arrivalColumn: 'arrival_utc', departureColumn: 'departure_utc', energyColumn: 'energy_delivered_kwh', chargerColumn: 'station_id', idColumn: 'session_id' };
@@ -222,6 +232,9 @@ export interface TrainOutcome {
   dir: string;
   sha256: string;
   samples: number;
+  /** what `samples` counts when it is not training samples (the hub trainer: simulated days);
+   * trainMse is then the best validation objective (min) */
+  samplesUnit?: string;
   trainMse: number;
   heldOut: HeldOutRow[];
   wallSeconds: number;
@@ -230,6 +243,12 @@ export interface TrainOutcome {
 
 /** Train, save and evaluate; `log` gets one line per step. `now` is a wall clock (model card only). */
 export async function trainAllocation(file: string, log: (l: string) => void, now: () => number, opts: { out?: string } = {}): Promise<TrainOutcome> {
+  // `objective: hub-es`: the DC hub's model, trained by evolution strategies (trainAllocationHub.ts)
+  if (configObjective(file) === 'hub-es') {
+    const { trainHubAllocation } = await import('./trainAllocationHub.js');
+    const r = await trainHubAllocation(file, log, now, opts);
+    return { dir: r.dir, sha256: r.sha256, samples: r.episodes, samplesUnit: 'simulated hub days', trainMse: r.bestValidation, heldOut: [], wallSeconds: r.wallSeconds, runtime: r.runtime };
+  }
   const t0 = now();
   const { cfg, dir } = loadTrainConfig(file);
   if (opts.out !== undefined) cfg.out = resolve(opts.out);

@@ -25,6 +25,23 @@ export interface SessionsSummary {
   demandMetPct: number;
 }
 
+/** DC-hub runs only (demand.type hub): time in system = leaving − arrival. An EV that gave up
+ * counts with the time it waited; one still at the hub at the horizon with (horizon − arrival). */
+export interface HubSummary {
+  arrivals: number;
+  /** mean over every arrival (served, abandoned, still there at the horizon) */
+  meanTimeInSystemSeconds: number;
+  /** mean over the EVs that reached their target and left */
+  meanTimeInSystemServedSeconds: number;
+  /** mean wait (arrival → plug-in, or → giving up / horizon) over every arrival */
+  meanWaitAllSeconds: number;
+  /** mean charging time (plug-in → leaving) of the served EVs */
+  meanChargeSeconds: number;
+  served: number;
+  abandoned: number;
+  atHorizon: number;
+}
+
 /** summary.json (filled by observation.ts; the ledger part by the charging protocol). */
 export interface Summary {
   scenario: string;
@@ -44,6 +61,8 @@ export interface Summary {
   /** only when the calculating phase uses the ledger (policy.information ledger or
    * policy.waitForReservation; src/simulation/calculating.ts) */
   calculating?: CalculatingSummary;
+  /** demand.type hub only */
+  hub?: HubSummary;
 }
 
 export interface LedgerPart {

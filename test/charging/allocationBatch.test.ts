@@ -93,7 +93,7 @@ describe('allocation batch layout', () => {
 describe('registry', () => {
   it('lists the shipped policies with descriptions; round-robin declares its parameter', () => {
     // the per-site policies of allocation.ts, then the batch-native ones
-    expect(ALLOCATION_POLICY_NAMES).toEqual([...ALLOCATION_NAMES, 'need-proportional', 'peak-aware']);
+    expect(ALLOCATION_POLICY_NAMES).toEqual([...ALLOCATION_NAMES, 'need-proportional', 'peak-aware', 'srpt', 'max-acceptance', 'srpt-energy']);
     for (const e of ALLOCATION_POLICIES) expect(e.description.length).toBeGreaterThan(10);
     const rr = allocationPolicyEntry('round-robin');
     expect(rr.params!.safeParse({ incrementKW: 2 }).success).toBe(true);

@@ -28,6 +28,8 @@ import { comparisonText } from './present.js';
 import type { AllocationBatchPolicy } from '../charging/allocationBatch.js';
 import type { AiSummary } from '../ai/allocation.js';
 import { ProgressView, progressMode } from './progress.js';
+import type { CityCacheOptions } from '../simulation/cityCache.js';
+import { registerSweep } from './sweepCommand.js';
 
 /** The package root (where package.json named evsim is), from this file's location. */
 export function packageRoot(): string {
@@ -117,6 +119,8 @@ export interface RunOptions {
   notice?: (line: string) => void;
   /** where a --set was applied, for messages: "file (with --set)" */
   where?: string;
+  /** load / store the built city in this cache (src/simulation/cityCache.ts); default: no cache */
+  cityCache?: CityCacheOptions;
 }
 
 class Interrupted extends Error {}
@@ -136,7 +140,7 @@ export function nameProblems(sc: Scenario, where: string = sc.file): string[] {
   return bad;
 }
 
-function evsimVersion(root: string): string {
+export function evsimVersion(root: string): string {
   return String(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
 }
 
@@ -181,7 +185,7 @@ export async function runScenario(sc: Scenario, outArg: string, opts: RunOptions
             progress.phase(`building the city: ${phase}`);
             await yieldToEventLoop();
             check();
-          });
+          }, opts.cityCache);
     const t1 = wallNow();
     // learned policies: load their models (a missing or corrupt model is a user error)
     const learned = await learnedParts(sc);
@@ -367,6 +371,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('quiet', { type: 'boolean', default: false, describe: 'print only where the results went (one line)' })
           .option('progress', { type: 'boolean', describe: 'show progress on stderr (default: when stderr is a terminal and CI is not set)' })
           .option('force', { type: 'boolean', default: false, describe: 'run even when the cost estimate exceeds this machine' })
+          .option('cache-dir', { type: 'string', describe: 'keep the built city in this folder and reuse it (default: no city cache)' })
           .epilogue(stacksHelp()),
       async (args) => {
         const file = args.file ?? join(root, DEFAULT_SCENARIO);
@@ -408,7 +413,10 @@ export async function main(argv: string[]): Promise<number> {
         process.on('SIGTERM', onSignal);
         let r: RunOutcome;
         try {
-          r = await runScenario(sc, outArg, { progress, abort, where });
+          const cacheDir = args['cache-dir'];
+          if (cacheDir !== undefined && String(cacheDir).trim() === '') throw new UserError([`--cache-dir '': must name a folder (got an empty string)`]);
+          const cityCache = cacheDir === undefined ? undefined : { dir: resolve(String(cacheDir)), evsimVersion: evsimVersion(root) };
+          r = await runScenario(sc, outArg, { progress, abort, where, ...(cityCache ? { cityCache } : {}) });
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
@@ -479,14 +487,16 @@ export async function main(argv: string[]): Promise<number> {
         const config = args.config ?? join(root, 'training', `${kind}.yaml`);
         await trainer(config, args.out);
       },
-    )
+    );
+  registerSweep(parser, root, (c) => (exitCode = c));
+  parser
     .command('list', 'list the registered parts: policies, features, demand models, ledger backends and stacks', {}, () => {
       process.stdout.write(formatRegistries().join('\n') + '\n');
     })
     .command('schema', 'print the JSON Schema of scenario files', {}, () => {
       process.stdout.write(JSON.stringify(scenarioJsonSchema(), null, 2) + '\n');
     })
-    .demandCommand(1, 'name a command: run, validate, optimum, train, list or schema')
+    .demandCommand(1, 'name a command: run, validate, sweep, optimum, train, list or schema')
     .strictCommands()
     .strictOptions()
     .help()

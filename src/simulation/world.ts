@@ -21,6 +21,7 @@ import { resolveScenarioPath, UserError, type Scenario } from '../scenario/scena
 import { Streams } from '../core/random.js';
 import { loadCityMap } from '../scenario/files.js';
 import { checkRoutingTables } from '../scenario/estimate.js';
+import { cachedCity, type CityCacheOptions } from './cityCache.js';
 
 export interface City {
   graph: RoadGraph | null;
@@ -99,7 +100,13 @@ export function farthestPointNodes(graph: RoadGraph, existing: readonly number[]
  * reports; the build does not depend on it). */
 export type CityPhase = (phase: string) => void | Promise<void>;
 
-export async function buildCity(sc: Scenario, onPhase?: CityPhase): Promise<City> {
+/** Build the city, or load it from the city cache when `cache` is given (src/simulation/cityCache.ts). */
+export async function buildCity(sc: Scenario, onPhase?: CityPhase, cache?: CityCacheOptions): Promise<City> {
+  if (cache) return cachedCity(sc, cache, () => buildCityUncached(sc, onPhase));
+  return buildCityUncached(sc, onPhase);
+}
+
+async function buildCityUncached(sc: Scenario, onPhase?: CityPhase): Promise<City> {
   const streams = new Streams(sc.seed);
   const cityRng = streams.stream('city');
   const info: Record<string, number | string> = { type: sc.city.type };

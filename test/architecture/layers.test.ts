@@ -12,7 +12,8 @@
  *   2 ai          the TensorFlow.js runtime, model files, learned policies
  *   3 simulation  composes the layers above into a run
  *   4 output      results folders
- *   5 cli         the command line
+ *   5 study       sweeps: plans, runs, collected statistics
+ *   6 cli         the command line
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, posix, relative } from 'node:path';
@@ -31,7 +32,8 @@ export const LAYERS: Record<string, number> = {
   ai: 2,
   simulation: 3,
   output: 4,
-  cli: 5,
+  study: 5,
+  cli: 6,
 };
 
 function walk(dir: string): string[] {

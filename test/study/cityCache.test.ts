@@ -92,7 +92,7 @@ describe('city cache', () => {
   });
 
   it('Monaco: results are byte-identical without the cache, with a cold cache and with a warm one', async () => {
-    const sc = loadScenario(join(ROOT, 'scenarios', 'monaco.yaml'), { overrides: ['ledger.stacks=[central]', 'fleet.size=150', 'duration=8h'] });
+    const sc = loadScenario(join(ROOT, 'scenarios', 'monaco.yaml'), { overrides: ['ledger.stacks=[central]', 'fleet.size=150', 'duration=12h', 'fleet.initialSoc={min: 0.1, max: 0.35}'] });
     const seen: string[] = [];
     const cache = { dir: join(tmp, 'monaco-cache'), evsimVersion: V, onOutcome: (o: string) => seen.push(o) };
     const quiet = { notice: () => {} };

@@ -16,12 +16,12 @@
  *   npm run build && node dist/bench/sweep.js [--quick] [--runs N] [--no-sweep]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadScenario } from '../src/scenario/scenario.js';
-import { cityCacheKey, readCity, writeCity } from '../src/simulation/cityCache.js';
+import { readCity, writeCity } from '../src/simulation/cityCache.js';
 import { buildCity } from '../src/simulation/world.js';
 import { loadSweepSpec } from '../src/study/spec.js';
 import { planSweep } from '../src/study/plan.js';
@@ -46,18 +46,16 @@ export async function benchCityCache(file = 'liechtenstein-10k.yaml'): Promise<C
     const t0 = now();
     const city = await buildCity(sc);
     const buildSeconds = now() - t0;
-    const key = cityCacheKey(sc, VERSION)!;
-    const path = join(dir, 'city.bin');
-    writeCity(path, VERSION, key, city);
+    const opts = { dir: join(dir, 'cache'), evsimVersion: VERSION };
+    writeCity(sc, opts, city);
     const loads: number[] = [];
-    let bytes = 0;
     for (let i = 0; i < 5; i++) {
       const a = now();
-      const c = readCity(path, VERSION, key);
+      const c = readCity(sc, opts);
       loads.push(now() - a);
-      if (!c) throw new Error('bench: the cache file did not read back');
-      bytes = readFileSync(path).length;
+      if (!c) throw new Error('bench: the cache files did not read back');
     }
+    const bytes = readdirSync(opts.dir).reduce((a, f) => a + statSync(join(opts.dir, f)).size, 0);
     loads.sort((x, y) => x - y);
     return { scenario: file, buildSeconds, fileMB: bytes / 1e6, loadSecondsBest: loads[0]!, loadSecondsMedian: loads[2]! };
   } finally {

@@ -58,7 +58,11 @@ export function writeCityFile(path: string, evsim: string, key: string, meta: un
     if (bytes <= headerBound) {
       const header = Buffer.alloc(headerBound, 0x20);
       header.write(json, 0, 'utf8');
-      mkdirSync(dirname(path), { recursive: true });
+      try {
+        mkdirSync(dirname(path)); // one level only (never mkdir -p); its parent must exist
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
       const tmp = `${path}.tmp-${process.pid}-${tmpCounter++}`;
       const fd = openSync(tmp, 'w');
       try {

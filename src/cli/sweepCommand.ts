@@ -141,6 +141,7 @@ export function registerSweep(parser: Argv<object>, root: string, setExit: (code
         }
         process.stdout.write(`sweep: ${plan.runs.length} runs: ${c.done} done, ${c.failed} failed, ${c.pending} pending (${r.ran} run now, ${r.skipped} already there); results: ${out}/ (${files})\n`);
         if (r.interrupted) throw new UserError([`evsim sweep: interrupted by ${abort.signal}; ${c.done} finished runs are kept in ${out}; run the same command again to resume`], 130);
+        if (c.pending > 0) throw new UserError([`evsim sweep: internal error: ${c.pending} runs did not run (the worker processes ended early; see the lines above); run the same command again to resume`], 1);
         setExit(sweepExitCode(c.failed));
       } finally {
         process.off('SIGINT', onSignal);

@@ -21,7 +21,7 @@ import { graphFromArrays, graphToArrays, readCityFile, treeFromArrays, treeToArr
 import type { TreeDirection } from '../city/routing.js';
 import type { StationDef } from '../charging/station.js';
 import { resolveScenarioPath, type Scenario } from '../scenario/scenario.js';
-import type { City } from './world.js';
+import { combineCity, type City, type PlacePart, type RoadPart } from './world.js';
 
 export interface CityCacheOptions {
   /** the cache folder (created when missing) */
@@ -30,7 +30,7 @@ export interface CityCacheOptions {
   /** keep the last city in memory too (worker processes) */
   memo?: boolean;
   /** told whether the city came from memory, a file, or was built (tests, progress) */
-  onOutcome?: (o: 'memory' | 'file' | 'built') => void;
+  onOutcome?: (o: CacheOutcome) => void;
 }
 
 function canonical(v: unknown): string {
@@ -54,79 +54,159 @@ function fileSha256(path: string): string {
   return sha;
 }
 
-/** The cache key of a scenario's city, or null when its city is not cached (`city.type: none`). */
-export function cityCacheKey(sc: Scenario, evsimVersion: string): string | null {
+interface Keys {
+  /** road graph, stations, station trees: no seed (unless stations are drawn uniformly), no places */
+  roads: string;
+  /** places and place trees: the roads key, the seed, city.places */
+  places: string;
+}
+
+function cacheKeys(sc: Scenario, evsimVersion: string): Keys | null {
   if (sc.city.type === 'none') return null;
-  const city: Record<string, unknown> = { ...sc.city };
+  const city: Record<string, unknown> = { ...sc.city, places: undefined };
   if (sc.city.type === 'osm') {
     city.file = undefined;
     city.fileSha256 = fileSha256(resolveScenarioPath(sc, sc.city.file));
   }
-  return createHash('sha256')
-    .update(canonical({ format: CITY_FILE_FORMAT, evsim: evsimVersion, seed: sc.seed, city, stations: sc.stations }))
-    .digest('hex');
+  const sha = (v: unknown) => createHash('sha256').update(canonical(v)).digest('hex');
+  const uniform = sc.stations.generate?.rule === 'uniform';
+  const roads = sha({ format: CITY_FILE_FORMAT, evsim: evsimVersion, part: 'roads', seed: uniform ? sc.seed : undefined, city, stations: sc.stations });
+  return { roads, places: sha({ format: CITY_FILE_FORMAT, evsim: evsimVersion, part: 'places', roads, seed: sc.seed, places: sc.city.places }) };
 }
 
-const TREES = ['stationTo', 'stationFrom', 'placeTo', 'placeFrom'] as const;
+/** The cache key of a scenario's city (of its places part, which names the roads part), or null when its city is not cached (`city.type: none`). */
+export function cityCacheKey(sc: Scenario, evsimVersion: string): string | null {
+  return cacheKeys(sc, evsimVersion)?.places ?? null;
+}
 
-interface CityMeta {
-  info: City['info'];
+/** The cache key of a scenario's road part: the same for every seed (unless stations are drawn uniformly). */
+export function roadCacheKey(sc: Scenario, evsimVersion: string): string | null {
+  return cacheKeys(sc, evsimVersion)?.roads ?? null;
+}
+
+interface RoadMeta {
+  info: RoadPart['info'];
   stations: StationDef[];
   graph: { nodeCount: number; edgeCount: number };
-  trees: Record<(typeof TREES)[number], { direction: TreeDirection; nodeCount: number }>;
+  trees: { stationTo: TreeMeta; stationFrom: TreeMeta };
+}
+type TreeMeta = { direction: TreeDirection; nodeCount: number };
+interface PlaceMeta {
+  trees: { placeTo: TreeMeta; placeFrom: TreeMeta };
 }
 
-export function writeCity(path: string, evsimVersion: string, key: string, city: City): void {
-  if (!city.graph || !city.stationTo || !city.stationFrom || !city.placeTo || !city.placeFrom) throw new TypeError('writeCity: only a road city with its routing tables is cached');
+export function writeRoadPart(path: string, evsimVersion: string, key: string, r: RoadPart): void {
   const arrays = new Map();
-  const graph = graphToArrays(city.graph, 'graph', arrays);
-  arrays.set('places', city.places);
-  const trees = {} as CityMeta['trees'];
-  for (const t of TREES) trees[t] = treeToArrays(city[t]!, t, arrays);
-  const meta: CityMeta = { info: city.info, stations: city.stations, graph, trees };
-  writeCityFile(path, evsimVersion, key, meta, arrays);
+  const graph = graphToArrays(r.graph, 'graph', arrays);
+  const trees = { stationTo: treeToArrays(r.stationTo, 'stationTo', arrays), stationFrom: treeToArrays(r.stationFrom, 'stationFrom', arrays) };
+  writeCityFile(path, evsimVersion, key, { info: r.info, stations: r.stations, graph, trees } satisfies RoadMeta, arrays);
 }
 
-export function readCity(path: string, evsimVersion: string, key: string): City | null {
+export function readRoadPart(path: string, evsimVersion: string, key: string): RoadPart | null {
   const b = readCityFile(path, evsimVersion, key);
-  if (!b) return null;
-  const meta = b.meta as CityMeta;
-  if (!meta || !Array.isArray(meta.stations) || !meta.graph || !meta.trees) return null;
+  const meta = b?.meta as RoadMeta | undefined;
+  if (!b || !meta || !Array.isArray(meta.stations) || !meta.graph || !meta.trees) return null;
   const graph = graphFromArrays(meta.graph, 'graph', b.arrays);
-  const places = b.arrays.get('places');
-  if (!graph || !(places instanceof Int32Array)) return null;
-  const city: City = { graph, stations: meta.stations, places, stationTo: null, stationFrom: null, placeTo: null, placeFrom: null, replay: null, replayChargerIds: null, info: meta.info };
-  for (const t of TREES) {
-    const m = meta.trees[t];
-    const tree = m ? treeFromArrays(m, t, b.arrays) : null;
-    if (!tree || tree.nodeCount !== graph.nodeCount) return null;
-    city[t] = tree;
-  }
-  return city;
+  if (!graph) return null;
+  const stationTo = treeFromArrays(meta.trees.stationTo, 'stationTo', b.arrays);
+  const stationFrom = treeFromArrays(meta.trees.stationFrom, 'stationFrom', b.arrays);
+  if (!stationTo || !stationFrom || stationTo.nodeCount !== graph.nodeCount || stationFrom.nodeCount !== graph.nodeCount) return null;
+  return { graph, stations: meta.stations, stationTo, stationFrom, info: meta.info };
 }
 
-let memo: { key: string; city: City } | null = null;
+export function writePlacePart(path: string, evsimVersion: string, key: string, p: PlacePart): void {
+  const arrays = new Map();
+  arrays.set('places', p.places);
+  const trees = { placeTo: treeToArrays(p.placeTo, 'placeTo', arrays), placeFrom: treeToArrays(p.placeFrom, 'placeFrom', arrays) };
+  writeCityFile(path, evsimVersion, key, { trees } satisfies PlaceMeta, arrays);
+}
 
-/** The scenario's city from memory or the cache folder, else `build()` (then written to the cache). */
-export async function cachedCity(sc: Scenario, opts: CityCacheOptions, build: () => Promise<City>): Promise<City> {
-  const key = cityCacheKey(sc, opts.evsimVersion);
-  if (key === null) return build();
-  if (opts.memo && memo?.key === key) {
-    opts.onOutcome?.('memory');
-    return memo.city;
-  }
-  const path = join(opts.dir, `city-${key.slice(0, 32)}.bin`);
-  let city = readCity(path, opts.evsimVersion, key);
-  if (city) opts.onOutcome?.('file');
-  else {
-    city = await build();
+export function readPlacePart(path: string, evsimVersion: string, key: string, nodeCount: number): PlacePart | null {
+  const b = readCityFile(path, evsimVersion, key);
+  const meta = b?.meta as PlaceMeta | undefined;
+  if (!b || !meta || !meta.trees) return null;
+  const places = b.arrays.get('places');
+  const placeTo = treeFromArrays(meta.trees.placeTo, 'placeTo', b.arrays);
+  const placeFrom = treeFromArrays(meta.trees.placeFrom, 'placeFrom', b.arrays);
+  if (!(places instanceof Int32Array) || !placeTo || !placeFrom || placeTo.nodeCount !== nodeCount || placeFrom.nodeCount !== nodeCount) return null;
+  return { places, placeTo, placeFrom };
+}
+
+/** Write a built road city to the cache folder (both parts). */
+export function writeCity(sc: Scenario, opts: Pick<CityCacheOptions, 'dir' | 'evsimVersion'>, city: City): void {
+  const keys = cacheKeys(sc, opts.evsimVersion);
+  if (!keys || !city.graph || !city.stationTo || !city.stationFrom || !city.placeTo || !city.placeFrom) throw new TypeError('writeCity: only a road city with its routing tables is cached');
+  const files = cacheFiles(opts.dir, keys);
+  const { places: _p, routingTableMB: _r, ...info } = city.info;
+  writeRoadPart(files.roads, opts.evsimVersion, keys.roads, { graph: city.graph, stations: city.stations, stationTo: city.stationTo, stationFrom: city.stationFrom, info });
+  writePlacePart(files.places, opts.evsimVersion, keys.places, { places: city.places, placeTo: city.placeTo, placeFrom: city.placeFrom });
+}
+
+/** A road city from the cache folder (both parts), or null when a part is missing or unusable. */
+export function readCity(sc: Scenario, opts: Pick<CityCacheOptions, 'dir' | 'evsimVersion'>): City | null {
+  const keys = cacheKeys(sc, opts.evsimVersion);
+  if (!keys) return null;
+  const files = cacheFiles(opts.dir, keys);
+  const roads = readRoadPart(files.roads, opts.evsimVersion, keys.roads);
+  const places = roads ? readPlacePart(files.places, opts.evsimVersion, keys.places, roads.graph.nodeCount) : null;
+  return roads && places ? combineCity(roads, places) : null;
+}
+
+export interface CityParts {
+  roads: () => Promise<RoadPart>;
+  places: (roads: RoadPart) => Promise<PlacePart>;
+}
+
+export type CacheOutcome = 'memory' | 'file' | 'built' | 'roads';
+
+let memoRoads: { key: string; part: RoadPart } | null = null;
+let memoPlaces: { key: string; part: PlacePart } | null = null;
+
+export const cacheFiles = (dir: string, keys: Keys) => ({ roads: join(dir, `roads-${keys.roads.slice(0, 32)}.bin`), places: join(dir, `places-${keys.places.slice(0, 32)}.bin`) });
+
+/**
+ * The scenario's city from memory or the cache folder, part by part, building what is missing
+ * (and writing it to the cache). Outcome: memory or file (both parts found), roads (the road part
+ * found, the places built), built (both built).
+ */
+export async function cachedCity(sc: Scenario, opts: CityCacheOptions, build: CityParts): Promise<City> {
+  const keys = cacheKeys(sc, opts.evsimVersion);
+  if (keys === null) throw new TypeError('cachedCity: not a road city');
+  const files = cacheFiles(opts.dir, keys);
+  const tryWrite = (f: () => void) => {
     try {
-      writeCity(path, opts.evsimVersion, key, city);
+      f();
     } catch {
       /* no cache file this time (full disk, read-only folder): the run goes on */
     }
-    opts.onOutcome?.('built');
+  };
+  let from: 'memory' | 'file' | 'built';
+  let roads: RoadPart | null = opts.memo && memoRoads?.key === keys.roads ? memoRoads.part : null;
+  if (roads) from = 'memory';
+  else {
+    roads = readRoadPart(files.roads, opts.evsimVersion, keys.roads);
+    from = roads ? 'file' : 'built';
+    if (!roads) {
+      roads = await build.roads();
+      const r = roads;
+      tryWrite(() => writeRoadPart(files.roads, opts.evsimVersion, keys.roads, r));
+    }
   }
-  if (opts.memo) memo = { key, city };
-  return city;
+  let places: PlacePart | null = opts.memo && memoPlaces?.key === keys.places ? memoPlaces.part : null;
+  let placesFrom: 'memory' | 'file' | 'built' = 'memory';
+  if (!places) {
+    places = readPlacePart(files.places, opts.evsimVersion, keys.places, roads.graph.nodeCount);
+    placesFrom = places ? 'file' : 'built';
+    if (!places) {
+      places = await build.places(roads);
+      const p = places;
+      tryWrite(() => writePlacePart(files.places, opts.evsimVersion, keys.places, p));
+    }
+  }
+  if (opts.memo) {
+    memoRoads = { key: keys.roads, part: roads };
+    memoPlaces = { key: keys.places, part: places };
+  }
+  opts.onOutcome?.(from === 'built' ? 'built' : placesFrom === 'built' ? 'roads' : from === 'memory' && placesFrom === 'memory' ? 'memory' : 'file');
+  return combineCity(roads, places);
 }

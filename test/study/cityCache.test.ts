@@ -1,7 +1,7 @@
 /**
- * The city cache: a cached city equals the built one, array for array; results are byte-identical
- * with and without the cache (Monaco); a truncated, corrupt or mismatched file is ignored and
- * rebuilt; the key follows every input of the build.
+ * The city cache: a cached city equals the built one, array for array; another seed reuses the
+ * road part; results are byte-identical with and without the cache (Monaco); a truncated, corrupt
+ * or mismatched file is ignored and rebuilt; the keys follow every input of the build.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/cli/main.js';
 import { loadScenario } from '../../src/scenario/scenario.js';
-import { cachedCity, cityCacheKey, readCity, writeCity } from '../../src/simulation/cityCache.js';
-import { buildCity } from '../../src/simulation/world.js';
+import { Streams } from '../../src/core/random.js';
+import { cachedCity, cityCacheKey, readCity, readPlacePart, readRoadPart, roadCacheKey, writeCity } from '../../src/simulation/cityCache.js';
+import { buildCity, buildPlacePart, buildRoadPart } from '../../src/simulation/world.js';
 import { GOLDEN_SCENARIOS, ROOT } from '../cli/helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evsim-city-cache-test-'));
@@ -28,13 +29,13 @@ describe('city cache', () => {
   it('a city read back equals the built city, array for array', async () => {
     const sc = loadScenario(GRID);
     const built = await buildCity(sc);
-    const key = cityCacheKey(sc, V)!;
-    const path = join(tmp, 'grid.bin');
-    writeCity(path, V, key, built);
-    const back = readCity(path, V, key)!;
+    const opts = { dir: join(tmp, 'grid'), evsimVersion: V };
+    writeCity(sc, opts, built);
+    const back = readCity(sc, opts)!;
     expect(back).not.toBeNull();
     expect(back.stations).toEqual(built.stations);
     expect(back.info).toEqual(built.info);
+    expect(Object.keys(back.info)).toEqual(Object.keys(built.info)); // summary.json prints them in this order
     expect(back.places).toEqual(built.places);
     for (const k of ['lat', 'lon', 'osmId', 'outStart', 'edgeSource', 'edgeTarget', 'edgeLengthM', 'edgeTimeS', 'inStart', 'inEdge'] as const) {
       expect(back.graph![k], k).toEqual(built.graph![k]);
@@ -46,8 +47,38 @@ describe('city cache', () => {
       expect(back[t]!.timeS).toEqual(built[t]!.timeS);
       expect(back[t]!.lengthM).toEqual(built[t]!.lengthM);
     }
-    // no temporary file left behind
-    expect(readdirSync(tmp).filter((e) => e.includes('.tmp-'))).toEqual([]);
+    // two files (road part, place part), no temporary file left behind
+    expect(readdirSync(opts.dir).sort().map((f) => f.replace(/-[0-9a-f]{32}\.bin$/, ''))).toEqual(['places', 'roads']);
+  });
+
+  const parts = (sc: ReturnType<typeof loadScenario>) => ({ roads: () => buildRoadPart(sc), places: (r: Parameters<typeof buildPlacePart>[1]) => buildPlacePart(sc, r) });
+
+  it('another seed reuses the road part and builds only the places', async () => {
+    const dir = join(tmp, 'seeds');
+    const seen: string[] = [];
+    const opts = { dir, evsimVersion: V, onOutcome: (o: string) => seen.push(o) };
+    const a = loadScenario(GRID);
+    const b = loadScenario(GRID, { seed: 8 });
+    await cachedCity(a, opts, parts(a));
+    const cb = await cachedCity(b, opts, parts(b));
+    await cachedCity(b, opts, parts(b));
+    expect(seen).toEqual(['built', 'roads', 'file']);
+    const built = await buildCity(b);
+    expect(cb.places).toEqual(built.places);
+    expect(cb.placeTo!.timeS).toEqual(built.placeTo!.timeS);
+    expect(cb.info).toEqual(built.info);
+  });
+
+  it('uniformly generated stations: the places are drawn after them from stream "city", as in one build', async () => {
+    const sc = loadScenario(GRID, { overrides: ['stations.generate.rule=uniform'] });
+    const city = await buildCity(sc);
+    const rng = new Streams(sc.seed).stream('city');
+    const n = city.graph!.nodeCount;
+    const stationNodes = Array.from({ length: 3 }, () => rng.int(n));
+    expect(city.stations.map((s) => s.node)).toEqual(stationNodes);
+    expect(Array.from(city.places)).toEqual(Array.from({ length: 20 }, () => rng.int(n)));
+    // their road part depends on the seed
+    expect(roadCacheKey(loadScenario(GRID, { overrides: ['stations.generate.rule=uniform'], seed: 9 }), V)).not.toBe(roadCacheKey(sc, V));
   });
 
   it('a truncated, corrupt or mismatched file reads as no file, and cachedCity rebuilds and rewrites it', async () => {
@@ -55,38 +86,45 @@ describe('city cache', () => {
     const dir = join(tmp, 'corrupt');
     const seen: string[] = [];
     const opts = { dir, evsimVersion: V, onOutcome: (o: string) => seen.push(o) };
-    const build = () => buildCity(sc);
-    await cachedCity(sc, opts, build);
-    await cachedCity(sc, opts, build);
+    await cachedCity(sc, opts, parts(sc));
+    await cachedCity(sc, opts, parts(sc));
     expect(seen).toEqual(['built', 'file']);
-    const [name] = readdirSync(dir);
-    const path = join(dir, name!);
-    const key = cityCacheKey(sc, V)!;
-    expect(readCity(path, '0.2.0', key)).toBeNull();
-    expect(readCity(path, V, key.replace(/^./, (c) => (c === '0' ? '1' : '0')))).toBeNull();
-    const size = statSync(path).size;
-    truncateSync(path, size - 100);
-    expect(readCity(path, V, key)).toBeNull();
-    await cachedCity(sc, opts, build);
-    expect(seen.at(-1)).toBe('built');
-    expect(statSync(path).size).toBe(size);
-    writeFileSync(path, 'not a city file');
-    expect(readCity(path, V, key)).toBeNull();
-    const bytes = readFileSync(path);
-    bytes.fill(0);
-    writeFileSync(path, Buffer.concat([Buffer.from('EVSIMCTY'), Buffer.alloc(64)]));
-    expect(readCity(path, V, key)).toBeNull();
-    await cachedCity(sc, opts, build);
-    expect(seen.at(-1)).toBe('built');
-    expect(readCity(path, V, key)).not.toBeNull();
+    const roads = join(dir, readdirSync(dir).find((f) => f.startsWith('roads-'))!);
+    const places = join(dir, readdirSync(dir).find((f) => f.startsWith('places-'))!);
+    const key = roadCacheKey(sc, V)!;
+    const n = loadScenario(GRID);
+    expect(readRoadPart(roads, V, key)).not.toBeNull();
+    expect(readRoadPart(roads, '0.2.0', key)).toBeNull();
+    expect(readRoadPart(roads, V, key.replace(/^./, (c) => (c === '0' ? '1' : '0')))).toBeNull();
+    expect(readPlacePart(places, V, cityCacheKey(n, V)!, 64)).not.toBeNull();
+    expect(readPlacePart(places, V, cityCacheKey(n, V)!, 65)).toBeNull(); // another graph
+    // a truncated place file: the places are rebuilt, the roads come from their file
+    const size = statSync(places).size;
+    truncateSync(places, size - 100);
+    await cachedCity(sc, opts, parts(sc));
+    expect(seen.at(-1)).toBe('roads');
+    expect(statSync(places).size).toBe(size);
+    // a road file that is not one, then one with the right magic and nothing else
+    for (const junk of [Buffer.from('not a city file'), Buffer.concat([Buffer.from('EVSIMCTY'), Buffer.alloc(64)])]) {
+      writeFileSync(roads, junk);
+      expect(readRoadPart(roads, V, key)).toBeNull();
+      await cachedCity(sc, opts, parts(sc));
+      expect(seen.at(-1)).toBe('built');
+      expect(readRoadPart(roads, V, key)).not.toBeNull();
+    }
   });
 
-  it('the key follows the seed, the city and station fields, the map content and the evsim version; not the fleet', () => {
+  it('the keys follow the seed, the city and station fields, the map content and the evsim version; not the fleet', () => {
     const k = (sets: string[]) => cityCacheKey(loadScenario(GRID, { overrides: sets }), V);
+    const r = (sets: string[]) => roadCacheKey(loadScenario(GRID, { overrides: sets }), V);
     const base = k([]);
     expect(k(['fleet.size=10'])).toBe(base);
     expect(k(['ledger.stacks=[none]'])).toBe(base);
     for (const s of ['seed=8', 'city.places=21', 'city.rows=9', 'stations.generate.count=4', 'stations.generate.powerKW=22']) expect(k([s]), s).not.toBe(base);
+    // the road part: not the seed, not the places
+    expect(r(['seed=8'])).toBe(r([]));
+    expect(r(['city.places=21'])).toBe(r([]));
+    expect(r(['city.rows=9'])).not.toBe(r([]));
     expect(cityCacheKey(loadScenario(GRID), '0.2.0')).not.toBe(base);
     expect(cityCacheKey(loadScenario(join(GOLDEN_SCENARIOS, 'mmc-short.yaml')), V)).toBeNull();
   });

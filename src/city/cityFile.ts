@@ -152,14 +152,21 @@ export function graphToArrays(g: RoadGraph, prefix: string, into: Map<string, Ty
 }
 
 export function graphFromArrays(meta: { nodeCount: number; edgeCount: number }, prefix: string, from: Map<string, Typed>): RoadGraph | null {
-  const get = (k: string) => from.get(`${prefix}.${k}`);
-  const g: Record<string, unknown> = { nodeCount: meta.nodeCount, edgeCount: meta.edgeCount };
-  for (const k of GRAPH_ARRAYS) {
-    const a = get(k);
-    if (!a) return null;
-    g[k] = a;
-  }
-  return g as unknown as RoadGraph;
+  const f64 = (k: string) => {
+    const a = from.get(`${prefix}.${k}`);
+    return a instanceof Float64Array ? a : null;
+  };
+  const i32 = (k: string) => {
+    const a = from.get(`${prefix}.${k}`);
+    return a instanceof Int32Array ? a : null;
+  };
+  const [lat, lon, osmId, edgeLengthM, edgeTimeS] = [f64('lat'), f64('lon'), f64('osmId'), f64('edgeLengthM'), f64('edgeTimeS')];
+  const [outStart, edgeSource, edgeTarget, inStart, inEdge] = [i32('outStart'), i32('edgeSource'), i32('edgeTarget'), i32('inStart'), i32('inEdge')];
+  if (!lat || !lon || !osmId || !edgeLengthM || !edgeTimeS || !outStart || !edgeSource || !edgeTarget || !inStart || !inEdge) return null;
+  const { nodeCount: n, edgeCount: m } = meta;
+  if (lat.length !== n || lon.length !== n || osmId.length !== n || outStart.length !== n + 1 || inStart.length !== n + 1) return null;
+  if (edgeSource.length !== m || edgeTarget.length !== m || edgeLengthM.length !== m || edgeTimeS.length !== m || inEdge.length !== m) return null;
+  return { nodeCount: n, edgeCount: m, lat, lon, osmId, outStart, edgeSource, edgeTarget, edgeLengthM, edgeTimeS, inStart, inEdge };
 }
 
 export function treeToArrays(t: TreeTable, prefix: string, into: Map<string, Typed>): { direction: TreeDirection; nodeCount: number } {

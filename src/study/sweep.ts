@@ -111,20 +111,58 @@ export async function runSweep(dir: string, plan: Plan, opts: SweepRunOptions): 
 }
 
 function runPool(dir: string, plan: Plan, todo: number[], opts: SweepRunOptions, note: (r: RunRecord) => void, abort: { signal: string | null }): Promise<boolean> {
-  const queue = [...todo];
-  const jobs = Math.max(1, Math.min(opts.jobs, queue.length));
+  // runs grouped by replication (one seed, so one city): a worker keeps to its group while it has
+  // runs, then takes a group nobody has started, then helps the group with most runs left; so
+  // that two workers rarely build the same city at the same time
+  const groups = new Map<number, number[]>();
+  for (const i of todo) {
+    const r = plan.runs[i]!.replication;
+    const g = groups.get(r);
+    if (g) g.push(i);
+    else groups.set(r, [i]);
+  }
+  const started = new Set<number>();
+  const remaining = () => {
+    let n = 0;
+    for (const g of groups.values()) n += g.length;
+    return n;
+  };
+  const take = (prefer: number | null): { index: number; group: number } | undefined => {
+    let g: number | null = prefer !== null && groups.get(prefer)?.length ? prefer : null;
+    if (g === null) {
+      for (const [k, l] of groups) {
+        if (!started.has(k) && l.length) {
+          g = k;
+          break;
+        }
+      }
+    }
+    if (g === null) {
+      let most = 0;
+      for (const [k, l] of groups) {
+        if (l.length > most) {
+          most = l.length;
+          g = k;
+        }
+      }
+    }
+    if (g === null) return undefined;
+    started.add(g);
+    return { index: groups.get(g)!.shift()!, group: g };
+  };
+  const jobs = Math.max(1, Math.min(opts.jobs, todo.length));
   let live = 0;
   let stopping = false;
   const children = new Set<ChildProcess>();
   return new Promise<boolean>((resolveAll) => {
-    if (queue.length === 0) {
+    if (remaining() === 0) {
       resolveAll(false);
       return;
     }
     const poll = setInterval(() => {
       if (abort.signal && !stopping) {
         stopping = true;
-        queue.length = 0;
+        groups.clear();
         for (const c of children) c.kill('SIGTERM');
       }
     }, 100);
@@ -139,15 +177,17 @@ function runPool(dir: string, plan: Plan, todo: number[], opts: SweepRunOptions,
       const child = fork(opts.workerPath!, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json' });
       children.add(child);
       let current: number | null = null;
+      let group: number | null = null;
       const next = () => {
-        const i = queue.shift();
-        if (i === undefined || stopping) {
+        const t = stopping ? undefined : take(group);
+        if (t === undefined) {
           current = null;
           child.send({ type: 'stop' } satisfies ToWorker);
           return;
         }
-        current = i;
-        child.send({ type: 'run', index: i } satisfies ToWorker);
+        current = t.index;
+        group = t.group;
+        child.send({ type: 'run', index: t.index } satisfies ToWorker);
       };
       child.on('message', (m: FromWorker) => {
         if (m.type === 'ready') next();
@@ -165,7 +205,7 @@ function runPool(dir: string, plan: Plan, todo: number[], opts: SweepRunOptions,
           const run = plan.runs[current]!;
           note(recordFailure(dir, run, `worker process died (${sig ?? `exit code ${code}`}) while running it`, null));
           current = null;
-          if (queue.length) spawnOne();
+          if (remaining()) spawnOne();
         }
         finish();
       });

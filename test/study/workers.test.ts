@@ -28,8 +28,11 @@ describe('sweep workers', () => {
     expect(b.status).toBe(0);
     for (const f of ['aggregate.csv', 'paired.csv']) expect(readFileSync(join(tmp, 'forked', f), 'utf8'), f).toBe(readFileSync(join(tmp, 'inline', f), 'utf8'));
     expect(dropLastColumn(readFileSync(join(tmp, 'forked', 'index.csv'), 'utf8'))).toBe(dropLastColumn(readFileSync(join(tmp, 'inline', 'index.csv'), 'utf8')));
-    // one city per seed (replication): two cache files
-    expect(readdirSync(join(tmp, 'forked', 'cache')).filter((e) => e.endsWith('.bin'))).toHaveLength(2);
+    // one road part for the sweep, one place part per seed (replication)
+    const cache = readdirSync(join(tmp, 'forked', 'cache'));
+    expect(cache.filter((e) => /^roads-[0-9a-f]{32}\.bin$/.test(e))).toHaveLength(1);
+    expect(cache.filter((e) => /^places-[0-9a-f]{32}\.bin$/.test(e))).toHaveLength(2);
+    expect(cache).toHaveLength(3);
     const again = run('2', join(tmp, 'forked'));
     expect(again.status).toBe(0);
     expect(again.stdout).toMatch(/\(0 run now, 8 already there\)/);

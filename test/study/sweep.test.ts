@@ -68,6 +68,16 @@ describe('sweep spec validation', () => {
     expect(r.stderr.trimEnd()).toBe(`${file}: run 1 (fleet.size=0, ledger=none, replication=0): ${BASE} (with --set): fleet.size: must be >= 1 (got 0)`);
   });
 
+  it.each([
+    [['--jobs', 'two'], '--jobs: must be an integer from 0 to 1024 (got "two")'],
+    [['--no-cache', '--cache-dir', '/tmp/x'], '--cache-dir: contradicts --no-cache; give one of them'],
+    [['--out', ''], "--out '': must name a folder (got an empty string)"],
+  ])('option %j: one line, exit 2', async (opts, line) => {
+    const r = await cli('sweep', spec(TINY), ...opts);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trimEnd()).toBe(line);
+  });
+
   it('a base scenario with several stacks needs a ledger list', async () => {
     const r = await cli('sweep', spec(`base: ${BASE}\n`), '--dry-run');
     expect(r.code).toBe(2);

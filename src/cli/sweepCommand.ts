@@ -4,6 +4,8 @@
  * yet done in worker processes (src/cli/sweepWorker.ts), collect index.csv, aggregate.csv and
  * paired.csv. Exit codes: 0 every run done; 2 bad input (spec, options, folder); 10 + n when n
  * runs failed (at most 110); 130 interrupted (finished runs are kept; the same command resumes).
+ * The same steps one by one, for schedulers: `sweep plan SPEC --out DIR`, `sweep run DIR --index I`
+ * (or `--shard i/n`, or $SLURM_ARRAY_TASK_ID / $JOB_COMPLETION_INDEX), `sweep collect DIR`.
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import os from 'node:os';
@@ -12,9 +14,10 @@ import type { Argv } from 'yargs';
 import { UserError } from '../core/errors.js';
 import { pidAlive } from '../output/folder.js';
 import { loadSweepSpec, cellText } from '../study/spec.js';
-import { planSweep, prepareSweepDir } from '../study/plan.js';
-import { runState, type Runner } from '../study/execute.js';
+import { planSweep, prepareSweepDir, readPlan } from '../study/plan.js';
+import { executeRun, runState, type Runner } from '../study/execute.js';
 import { runSweep, sweepExitCode } from '../study/sweep.js';
+import { collectSweep } from '../study/collect.js';
 import { evsimVersion, packageRoot, runScenario, type AbortFlag } from './main.js';
 import { ProgressView } from './progress.js';
 
@@ -68,11 +71,14 @@ function takeLock(dir: string): () => void {
 
 export function registerSweep(parser: Argv<object>, root: string, setExit: (code: number) => void): void {
   parser.command(
-    'sweep <spec>',
-    'run a sweep: a base scenario varied over grid, zip, sample, policy and ledger lists, with replications',
+    'sweep <spec> [target]',
+    'run a sweep: a base scenario varied over grid, zip, sample, policy and ledger lists, with replications (or: sweep plan SPEC --out DIR | sweep run DIR --index I | --shard i/n | sweep collect DIR)',
     (y) =>
       y
-        .positional('spec', { type: 'string', demandOption: true, describe: 'sweep spec (YAML)' })
+        .positional('spec', { type: 'string', demandOption: true, describe: 'sweep spec (YAML), or plan | run | collect' })
+        .positional('target', { type: 'string', describe: 'with plan: the spec; with run and collect: the sweep folder' })
+        .option('index', { type: 'string', describe: 'sweep run: the run index (default: $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX)' })
+        .option('shard', { type: 'string', describe: 'sweep run: i/n runs every run whose index is i modulo n' })
         .option('out', { type: 'string', describe: 'sweep folder (default: results/sweeps/<spec name>/); rerunning resumes it' })
         .option('jobs', { type: 'string', describe: 'worker processes (default: the cores, os.availableParallelism(); 0: run in this process)' })
         .option('dry-run', { type: 'boolean', default: false, describe: 'list the runs (and which are done) and write nothing' })
@@ -83,6 +89,14 @@ export function registerSweep(parser: Argv<object>, root: string, setExit: (code
         .option('quiet', { type: 'boolean', default: false, describe: 'print only the last line' })
         .option('progress', { type: 'boolean', describe: 'progress bar on stderr (default: when stderr is a terminal and CI is not set)' }),
     async (args) => {
+      const sub = String(args.spec);
+      if (sub === 'plan' || sub === 'run' || sub === 'collect') {
+        if (args.target === undefined) throw new UserError([`evsim sweep ${sub}: name ${sub === 'plan' ? 'the spec file' : 'the sweep folder'}`]);
+        await stepCommand(sub, String(args.target), args, root, setExit);
+        return;
+      }
+      if (args.target !== undefined) throw new UserError([`evsim sweep: unexpected argument ${JSON.stringify(args.target)}; allowed: sweep SPEC, sweep plan SPEC, sweep run DIR, sweep collect DIR`]);
+      for (const o of ['index', 'shard'] as const) if (args[o] !== undefined) throw new UserError([`--${o}: only for evsim sweep run DIR`]);
       const specFile = String(args.spec);
       let jobs = os.availableParallelism();
       if (args.jobs !== undefined) {
@@ -150,4 +164,83 @@ export function registerSweep(parser: Argv<object>, root: string, setExit: (code
       }
     },
   );
+}
+
+interface StepArgs {
+  out?: string | undefined;
+  index?: string | undefined;
+  shard?: string | undefined;
+  cache?: boolean | undefined;
+  'cache-dir'?: string | undefined;
+  'rerun-failed'?: boolean | undefined;
+  'allow-changed'?: boolean | undefined;
+  quiet?: boolean | undefined;
+}
+
+/**
+ * The three steps as commands, for schedulers (Slurm job arrays, Kubernetes indexed jobs, GNU
+ * parallel): `plan SPEC --out DIR` writes the sweep folder; `run DIR --index I` (or `--shard i/n`)
+ * runs one run (or every n-th) in this process; `collect DIR` writes index, aggregate, paired.
+ */
+async function stepCommand(sub: 'plan' | 'run' | 'collect', target: string, args: StepArgs, root: string, setExit: (code: number) => void): Promise<void> {
+  const version = evsimVersion(root);
+  if (sub === 'plan') {
+    const spec = loadSweepSpec(target);
+    const { plan } = planSweep(spec, version, root);
+    const out = resolve(args.out ?? join('results', 'sweeps', basename(target, extname(target))));
+    makeParents(out, '--out');
+    const prep = prepareSweepDir(out, spec, plan, root, { allowChanged: args['allow-changed'] ?? false });
+    process.stdout.write(`sweep plan: ${plan.runs.length} runs (indices 0..${plan.runs.length - 1}) in ${out}/${prep.resumed ? ' (unchanged)' : ''}\n`);
+    return;
+  }
+  const dir = resolve(target);
+  const plan = readPlan(dir);
+  if (sub === 'collect') {
+    const c = collectSweep(dir, plan);
+    process.stdout.write(`sweep collect: ${plan.runs.length} runs: ${c.done} done, ${c.failed} failed, ${c.pending} pending; ${dir}/ (index.csv, aggregate.csv${plan.references.length ? ', paired.csv' : ''})\n`);
+    setExit(sweepExitCode(c.failed));
+    return;
+  }
+  const N = plan.runs.length;
+  let indices: number[];
+  const int = (raw: string, what: string, max: number) => {
+    const v = /^[0-9]+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+    if (!Number.isSafeInteger(v) || v > max) throw new UserError([`${what}: must be an integer from 0 to ${max} (got ${JSON.stringify(raw)})`]);
+    return v;
+  };
+  if (args.shard !== undefined) {
+    if (args.index !== undefined) throw new UserError(['--shard: give --index or --shard, not both']);
+    const m = /^([^/]+)\/([^/]+)$/.exec(args.shard);
+    if (!m) throw new UserError([`--shard: expected i/n, e.g. 0/4 (got ${JSON.stringify(args.shard)})`]);
+    const n = int(m[2]!, '--shard n', 1_000_000);
+    if (n < 1) throw new UserError([`--shard: n must be at least 1 (got ${JSON.stringify(args.shard)})`]);
+    const i = int(m[1]!, '--shard i', n - 1);
+    indices = plan.runs.map((r) => r.index).filter((x) => x % n === i);
+  } else {
+    const env = process.env.SLURM_ARRAY_TASK_ID !== undefined ? ['$SLURM_ARRAY_TASK_ID', process.env.SLURM_ARRAY_TASK_ID] : process.env.JOB_COMPLETION_INDEX !== undefined ? ['$JOB_COMPLETION_INDEX', process.env.JOB_COMPLETION_INDEX] : null;
+    const raw = args.index ?? env?.[1];
+    if (raw === undefined) throw new UserError(['evsim sweep run: name the run with --index I or --shard i/n (or set SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)']);
+    indices = [int(raw, args.index !== undefined ? '--index' : env![0]!, N - 1)];
+  }
+  const cacheDir = args.cache === false ? null : resolve(args['cache-dir'] ?? join(dir, 'cache'));
+  const abort: AbortFlag = { signal: null };
+  const onSignal = (sig: NodeJS.Signals) => (abort.signal = sig);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let failed = 0;
+  try {
+    const runner = sweepRunner(cacheDir, abort);
+    for (const i of indices) {
+      const rec = await executeRun(dir, plan, i, runner, root, { rerunFailed: args['rerun-failed'] ?? false });
+      if (rec.status === 'failed') {
+        failed++;
+        process.stderr.write(`evsim sweep: run ${i} (${rec.id}) failed: ${rec.error}\n`);
+      }
+      if (!args.quiet) process.stdout.write(`sweep run ${i} (${rec.id}): ${rec.skipped ? `${rec.status} before, skipped` : rec.status}\n`);
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  setExit(sweepExitCode(failed));
 }

@@ -200,6 +200,38 @@ describe('a sweep folder', () => {
   });
 });
 
+describe('plan, run one, collect (the scheduler contract)', () => {
+  it('plan + run by index ($SLURM_ARRAY_TASK_ID, --index, --shard) + collect gives the one-shot sweep\'s files', async () => {
+    const file = spec(TINY);
+    const out = join(tmp, 'steps');
+    const p = await cli('sweep', 'plan', file, '--out', out);
+    expect(p.code).toBe(0);
+    expect(p.stdout).toBe(`sweep plan: 12 runs (indices 0..11) in ${out}/\n`);
+    process.env.SLURM_ARRAY_TASK_ID = '0';
+    try {
+      const r0 = await cli('sweep', 'run', out, '--quiet');
+      expect(r0.code).toBe(0);
+    } finally {
+      delete process.env.SLURM_ARRAY_TASK_ID;
+    }
+    const r1 = await cli('sweep', 'run', out, '--index', '1');
+    expect(r1.stdout).toMatch(/^sweep run 1 \([0-9a-f]{16}\): done\n$/);
+    const partial = await cli('sweep', 'collect', out);
+    expect(partial.stdout).toMatch(/12 runs: 2 done, 0 failed, 10 pending/);
+    for (const sh of ['0/3', '1/3', '2/3']) expect((await cli('sweep', 'run', out, '--shard', sh, '--quiet')).code).toBe(0);
+    const c = await cli('sweep', 'collect', out);
+    expect(c.code).toBe(0);
+    expect(c.stdout).toMatch(/12 runs: 12 done, 0 failed, 0 pending/);
+    const oneShot = join(tmp, 'tiny-again');
+    expect((await cli('sweep', file, '--out', oneShot, '--jobs', '0', '--quiet')).code).toBe(0);
+    for (const f of ['aggregate.csv', 'paired.csv']) expect(readFileSync(join(out, f), 'utf8'), f).toBe(readFileSync(join(oneShot, f), 'utf8'));
+    expect(dropLastColumn(readFileSync(join(out, 'index.csv'), 'utf8'))).toBe(dropLastColumn(readFileSync(join(oneShot, 'index.csv'), 'utf8')));
+    const bad = await cli('sweep', 'run', out, '--index', '12');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trimEnd()).toBe('--index: must be an integer from 0 to 11 (got "12")');
+  });
+});
+
 describe('failed runs', () => {
   it('do not stop the sweep; the exit code counts them; --rerun-failed retries them', async () => {
     const out = join(tmp, 'failing');

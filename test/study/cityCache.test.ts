@@ -12,7 +12,7 @@ import { loadScenario } from '../../src/scenario/scenario.js';
 import { Streams } from '../../src/core/random.js';
 import { cachedCity, cityCacheKey, readCity, readPlacePart, readRoadPart, roadCacheKey, writeCity } from '../../src/simulation/cityCache.js';
 import { buildCity, buildPlacePart, buildRoadPart } from '../../src/simulation/world.js';
-import { GOLDEN_SCENARIOS, ROOT } from '../cli/helpers.js';
+import { cli, GOLDEN_SCENARIOS, ROOT } from '../cli/helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evsim-city-cache-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -127,6 +127,18 @@ describe('city cache', () => {
     expect(r(['city.rows=9'])).not.toBe(r([]));
     expect(cityCacheKey(loadScenario(GRID), '0.2.0')).not.toBe(base);
     expect(cityCacheKey(loadScenario(join(GOLDEN_SCENARIOS, 'mmc-short.yaml')), V)).toBeNull();
+  });
+
+  it('evsim run --cache-dir: writes the cache there, and a second run from it gives the same files', async () => {
+    const cacheDir = join(tmp, 'run-cache');
+    const a = await cli('run', GRID, '--ledger', 'none', '--quiet', '--out', join(tmp, 'run-a'), '--cache-dir', cacheDir);
+    expect(a.code).toBe(0);
+    expect(readdirSync(cacheDir).map((f) => f.split('-')[0]).sort()).toEqual(['places', 'roads']);
+    const b = await cli('run', GRID, '--ledger', 'none', '--quiet', '--out', join(tmp, 'run-b'), '--cache-dir', cacheDir);
+    expect(b.code).toBe(0);
+    expect(files(join(tmp, 'run-b'))).toEqual(files(join(tmp, 'run-a')));
+    const e = await cli('run', GRID, '--ledger', 'none', '--quiet', '--out', join(tmp, 'run-c'), '--cache-dir', '');
+    expect([e.code, e.stderr]).toEqual([2, "--cache-dir '': must name a folder (got an empty string)\n"]);
   });
 
   it('Monaco: results are byte-identical without the cache, with a cold cache and with a warm one', async () => {

@@ -24,6 +24,7 @@ import { benchLightning } from './ledger-lightning.js';
 import { benchTangle } from './ledger-tangle.js';
 import { benchAi } from './ai.js';
 import { benchHubInference, benchLearnedCity } from './learned.js';
+import { benchCityCache, benchSweep } from './sweep.js';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const BIN = join(ROOT, 'bin', 'evsim.js');
@@ -114,6 +115,16 @@ async function main(): Promise<number> {
     );
   }
 
+  // sweeps (child processes) and the city cache (liechtenstein-10k built in this process, so after
+  // every scenario run whose peak memory is reported)
+  const sweep = benchSweep(quick ? 20 : 200);
+  console.log(`sweep of ${sweep.runs} Monaco runs (none ledger): ${JSON.stringify(sweep)}`);
+  checks.push({ what: `sweep of ${sweep.runs} Monaco runs: parallel efficiency, jobs 2`, value: sweep.efficiency.toFixed(2), target: '>= 0.9', pass: sweep.efficiency >= 0.9 });
+  checks.push({ what: `sweep of ${sweep.runs} Monaco runs with the city cache vs separate runs`, value: `${sweep.cacheSpeedup.toFixed(2)} x`, target: '>= 3 x', pass: sweep.cacheSpeedup >= 3 });
+  const cache = await benchCityCache();
+  console.log(`city cache, ${cache.scenario}: ${JSON.stringify(cache)}`);
+  checks.push({ what: 'liechtenstein-10k cached city load (best of 5)', value: `${cache.loadSecondsBest.toFixed(3)} s`, target: '<= 0.3 s', pass: cache.loadSecondsBest <= 0.3 });
+
   // micro-benchmarks last: they grow this process, and Linux carries a parent's peak RSS over
   // into children it spawns (ru_maxrss survives fork and exec), which would inflate the
   // scenarios' peak-memory figures
@@ -153,7 +164,7 @@ async function main(): Promise<number> {
   for (const c of checks) console.log(`| ${c.what} | ${c.value} | ${c.target} | ${c.pass ? 'PASS' : 'FAIL'} |`);
   const dir = join(ROOT, 'results', 'bench');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'bench.json'), JSON.stringify({ machine, kernel: k, routing, ledger: { central, pow, qbft, lightning, tangle }, ai, hub, learnedCity, runs, checks }, null, 2) + '\n');
+  writeFileSync(join(dir, 'bench.json'), JSON.stringify({ machine, kernel: k, sweep, cityCache: cache, routing, ledger: { central, pow, qbft, lightning, tangle }, ai, hub, learnedCity, runs, checks }, null, 2) + '\n');
   console.log(`\nwritten: results/bench/bench.json`);
   return checks.every((c) => c.pass) ? 0 : 1;
 }

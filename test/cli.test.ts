@@ -179,7 +179,7 @@ describe('evsim: unknown commands and options (in-process)', () => {
   it('no command: non-zero exit, one line', async () => {
     const o = await cli();
     expect(o.code).not.toBe(0);
-    expect(expectOneLinePerProblem(o, 1)[0]).toBe('evsim: name a command: run, validate, optimum, train, list or schema');
+    expect(expectOneLinePerProblem(o, 1)[0]).toBe('evsim: name a command: run, validate, sweep, evaluate, compare, report, optimum, train, list or schema');
   });
 });
 

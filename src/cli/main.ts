@@ -33,6 +33,8 @@ import { CITY_JSON, cityJson, GeometryRecorder } from '../report/geometry.js';
 import { REPORT_FILE, writeReport } from '../report/report.js';
 import { writeFileAtomic } from '../output/output.js';
 import { assertInside } from '../output/folder.js';
+import type { CityCacheOptions } from '../simulation/cityCache.js';
+import { registerSweep } from './sweepCommand.js';
 
 /** The package root (where package.json named evsim is), from this file's location. */
 export function packageRoot(): string {
@@ -124,6 +126,8 @@ export interface RunOptions {
   where?: string;
   /** write city.json (the replay's geometry) and report.html with the results (`run --report`) */
   report?: boolean;
+  /** load / store the built city in this cache (src/simulation/cityCache.ts); default: no cache */
+  cityCache?: CityCacheOptions;
 }
 
 class Interrupted extends Error {}
@@ -143,7 +147,7 @@ export function nameProblems(sc: Scenario, where: string = sc.file): string[] {
   return bad;
 }
 
-function evsimVersion(root: string): string {
+export function evsimVersion(root: string): string {
   return String(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
 }
 
@@ -188,7 +192,7 @@ export async function runScenario(sc: Scenario, outArg: string, opts: RunOptions
             progress.phase(`building the city: ${phase}`);
             await yieldToEventLoop();
             check();
-          });
+          }, opts.cityCache);
     const t1 = wallNow();
     // learned policies: load their models (a missing or corrupt model is a user error)
     const learned = await learnedParts(sc);
@@ -393,6 +397,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('progress', { type: 'boolean', describe: 'show progress on stderr (default: when stderr is a terminal and CI is not set)' })
           .option('force', { type: 'boolean', default: false, describe: 'run even when the cost estimate exceeds this machine' })
           .option('report', { type: 'boolean', default: false, describe: `also write ${REPORT_FILE} (charts and the city replay) and ${CITY_JSON} into the results folder` })
+          .option('cache-dir', { type: 'string', describe: 'keep the built city in this folder and reuse it (default: no city cache)' })
           .epilogue(stacksHelp()),
       async (args) => {
         const file = args.file ?? join(root, DEFAULT_SCENARIO);
@@ -434,7 +439,10 @@ export async function main(argv: string[]): Promise<number> {
         process.on('SIGTERM', onSignal);
         let r: RunOutcome;
         try {
-          r = await runScenario(sc, outArg, { progress, abort, where, report: args.report });
+          const cacheDir = args['cache-dir'];
+          if (cacheDir !== undefined && String(cacheDir).trim() === '') throw new UserError([`--cache-dir '': must name a folder (got an empty string)`]);
+          const cityCache = cacheDir === undefined ? undefined : { dir: resolve(String(cacheDir)), evsimVersion: evsimVersion(root) };
+          r = await runScenario(sc, outArg, { progress, abort, where, report: args.report, ...(cityCache ? { cityCache } : {}) });
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
@@ -573,14 +581,16 @@ export async function main(argv: string[]): Promise<number> {
           process.off('SIGTERM', onSignal);
         }
       },
-    )
+    );
+  registerSweep(parser, root, (c) => (exitCode = c));
+  parser
     .command('list', 'list the registered parts: policies, features, demand models, ledger backends and stacks', {}, () => {
       process.stdout.write(formatRegistries().join('\n') + '\n');
     })
     .command('schema', 'print the JSON Schema of scenario files', {}, () => {
       process.stdout.write(JSON.stringify(scenarioJsonSchema(), null, 2) + '\n');
     })
-    .demandCommand(1, 'name a command: run, validate, optimum, compare, train, list or schema')
+    .demandCommand(1, 'name a command: run, validate, sweep, evaluate, compare, report, optimum, train, list or schema')
     .strictCommands()
     .strictOptions()
     .help()

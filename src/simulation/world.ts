@@ -21,6 +21,7 @@ import { resolveScenarioPath, UserError, type Scenario } from '../scenario/scena
 import { Streams } from '../core/random.js';
 import { loadCityMap } from '../scenario/files.js';
 import { checkRoutingTables } from '../scenario/estimate.js';
+import { cachedCity, type CityCacheOptions } from './cityCache.js';
 
 export interface City {
   graph: RoadGraph | null;
@@ -99,9 +100,13 @@ export function farthestPointNodes(graph: RoadGraph, existing: readonly number[]
  * reports; the build does not depend on it). */
 export type CityPhase = (phase: string) => void | Promise<void>;
 
-export async function buildCity(sc: Scenario, onPhase?: CityPhase): Promise<City> {
-  const streams = new Streams(sc.seed);
-  const cityRng = streams.stream('city');
+/** Build the city, or load it from the city cache when `cache` is given (src/simulation/cityCache.ts). */
+export async function buildCity(sc: Scenario, onPhase?: CityPhase, cache?: CityCacheOptions): Promise<City> {
+  if (cache && sc.city.type !== 'none') return cachedCity(sc, cache, { roads: () => buildRoadPart(sc, onPhase), places: (r) => buildPlacePart(sc, r, onPhase) });
+  return buildCityUncached(sc, onPhase);
+}
+
+async function buildCityUncached(sc: Scenario, onPhase?: CityPhase): Promise<City> {
   const info: Record<string, number | string> = { type: sc.city.type };
   const city: City = {
     graph: null,
@@ -134,6 +139,50 @@ export async function buildCity(sc: Scenario, onPhase?: CityPhase): Promise<City
     return city;
   }
 
+  const roads = await buildRoadPart(sc, onPhase);
+  return combineCity(roads, await buildPlacePart(sc, roads, onPhase));
+}
+
+/** The seed-independent part of a road city (unless stations are drawn uniformly): road graph, stations, their routing tables. */
+export interface RoadPart {
+  graph: RoadGraph;
+  stations: StationDef[];
+  stationTo: TreeTable;
+  stationFrom: TreeTable;
+  /** type, file, nodes, edges, stations, chargers (in this order) */
+  info: Record<string, number | string>;
+}
+
+/** The activity places (drawn from the seed) and their routing tables. */
+export interface PlacePart {
+  places: Int32Array;
+  placeTo: TreeTable;
+  placeFrom: TreeTable;
+}
+
+/** A road city from its two parts (the parts may be shared by several cities; the info is copied). */
+export function combineCity(roads: RoadPart, p: PlacePart): City {
+  const info: Record<string, number | string> = { ...roads.info, places: p.places.length };
+  info.routingTableMB = Math.round((roads.stationTo.byteLength + roads.stationFrom.byteLength + p.placeTo.byteLength + p.placeFrom.byteLength) / 1e6);
+  return {
+    graph: roads.graph,
+    stations: roads.stations,
+    places: p.places,
+    stationTo: roads.stationTo,
+    stationFrom: roads.stationFrom,
+    placeTo: p.placeTo,
+    placeFrom: p.placeFrom,
+    replay: null,
+    replayChargerIds: null,
+    info,
+  };
+}
+
+/** Road graph, stations and station routing tables of a road city (`city.type` osm, grid, radial). */
+export async function buildRoadPart(sc: Scenario, onPhase?: CityPhase): Promise<RoadPart> {
+  if (sc.city.type === 'none') throw new TypeError('buildRoadPart: not a road city');
+  const cityRng = new Streams(sc.seed).stream('city');
+  const info: Record<string, number | string> = { type: sc.city.type };
   let graph: RoadGraph;
   const mapStations: StationDef[] = [];
   if (sc.city.type === 'osm') {
@@ -166,7 +215,6 @@ export async function buildCity(sc: Scenario, onPhase?: CityPhase): Promise<City
     info.nodes = graph.nodeCount;
     info.edges = graph.edgeCount;
   }
-  city.graph = graph;
 
   const stations: StationDef[] = [...mapStations];
   if (sc.stations.list.length) {
@@ -193,29 +241,38 @@ export async function buildCity(sc: Scenario, onPhase?: CityPhase): Promise<City
     throw new UserError([`${sc.file}: stations: the city has no charging station; add stations.list or stations.generate`]);
   }
   stations.forEach((s, i) => (s.id = i));
-  city.stations = stations;
   info.stations = stations.length;
   info.chargers = stations.reduce((a, s) => a + s.chargerKW.length, 0);
 
-  const P = Math.min(sc.city.places, graph.nodeCount);
-  const places = new Int32Array(P);
-  for (let i = 0; i < P; i++) places[i] = cityRng.int(graph.nodeCount);
-  city.places = places;
-  info.places = P;
-
-  checkRoutingTables(sc, graph.nodeCount, stations.length, P); // refuse tables that cannot fit (exit 2)
+  checkRoutingTables(sc, graph.nodeCount, stations.length, Math.min(sc.city.places, graph.nodeCount)); // refuse tables that cannot fit (exit 2)
   const stationNodes = Int32Array.from(stations, (s) => s.node);
   const roots = `${graph.nodeCount} nodes`;
   await onPhase?.(`routing tables: to ${stationNodes.length} stations (${roots})`);
-  city.stationTo = buildTrees(graph, stationNodes, 'to');
+  const stationTo = buildTrees(graph, stationNodes, 'to');
   await onPhase?.(`routing tables: from ${stationNodes.length} stations (${roots})`);
-  city.stationFrom = buildTrees(graph, stationNodes, 'from');
+  const stationFrom = buildTrees(graph, stationNodes, 'from');
+  return { graph, stations, stationTo, stationFrom, info };
+}
+
+/**
+ * The activity places of a road city and their routing tables. The places are drawn from stream
+ * "city" after the draws of uniformly generated stations (replayed here: one draw per station), so
+ * a road part from the cache gives the same places as a build in one go.
+ */
+export async function buildPlacePart(sc: Scenario, roads: RoadPart, onPhase?: CityPhase): Promise<PlacePart> {
+  if (sc.city.type === 'none') throw new TypeError('buildPlacePart: not a road city');
+  const graph = roads.graph;
+  const cityRng = new Streams(sc.seed).stream('city');
+  const gen = sc.stations.generate;
+  if (gen && gen.rule === 'uniform') for (let i = 0; i < gen.count; i++) cityRng.int(graph.nodeCount);
+  const P = Math.min(sc.city.places, graph.nodeCount);
+  const places = new Int32Array(P);
+  for (let i = 0; i < P; i++) places[i] = cityRng.int(graph.nodeCount);
+  checkRoutingTables(sc, graph.nodeCount, roads.stations.length, P);
+  const roots = `${graph.nodeCount} nodes`;
   await onPhase?.(`routing tables: to ${places.length} places (${roots})`);
-  city.placeTo = buildTrees(graph, places, 'to');
+  const placeTo = buildTrees(graph, places, 'to');
   await onPhase?.(`routing tables: from ${places.length} places (${roots})`);
-  city.placeFrom = buildTrees(graph, places, 'from');
-  info.routingTableMB = Math.round(
-    (city.stationTo.byteLength + city.stationFrom.byteLength + city.placeTo.byteLength + city.placeFrom.byteLength) / 1e6,
-  );
-  return city;
+  const placeFrom = buildTrees(graph, places, 'from');
+  return { places, placeTo, placeFrom };
 }

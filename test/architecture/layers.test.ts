@@ -13,6 +13,7 @@
  *   3 simulation  composes the layers above into a run
  *   4 output      results folders
  *   5 report      HTML reports of results folders (charts, city replay)
+ *   5 study       sweeps: plans, runs, collected statistics
  *   6 cli         the command line
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -33,6 +34,7 @@ export const LAYERS: Record<string, number> = {
   simulation: 3,
   output: 4,
   report: 5,
+  study: 5,
   cli: 6,
 };
 

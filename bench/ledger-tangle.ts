@@ -10,6 +10,7 @@
  */
 import { createTangleLedger } from '../src/ledger/backends/tangle.js';
 import type { LedgerTx } from '../src/ledger/ledger.js';
+import type { TangleParamsInput } from '../src/ledger/backends/tangle.js';
 import { PRIORITY } from '../src/core/priorities.js';
 import { benchContext, timed } from './ledger-harness.js';
 
@@ -70,7 +71,61 @@ export async function benchTangle(opts: { txs?: number; tps?: number; audit?: bo
   return out;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/**
+ * A grid-100k-like bursty load without the city: `size` records submitted at the same instant every
+ * `periodS` (minute-synchronised charge records; grid-100k's day has 1,096,722 records ≈ 762 per
+ * minute), for `hours` plus one more hour of load; dayConfirmedShare = share of the first `hours`' records final. Reports the share of records confirmed and the walk cost.
+ */
+export function benchTangleBursts(opts: { size?: number; periodS?: number; hours?: number; params?: TangleParamsInput } = {}): Record<string, number> {
+  const size = opts.size ?? 762;
+  const periodS = opts.periodS ?? 60;
+  const hours = opts.hours ?? 24;
+  const { kernel, streams, ctx, stats } = benchContext(7);
+  // the day's records are those of the first `hours`; the load goes on for one more hour so that
+  // the day's last records can be approved and reached by milestones as in a continuing city
+  const dayRecords = Math.floor((hours * 3600) / periodS) * size;
+  let dayFinal = 0;
+  const inner = ctx.settle;
+  ctx.settle = (s) => {
+    if (s.status === 'final' && s.tx.id < dayRecords) dayFinal++;
+    inner(s);
+  };
+  const ledger = createTangleLedger(ctx, { tipSelection: 'mcmc', confirmation: 'milestone', ...opts.params });
+  const load = streams.stream('load');
+  let id = 0;
+  const bursts = Math.floor(((hours + 1) * 3600) / periodS);
+  let b = 0;
+  const kBurst = kernel.register('bench-burst', () => {
+    for (let i = 0; i < size; i++) {
+      ledger.submit({ id: id++, kind: 'charge', sessionId: id, ev: load.int(100_000), station: load.int(1000), energyKWh: 1, amount: 0, powerKW: 11, soc: 0.5, submittedAt: kernel.now });
+    }
+    if (++b < bursts) kernel.schedule(kernel.now + periodS, PRIORITY.TRIP, kBurst);
+  });
+  kernel.schedule(periodS, PRIORITY.TRIP, kBurst);
+  const { wall, cpu } = timed(() => kernel.run((bursts + 1) * periodS));
+  const m = ledger.extraMetrics();
+  return {
+    dayRecords,
+    dayConfirmedShare: dayFinal / dayRecords,
+    records: id,
+    final: stats.final,
+    confirmedShare: stats.final / id,
+    meanLatencyS: stats.final > 0 ? stats.finalLatencySum / stats.final : 0,
+    wallSeconds: wall,
+    cpuSeconds: cpu,
+    meanTips: m.meanTips!,
+    meanWalkSteps: m.meanWalkSteps!,
+    leftBehind: m.leftBehind!,
+    startBandSites: m.startBandSites!,
+  };
+}
+
+if (process.argv[2] === 'bursts' && import.meta.url === `file://${process.argv[1]}`) {
+  const start = (process.argv[3] ?? 'band') as 'band' | 'weight' | 'milestone';
+  const hours = process.argv[4] !== undefined ? Number(process.argv[4]) : 24;
+  const extra = process.argv[5] !== undefined ? (JSON.parse(process.argv[5]) as Record<string, unknown>) : {};
+  console.log(JSON.stringify({ start, extra, ...benchTangleBursts({ hours, params: { mcmc: { start, ...extra } } }) }));
+} else if (import.meta.url === `file://${process.argv[1]}`) {
   const txs = process.argv[2] !== undefined ? Number(process.argv[2]) : undefined;
   const tps = process.argv[3] !== undefined ? Number(process.argv[3]) : undefined;
   console.log(JSON.stringify(await benchTangle({ txs, tps, audit: process.argv.includes('--audit') })));

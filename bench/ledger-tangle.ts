@@ -13,6 +13,7 @@ import type { LedgerTx } from '../src/ledger/ledger.js';
 import type { TangleParamsInput } from '../src/ledger/backends/tangle.js';
 import { PRIORITY } from '../src/core/priorities.js';
 import { benchContext, timed } from './ledger-harness.js';
+import { Streams } from '../src/core/random.js';
 
 export async function benchTangle(opts: { txs?: number; tps?: number; audit?: boolean } = {}): Promise<Record<string, number>> {
   const total = opts.txs ?? 1_000_000;
@@ -120,7 +121,54 @@ export function benchTangleBursts(opts: { size?: number; periodS?: number; hours
   };
 }
 
-if (process.argv[2] === 'bursts' && import.meta.url === `file://${process.argv[1]}`) {
+/**
+ * Attack sweep (a small deterministic experiment, not a timing): for each attacker share q and seed,
+ * one run of Poisson load at 5 tx/s with the attack at 300 s (parasite released 120 s later),
+ * without the coordinator (cumulative-weight) and with it (milestones); the share of runs in which
+ * the honest payment P was orphaned and the mean time (s after the attack) of the decision.
+ */
+export function benchTangleAttacks(type: 'parasite' | 'splitting', shares: number[], seeds: number): Record<string, number | string>[] {
+  const rows: Record<string, number | string>[] = [];
+  for (const coordinator of [false, true]) {
+    for (const share of shares) {
+      let orphaned = 0;
+      let decided = 0;
+      let tSum = 0;
+      for (let seed = 1; seed <= seeds; seed++) {
+        const { kernel, ctx } = benchContext(4);
+        const seeded = new Streams(seed);
+        ctx.rng = (name) => seeded.stream(`ledger/${name}`);
+        const ledger = createTangleLedger(ctx, {
+          confirmation: coordinator ? 'milestone' : 'cumulative-weight',
+          pow: { difficultyBits: 0, deviceHashRate: 1, dist: 'fixed' },
+          attack: { type, share, atS: 300, releaseAfterS: 120, durationS: 900 },
+        });
+        const load = seeded.stream('load');
+        let id = 0;
+        const k = kernel.register('bench-tx', () => {
+          ledger.submit({ id, kind: 'charge', sessionId: id++, ev: load.int(1000), station: load.int(100), energyKWh: 1, amount: 0, powerKW: 11, soc: 0.5, submittedAt: kernel.now });
+          kernel.schedule(kernel.now + load.exp(1 / 5), PRIORITY.TRIP, k);
+        });
+        kernel.schedule(load.exp(1 / 5), PRIORITY.TRIP, k);
+        kernel.run(1500);
+        const m = ledger.extraMetrics();
+        if (m.attackDecided === 1) {
+          decided++;
+          tSum += m.attackDecidedAfterS!;
+        }
+        if (m.attackOrphaned === 1) orphaned++;
+      }
+      rows.push({ type, coordinator: coordinator ? 'on' : 'off', q: share, runs: seeds, orphanedShare: orphaned / seeds, decidedShare: decided / seeds, meanDecisionAfterS: decided > 0 ? tSum / decided : -1 });
+    }
+  }
+  return rows;
+}
+
+if (process.argv[2] === 'attacks' && import.meta.url === `file://${process.argv[1]}`) {
+  const type = (process.argv[3] ?? 'parasite') as 'parasite' | 'splitting';
+  const seeds = process.argv[4] !== undefined ? Number(process.argv[4]) : 10;
+  for (const r of benchTangleAttacks(type, [0.05, 0.1, 0.2, 0.3, 0.4, 0.45, 0.5, 0.55, 0.6], seeds)) console.log(JSON.stringify(r));
+} else if (process.argv[2] === 'bursts' && import.meta.url === `file://${process.argv[1]}`) {
   const start = (process.argv[3] ?? 'band') as 'band' | 'weight' | 'milestone';
   const hours = process.argv[4] !== undefined ? Number(process.argv[4]) : 24;
   const extra = process.argv[5] !== undefined ? (JSON.parse(process.argv[5]) as Record<string, unknown>) : {};

@@ -4,7 +4,13 @@
  * (src/ledger/backends/tangle.ts). Small loads (seconds of CPU); the grid-100k-scale measurement is
  * bench/ledger-tangle.ts (benchTangleBursts).
  */
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { UserError } from '../../src/core/errors.js';
+import { loadScenario } from '../../src/scenario/scenario.js';
 import { createTangleLedger, type TangleLedger, type TangleParamsInput, V_ATTACK, V_TX } from '../../src/ledger/backends/tangle.js';
 import { schedulerOf, type LedgerContext, type LedgerTx, type Settlement } from '../../src/ledger/ledger.js';
 import { Network } from '../../src/ledger/network.js';
@@ -12,6 +18,8 @@ import { TxCodec } from '../../src/ledger/tx.js';
 import { Kernel } from '../../src/core/kernel.js';
 import { PRIORITY } from '../../src/core/priorities.js';
 import { Streams } from '../../src/core/random.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 interface Run {
   ledger: TangleLedger;
@@ -142,5 +150,42 @@ describe('tangle attacks', () => {
     const v = l.conflicts.at(-1)!.twin;
     d.bodies[v * 58 + 20]! ^= 1;
     expect(l.audit().some((s) => s.startsWith(`attack tx `) && s.includes('txid mismatch'))).toBe(true);
+  });
+});
+
+describe('tangle attack and start-rule fields: validation', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'evsim-tangle-attacks-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const scenario = (params: string) => {
+    const f = join(dir, `s${Math.abs(params.length * 31 + params.charCodeAt(3))}.yaml`);
+    writeFileSync(f, `name: t\nseed: 1\nduration: 1h\ncity: { type: none }\ndemand: { type: load, arrival: { process: poisson, ratePerS: 1 }, kinds: { charge: 1 } }\nledger:\n  stacks:\n    - name: a\n      records: { backend: tangle, params: ${params} }\n      payments: { backend: central }\n`);
+    return f;
+  };
+  const lines = (f: string): string[] => {
+    try {
+      loadScenario(f);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      expect(e.exitCode).toBe(2);
+      for (const l of e.lines) expect(l).not.toContain('\n');
+      return e.lines;
+    }
+    throw new Error('accepted');
+  };
+  it('the shipped attack scenarios validate', () => {
+    for (const f of ['tangle-parasite.yaml', 'tangle-splitting.yaml']) expect(() => loadScenario(join(ROOT, 'scenarios', 'faults', f))).not.toThrow();
+  });
+  it.each([
+    ['{ attack: { type: parasite, share: 0.99 } }', 'attack.share'],
+    ['{ attack: { type: sybil } }', 'attack.type'],
+    ['{ attack: { type: parasite, releaseAfterS: -1 } }', 'attack.releaseAfterS'],
+    ['{ mcmc: { start: band, startBand: 0 } }', 'mcmc.startBand'],
+    ['{ mcmc: { start: tips } }', 'mcmc.start'],
+    ['{ attack: { type: splitting, node: 99 } }', 'attack.node'],
+  ])('%s: one line naming %s, exit 2', (params, field) => {
+    const l = lines(scenario(params));
+    expect(l.length).toBe(1);
+    expect(l[0]).toContain(field);
+    expect(l[0]).toContain('.yaml');
   });
 });

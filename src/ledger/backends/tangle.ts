@@ -783,12 +783,34 @@ export class TangleLedger implements Ledger {
     cone.sort((x, y) => x - y); // parents before approvers
     const now = this.ctx.scheduler.now;
     for (const u of cone) {
-      if (this.conf[u] === 1 || this.inv[u] === 1 || this.vis[u] === 0 || this.cw[u]! < w) continue;
+      if (this.conf[u] === 1 || this.inv[u] === 1 || this.cw[u]! < w) continue;
       if (this.taintSets[this.taint[u]!]!.some((code) => this.cState[code >> 1] === 0)) continue;
       let ok = true;
       for (let j = 0; j < k; j++) if (this.conf[this.parents[u * k + j]!] === 0) ok = false;
       if (ok) this.confirm(u, now, w);
     }
+  }
+
+  /** cumulative-weight mode with an attack: confirm u's unconfirmed valid ancestors first (their weight exceeds u's; some were deferred while the attack was open). */
+  private confirmAncestors(u: number, w: number): void {
+    const k = this.k;
+    const todo: number[] = [];
+    const stack = [u];
+    const ep = ++this.epoch;
+    while (stack.length > 0) {
+      const x = stack.pop()!;
+      for (let j = 0; j < k; j++) {
+        const p = this.parents[x * k + j]!;
+        if (p >= 0 && this.conf[p] === 0 && this.inv[p] === 0 && this.stamp[p] !== ep) {
+          this.stamp[p] = ep;
+          todo.push(p);
+          stack.push(p);
+        }
+      }
+    }
+    todo.sort((a, b) => a - b);
+    const now = this.ctx.scheduler.now;
+    for (const p of todo) this.confirm(p, now, w);
   }
 
   /** Fills this.sel with the parents of the next vertex; returns true when the lazy rule was used. */
@@ -1075,9 +1097,12 @@ export class TangleLedger implements Ledger {
     const stamp = this.stamp;
     const parents = this.parents;
     const ep = ++this.epoch;
-    this.cw[v] = 1;
+    // own weight 1 (an attacker's vertex may have gained weight from its own approvers that became
+    // visible first; honest vertices are approved only once visible, so they are at 0 here)
+    const own = ++cw[v]!;
     stamp[v] = ep;
-    this.weightReached(v, 1, w, W0);
+    if (own === w || own === W0 || own === 1) this.weightReached(v, own, w, W0);
+    if (own === this.bandTop) this.bandRemove(v);
     let sp = 0;
     let stack = this.stack;
     for (let j = 0; j < k; j++) {
@@ -1129,6 +1154,7 @@ export class TangleLedger implements Ledger {
           this.resolve(c, (code & 1) === 0 ? 1 : 2, false);
         }
       }
+      if (this.atkC >= 0) this.confirmAncestors(u, w);
       this.confirm(u, this.ctx.scheduler.now, w);
     }
   }

@@ -712,7 +712,7 @@ export class TangleLedger implements Ledger {
       this.cTwin.push(-1);
       this.cState.push(0);
       this.conflictOf[pv] = c;
-      this.taint[pv] = this.internSet([2 * c]);
+      this.taint[pv] = this.internSet([...this.taintSets[this.taint[pv]!]!, 2 * c].sort((x, y) => x - y)); // P's own code, with any from its parents
       this.atkC = c;
       this.atkP = pv;
       const qv = this.attackVertex(1, c, hidden);

@@ -815,7 +815,12 @@ function resolveStacks(sc: z.output<typeof ScenarioSchema>, raw: unknown, where:
           });
         }
         if (backend === 'central') nodeIndex('serverNode');
-        if (backend === 'tangle') nodeIndex('coordinatorNode');
+        if (backend === 'tangle') {
+          nodeIndex('coordinatorNode');
+          const atk = p.attack as { node?: unknown } | undefined;
+          if (atk && typeof atk === 'object' && typeof atk.node === 'number' && atk.node >= nodes)
+            push(`${where}: ${field('attack')}.node: must be a ledger node id 0..${nodes - 1} (${netField} = ${nodes}) (got ${atk.node})`);
+        }
         if (backend === 'lightning') nodeIndex('hubNode');
         const chain = p.chain as { backend?: unknown; params?: unknown } | undefined;
         if (chain && typeof chain === 'object' && typeof chain.backend === 'string' && chain.params && typeof chain.params === 'object') {

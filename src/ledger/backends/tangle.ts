@@ -35,7 +35,14 @@
  *       'mcmc': k independent weighted random walks (IOTA's MCMC, Popov §4.1): from x to an approver
  *       y with probability ∝ exp(−α(H_x − H_y)) (H = cumulative weight, computed in the view);
  *       a walk ends at a vertex without visible valid approvers. Start site ('start'):
- *       'weight' (default) — one of the 16 vertices that most recently reached cumulative weight
+ *       'band' (default) — drawn uniformly among the valid vertices whose cumulative weight now lies
+ *       in [startWeight, startWeight·(1 + startBand)): a depth window behind the tips measured in
+ *       weight. Under minute-synchronised bursts every layer crossing the window contributes sites,
+ *       so their future cones cover each new layer (the 'weight' ring of 16 covered only part of it:
+ *       13.6 % of a grid-100k-like day confirmed, vs 99.0 % with 'band', bench/ledger-tangle.ts);
+ *       the window stays shallow (≈ startWeight·startBand sites under Poisson load), so lazy txs,
+ *       whose parents are older than the window, are still left behind.
+ *       'weight' — one of the `startSites` vertices that most recently reached cumulative weight
  *       `startWeight` (default 100; choose ≳ 20·λh), i.e. a site whose weight lies just above a window's lower edge,
  *       at a bounded depth below the tips (Kusmierz et al. 2019 start their walks at such a depth);
  *       'milestone' — the latest visible milestone (IRI's reference milestone). α default 0.001
@@ -82,7 +89,13 @@
  *
  * Assumptions and what is left out: one common view (delay h) for all issuers; no per-node
  * storage limits or snapshots/pruning; the coordinator is honest and always on; conflicts only as
- * injected twins of recent txs (no parasite chains, no splitting attacks); conflict status is known
+ * injected twins of recent txs, or one attack (params.attack: a parasite chain or a splitting
+ * attack by an attacker issuing a share q of the total rate; honest issuers never approve both of
+ * its members and re-select; with the coordinator the first milestone approving a member decides,
+ * without it the conflict is decided when one member's exact cumulative weight, counted from the
+ * visible vertices whose past cone holds it, leads by decisionMarginWeight; meanwhile nothing above
+ * either member is final under cumulative-weight confirmation, though P's reaching weight w is
+ * reported as the merchant's acceptance); conflict status is known
  * to all issuers once detected; IOTA's Curl-P/ternary encoding, bundles of several txs, value
  * ledger balances, promotion/re-attachment of merely slow txs (left behind txs stay pending),
  * below-max-depth checks, network congestion and receivers' verification CPU cost are left out.
@@ -128,7 +141,11 @@ export const TangleParamsSchema = z.strictObject({
       /** α of P(x→y) ∝ exp(−α(H_x − H_y)); IRI's default 0.001 */
       alpha: z.number().min(0).default(0.001),
       /** start site: 'weight' = a vertex that recently reached startWeight; 'milestone' = latest visible milestone */
-      start: z.enum(['weight', 'milestone']).default('weight'),
+      start: z.enum(['band', 'weight', 'milestone']).default('band'),
+      /** 'band' start: a site is drawn uniformly among the valid vertices whose cumulative weight lies
+       * in [startWeight, startWeight·(1 + startBand)) now (a depth window behind the tips, measured in
+       * weight, so it holds under bursts: every layer crossing the window contributes sites) */
+      startBand: z.number().gt(0).max(1).default(0.25),
       /** cumulative weight of the start site ('weight' start); deeper starts leave fewer tips behind
        * but cost more (weights are maintained up to 2·startWeight). Measured (α = 0.001, milestones):
        * λh ≈ 5: 0.1 % of txs left behind at 100 (1.2 % at 20); λh ≈ 54: 1.2 % at 100, 0.5 % at 600 */
@@ -174,6 +191,29 @@ export const TangleParamsSchema = z.strictObject({
   doubleSpend: z.strictObject({ fraction: z.number().min(0).max(1).default(0), delayS: z.number().min(0).default(0) }).prefault({}),
   /** fault: this fraction of city txs approve txs issued between 2·ageS and ageS ago instead of tips */
   lazyTips: z.strictObject({ fraction: z.number().min(0).max(1).default(0), ageS: z.number().positive().default(60) }).prefault({}),
+  /** fault: an attacker issuing a share `share` of the total rate double-spends one payment P (the
+   * honest transaction) at `atS`. 'parasite': the conflicting P' starts a hidden sub-tangle the
+   * attacker grows privately and releases `releaseAfterS` later; 'splitting': P and P' are both
+   * published and the attacker adds its vertices to the lighter branch to keep them balanced */
+  attack: z
+    .strictObject({
+      type: z.enum(['none', 'parasite', 'splitting']).default('none'),
+      /** attacker's share q of the total issuing rate: rate = q/(1−q) · the honest rate of the 300 s before atS */
+      share: z.number().min(0).max(0.95).default(0.3),
+      /** time of the attack (s, simulated; the honest rate is measured over the 300 s before) */
+      atS: z.number().min(0).default(600),
+      /** parasite: the hidden sub-tangle is published this long after P */
+      releaseAfterS: z.number().min(0).default(120),
+      /** the attacker stops issuing this long after atS */
+      durationS: z.number().positive().default(1800),
+      /** without the coordinator: the conflict is decided when one member's exact cumulative weight
+       * leads the other's by this much (the parasite: from its release on) */
+      decisionMarginWeight: z.number().int().min(1).default(20),
+      /** the attacker's EV (signs P and P') and network node */
+      ev: z.number().int().min(0).default(0),
+      node: z.number().int().min(0).default(1),
+    })
+    .prefault({}),
   /** a vertex still unconfirmed this long (s) after its issue at the end of the run counts as left behind */
   leftBehindAfterS: z.number().positive().default(300),
 });
@@ -186,6 +226,10 @@ export const V_GENESIS = 0;
 export const V_TX = 1;
 export const V_MILESTONE = 2;
 export const V_TWIN = 3;
+/** the attacker's vertices: P, P' and its sub-tangle */
+export const V_ATTACK = 4;
+/** attack txs' LedgerTx ids: ATTACK_ID_BASE + i (P = 0, P' = 1, then the attacker's vertices) */
+export const ATTACK_ID_BASE = 0xc0000000;
 
 /** twins' LedgerTx ids: TWIN_ID_BASE + conflict index */
 export const TWIN_ID_BASE = 0x80000000;
@@ -298,6 +342,11 @@ export class TangleLedger implements Ledger {
   private startRing: Int32Array;
   private ringN = 0;
   private ringPos = 0;
+  // 'band' start: the vertices with startWeight <= cw < bandTop (indexed set, swap-remove)
+  private bandArr = new Int32Array(1024);
+  private bandPos = new Int32Array(this.cap).fill(-1);
+  private bandN = 0;
+  private readonly bandTop: number;
   private candV = new Int32Array(64);
   private candW = new Float64Array(64);
   private readonly sel: Int32Array;
@@ -313,6 +362,23 @@ export class TangleLedger implements Ledger {
   private cState: number[] = [];
   private taintSets: number[][] = [[]];
   private taintIds = new Map<string, number>();
+  // attack (params.attack): conflict index, the members' exact cumulative weights, the attacker's tips
+  private atkC = -1;
+  private atkP = -1;
+  private atkQ = -1;
+  private atkW = [0, 0];
+  private atkTips: number[][] = [[], []];
+  private atkRate = 0;
+  private atkHonestRate = 0;
+  private atkIssued = 0;
+  private atkReleased = false;
+  /** parasite vertices not yet visible; the release is complete when the last one is */
+  private readonly atkHidden = new Set<number>();
+  private atkAcceptedAt = NaN;
+  private atkDecidedAt = NaN;
+  private atkDecidedBy = 0; // 1 weight margin (no coordinator), 2 milestone
+  private atkReselections = 0;
+  private readonly kAttack: number;
   // scratch
   private readonly bundleBuf: Buffer;
   private readonly powBuf = Buffer.alloc(HASH + 4);
@@ -339,6 +405,7 @@ export class TangleLedger implements Ledger {
   private readonly rngTips: Rng;
   private readonly rngPow: Rng;
   private readonly rngFault: Rng;
+  private rngAttack: Rng | undefined;
   private readonly msg0: number;
   private readonly bytes0: number;
   private readonly kIssue: number;
@@ -367,6 +434,7 @@ export class TangleLedger implements Ledger {
     this.cwMode = p.confirmation === 'cumulative-weight';
     this.milestonesOn = p.confirmation === 'milestone' || (p.tipSelection === 'mcmc' && p.mcmc.start === 'milestone');
     this.weightCap = Math.max(p.confirmationWeight, 2 * p.mcmc.startWeight);
+    this.bandTop = Math.max(p.mcmc.startWeight + 1, Math.ceil(p.mcmc.startWeight * (1 + p.mcmc.startBand)));
     this.powMeanS = 2 ** p.pow.difficultyBits / p.pow.deviceHashRate;
     // stored / gossiped sizes: signed tx + parent hashes + bundle hash + nonce + attachment timestamp
     this.txBytes = SIGNED_TX_BYTES + k * HASH + HASH + 8 + 8;
@@ -383,6 +451,12 @@ export class TangleLedger implements Ledger {
     this.kVisible = ctx.scheduler.register('tangle-visible', (v) => this.onVisible(v));
     this.kTwin = ctx.scheduler.register('tangle-twin', (v) => this.onTwin(v));
     this.kMilestone = ctx.scheduler.register('tangle-milestone', () => this.onMilestone());
+    this.kAttack = ctx.scheduler.register('tangle-attack', (what) => this.onAttack(what));
+    if (p.attack.type !== 'none') {
+      if (p.attack.node >= ctx.network.n) throw new RangeError(`tangle: attack.node ${p.attack.node} is not a network node (0..${ctx.network.n - 1})`);
+      this.rngAttack = ctx.rng('attack');
+      ctx.scheduler.schedule(Math.max(ctx.scheduler.now, p.attack.atS), PRIORITY.LEDGER, this.kAttack, 0);
+    }
     this.makeGenesis();
     if (this.milestonesOn) ctx.scheduler.schedule(ctx.scheduler.now + p.milestoneIntervalS, PRIORITY.LEDGER, this.kMilestone);
   }
@@ -438,6 +512,7 @@ export class TangleLedger implements Ledger {
     this.tipPos = g(this.tipPos, c, -1);
     this.vtipArr = g(this.vtipArr, c);
     this.vtipPos = g(this.vtipPos, c, -1);
+    this.bandPos = g(this.bandPos, c, -1);
     this.cap = c;
   }
 
@@ -502,6 +577,24 @@ export class TangleLedger implements Ledger {
     this.vtipArr[i] = last;
     this.vtipPos[last] = i;
     this.vtipPos[v] = -1;
+  }
+
+  private bandAdd(v: number): void {
+    if (this.bandN === this.bandArr.length) {
+      const b = new Int32Array(2 * this.bandN);
+      b.set(this.bandArr);
+      this.bandArr = b;
+    }
+    this.bandPos[v] = this.bandN;
+    this.bandArr[this.bandN++] = v;
+  }
+  private bandRemove(v: number): void {
+    const i = this.bandPos[v]!;
+    if (i < 0) return;
+    const last = this.bandArr[--this.bandN]!;
+    this.bandArr[i] = last;
+    this.bandPos[last] = i;
+    this.bandPos[v] = -1;
   }
 
   // ---- submission and issue ---------------------------------------------------------------------
@@ -582,6 +675,12 @@ export class TangleLedger implements Ledger {
     for (const code of this.taintSets[this.taint[v]!]!) {
       const c = code >> 1;
       if (this.cState[c] === 0) {
+        if (c === this.atkC) {
+          // the coordinator decides the attack in favour of the member it approves
+          this.atkDecidedBy = 2;
+          this.decideAttack((code & 1) === 0 ? 1 : 2);
+          continue;
+        }
         this.dsResolvedByConfirmation++;
         this.resolve(c, (code & 1) === 0 ? 1 : 2, false);
       }
@@ -590,6 +689,141 @@ export class TangleLedger implements Ledger {
     if (!this.cwMode) this.confirmCone(v, this.visibleAt[v]!);
     const newly = this.nConfirmed - before;
     this.msRows.push({ height: index, time: now, producer: this.params.coordinatorNode, txCount: newly, bytes: this.msBytes + newly * this.txBytes, canonical: true });
+  }
+
+  /** The attack: 0 = start (P and P'), 1 = an attacker vertex. */
+  private onAttack(what: number): void {
+    const a = this.params.attack;
+    const now = this.ctx.scheduler.now;
+    const rng = this.rngAttack!;
+    if (what === 0) {
+      // the honest (city) issuing rate of the 300 s before; the attacker's rate makes its share q
+      const from = Math.max(this.issuedAt[0]!, now - 300);
+      let honest = 0;
+      for (let v = this.firstIssuedAtOrAfter(from); v < this.n; v++) if (this.kind[v] === V_TX) honest++;
+      this.atkHonestRate = now > from ? honest / (now - from) : 0;
+      this.atkRate = (a.share / (1 - a.share)) * this.atkHonestRate;
+      // P (the honest payment to the merchant) attaches like any issuer's; P' approves the same parents
+      this.selectFor(V_ATTACK, false);
+      const hidden = a.type === 'parasite' ? now + a.releaseAfterS : -1;
+      const pv = this.attackVertex(0, -1, -1);
+      const c = this.cOrig.length;
+      this.cOrig.push(pv);
+      this.cTwin.push(-1);
+      this.cState.push(0);
+      this.conflictOf[pv] = c;
+      this.taint[pv] = this.internSet([...this.taintSets[this.taint[pv]!]!, 2 * c].sort((x, y) => x - y)); // P's own code, with any from its parents
+      this.atkC = c;
+      this.atkP = pv;
+      const qv = this.attackVertex(1, c, hidden);
+      this.cTwin[c] = qv;
+      this.atkQ = qv;
+      this.atkTips = [[pv], [qv]];
+      if (a.type !== 'parasite') this.atkReleased = true;
+      if (this.atkRate > 0) this.ctx.scheduler.schedule(now + rng.exp(1 / this.atkRate), PRIORITY.LEDGER, this.kAttack, 1);
+      return;
+    }
+    if (this.cState[this.atkC] !== 0) return; // decided: the attacker stops
+    if (now > a.atS + a.durationS) return;
+    this.ctx.scheduler.schedule(now + rng.exp(1 / this.atkRate), PRIORITY.LEDGER, this.kAttack, 1);
+    // the branch to extend: the parasite's (1); splitting: the lighter one (tie: P')
+    const b = a.type === 'parasite' ? 1 : this.atkW[0]! < this.atkW[1]! ? 0 : 1;
+    const tips = this.atkTips[b]!;
+    for (let j = 0; j < this.k; j++) this.sel[j] = tips[rng.int(tips.length)]!;
+    const hidden = a.type === 'parasite' && now < a.atS + a.releaseAfterS ? a.atS + a.releaseAfterS : -1;
+    const v = this.attackVertex(2 + this.atkIssued, -1, hidden);
+    this.atkIssued++;
+    for (let j = 0; j < this.k; j++) {
+      const i = tips.indexOf(this.sel[j]!);
+      if (i >= 0) tips.splice(i, 1);
+    }
+    tips.push(v);
+  }
+
+  /** An attacker vertex approving this.sel: tx ATTACK_ID_BASE + i signed by the attacker's EV (i 0 and 1: P and P', the same spend). */
+  private attackVertex(i: number, conflict: number, hiddenUntil: number): number {
+    const a = this.params.attack;
+    const tx: LedgerTx = {
+      id: ATTACK_ID_BASE + i,
+      kind: 'payment',
+      sessionId: i < 2 ? ATTACK_ID_BASE : ATTACK_ID_BASE + i,
+      ev: a.ev,
+      station: i === 1 ? 1 : 0,
+      energyKWh: 0,
+      amount: i < 2 ? 100 : 0,
+      powerKW: 0,
+      soc: Number.NaN,
+      submittedAt: this.ctx.scheduler.now,
+    };
+    const s = this.ctx.codec.sign(tx);
+    const v = this.createVertex(V_ATTACK, a.node, s.body, s.signature, s.txid, tx.id, conflict, hiddenUntil);
+    if (hiddenUntil >= 0) this.atkHidden.add(v);
+    return v;
+  }
+
+  /** No coordinator: the attack conflict is decided once one member's exact weight leads by the margin. */
+  private checkAttackDecision(): void {
+    const c = this.atkC;
+    if (c < 0 || this.cState[c] !== 0 || !this.atkReleased || this.milestonesOn) return;
+    const d = this.atkW[0]! - this.atkW[1]!;
+    if (Math.abs(d) < this.params.attack.decisionMarginWeight) return;
+    this.atkDecidedBy = 1;
+    this.decideAttack(d > 0 ? 1 : 2);
+  }
+
+  private decideAttack(winner: 1 | 2): void {
+    this.atkDecidedAt = this.ctx.scheduler.now;
+    this.resolve(this.atkC, winner, false);
+    if (this.cwMode) this.confirmWinnerCone(winner === 1 ? this.atkP : this.atkQ);
+  }
+
+  /** cumulative-weight mode: confirm the winner's future cone where the weight reached w (deferred while the conflict was open). */
+  private confirmWinnerCone(root: number): void {
+    const k = this.k;
+    const w = this.params.confirmationWeight;
+    const ep = ++this.epoch;
+    const cone: number[] = [root];
+    this.stamp[root] = ep;
+    for (let qi = 0; qi < cone.length; qi++) {
+      for (let e = this.childHead[cone[qi]!]!; e >= 0; e = this.childNext[e]!) {
+        const ch = (e / k) | 0;
+        if (this.stamp[ch] !== ep) {
+          this.stamp[ch] = ep;
+          cone.push(ch);
+        }
+      }
+    }
+    cone.sort((x, y) => x - y); // parents before approvers
+    const now = this.ctx.scheduler.now;
+    for (const u of cone) {
+      if (this.conf[u] === 1 || this.inv[u] === 1 || this.cw[u]! < w) continue;
+      if (this.taintSets[this.taint[u]!]!.some((code) => this.cState[code >> 1] === 0)) continue;
+      let ok = true;
+      for (let j = 0; j < k; j++) if (this.conf[this.parents[u * k + j]!] === 0) ok = false;
+      if (ok) this.confirm(u, now, w);
+    }
+  }
+
+  /** cumulative-weight mode with an attack: confirm u's unconfirmed valid ancestors first (their weight exceeds u's; some were deferred while the attack was open). */
+  private confirmAncestors(u: number, w: number): void {
+    const k = this.k;
+    const todo: number[] = [];
+    const stack = [u];
+    const ep = ++this.epoch;
+    while (stack.length > 0) {
+      const x = stack.pop()!;
+      for (let j = 0; j < k; j++) {
+        const p = this.parents[x * k + j]!;
+        if (p >= 0 && this.conf[p] === 0 && this.inv[p] === 0 && this.stamp[p] !== ep) {
+          this.stamp[p] = ep;
+          todo.push(p);
+          stack.push(p);
+        }
+      }
+    }
+    todo.sort((a, b) => a - b);
+    const now = this.ctx.scheduler.now;
+    for (const p of todo) this.confirm(p, now, w);
   }
 
   /** Fills this.sel with the parents of the next vertex; returns true when the lazy rule was used. */
@@ -606,6 +840,7 @@ export class TangleLedger implements Ledger {
       if (this.consistent()) break;
       if (attempt >= 8) {
         for (let j = 0; j < k; j++) if (this.inv[sel[j]!] === 1) sel[j] = 0;
+        if (this.atkC >= 0 && this.cState[this.atkC] === 0) for (let j = 1; j < k; j++) sel[j] = sel[0]!; // one branch only
         break;
       }
     }
@@ -616,6 +851,7 @@ export class TangleLedger implements Ledger {
   private consistent(): boolean {
     const sel = this.sel;
     let tainted = false;
+    let straddle = false;
     for (let j = 0; j < this.k; j++) if (this.taint[sel[j]!] !== 0) tainted = true;
     if (tainted) {
       const codes = this.unionCodes(-1);
@@ -623,6 +859,12 @@ export class TangleLedger implements Ledger {
         if (codes[i] === codes[i - 1]! + 1 && (codes[i]! & 1) === 1) {
           const c = codes[i]! >> 1;
           if (this.cState[c] !== 0) continue;
+          if (c === this.atkC) {
+            // both branches of the attack: an honest issuer does not approve an inconsistent pair; it re-selects
+            this.atkReselections++;
+            straddle = true;
+            continue;
+          }
           this.dsDetectedInCone++;
           const e = this.cOrig[c]!;
           const x = this.cTwin[c]!;
@@ -631,7 +873,7 @@ export class TangleLedger implements Ledger {
       }
     }
     for (let j = 0; j < this.k; j++) if (this.inv[sel[j]!] === 1) return false;
-    return true;
+    return !straddle;
   }
 
   private selectTips(): void {
@@ -661,7 +903,14 @@ export class TangleLedger implements Ledger {
   }
 
   private startSite(): number {
-    if (this.params.mcmc.start === 'milestone') return this.msV[Math.max(0, this.msVisible - this.params.mcmc.startMilestoneDepth)]!;
+    const start = this.params.mcmc.start;
+    if (start === 'milestone') return this.msV[Math.max(0, this.msVisible - this.params.mcmc.startMilestoneDepth)]!;
+    if (start === 'band' && this.bandN > 0) {
+      for (let tries = 0; tries < 16; tries++) {
+        const v = this.bandArr[this.rngTips.int(this.bandN)]!;
+        if (this.inv[v] === 0) return v;
+      }
+    }
     const n = this.ringN;
     for (let tries = 0; tries < n; tries++) {
       const v = this.startRing[this.rngTips.int(n)]!;
@@ -767,7 +1016,7 @@ export class TangleLedger implements Ledger {
   }
 
   /** Creates a vertex approving this.sel (hashes, edges, tips, taint, PoW, visibility event). */
-  private createVertex(kindV: number, node: number, body: Uint8Array | undefined, sig: Uint8Array | undefined, txidHex: string | undefined, rec: number, conflict = -1): number {
+  private createVertex(kindV: number, node: number, body: Uint8Array | undefined, sig: Uint8Array | undefined, txidHex: string | undefined, rec: number, conflict = -1, hiddenUntil = -1): number {
     if (this.n === this.cap) this.grow();
     const v = this.n++;
     const k = this.k;
@@ -816,7 +1065,8 @@ export class TangleLedger implements Ledger {
     const bytes = kindV === V_MILESTONE ? this.msBytes : this.txBytes;
     this.ctx.network.broadcast(node, bytes);
     this.storedBytes += bytes;
-    const t = now + pow + this.visibilityDelayS;
+    // a hidden (parasite) vertex is gossiped at its release
+    const t = Math.max(now + pow, hiddenUntil) + this.visibilityDelayS;
     this.visibleAt[v] = t;
     this.ctx.scheduler.schedule(t, PRIORITY.LEDGER, this.kVisible, v);
     return v;
@@ -846,6 +1096,12 @@ export class TangleLedger implements Ledger {
     const k = this.k;
     for (let j = 0; j < k; j++) this.vtipRemove(this.parents[v * k + j]!);
     this.vtipAdd(v);
+    if (this.atkHidden.delete(v) && this.atkHidden.size === 0) this.atkReleased = true;
+    if (this.atkC >= 0 && this.cState[this.atkC] === 0 && this.taint[v] !== 0) {
+      const set = this.taintSets[this.taint[v]!]!;
+      if (set.includes(2 * this.atkC)) this.atkW[0]!++;
+      if (set.includes(2 * this.atkC + 1)) this.atkW[1]!++;
+    }
     // cumulative weights: +1 on the past cone below the cap
     const cap = this.weightCap;
     const w = this.params.confirmationWeight;
@@ -854,9 +1110,12 @@ export class TangleLedger implements Ledger {
     const stamp = this.stamp;
     const parents = this.parents;
     const ep = ++this.epoch;
-    this.cw[v] = 1;
+    // own weight 1 (an attacker's vertex may have gained weight from its own approvers that became
+    // visible first; honest vertices are approved only once visible, so they are at 0 here)
+    const own = ++cw[v]!;
     stamp[v] = ep;
-    this.weightReached(v, 1, w, W0);
+    if (own === w || own === W0 || own === 1) this.weightReached(v, own, w, W0);
+    if (own === this.bandTop) this.bandRemove(v);
     let sp = 0;
     let stack = this.stack;
     for (let j = 0; j < k; j++) {
@@ -871,6 +1130,7 @@ export class TangleLedger implements Ledger {
       const nw = ++cw[u]!;
       this.cwVisits++;
       if (nw === w || nw === W0) this.weightReached(u, nw, w, W0);
+      if (nw === this.bandTop) this.bandRemove(u);
       if (nw >= cap) continue;
       if (sp + k > stack.length) {
         const ns = new Int32Array(stack.length * 2);
@@ -885,16 +1145,21 @@ export class TangleLedger implements Ledger {
         }
       }
     }
+    this.checkAttackDecision();
   }
 
   private weightReached(u: number, nw: number, w: number, W0: number): void {
     if (this.inv[u] === 1) return;
     if (nw === W0) {
+      if (nw < this.bandTop) this.bandAdd(u);
       this.startRing[this.ringPos] = u;
       this.ringPos = (this.ringPos + 1) % this.startRing.length;
       if (this.ringN < this.startRing.length) this.ringN++;
     }
+    if (nw === w && this.cwMode && u === this.atkP && this.atkAcceptedAt !== this.atkAcceptedAt) this.atkAcceptedAt = this.ctx.scheduler.now;
     if (nw === w && this.cwMode && this.conf[u] === 0) {
+      // no coordinator: a vertex above an open attack conflict is not final until the conflict is decided
+      if (this.atkC >= 0 && this.cState[this.atkC] === 0 && this.taintSets[this.taint[u]!]!.some((code) => code >> 1 === this.atkC)) return;
       for (const code of this.taintSets[this.taint[u]!]!) {
         const c = code >> 1;
         if (this.cState[c] === 0) {
@@ -902,6 +1167,7 @@ export class TangleLedger implements Ledger {
           this.resolve(c, (code & 1) === 0 ? 1 : 2, false);
         }
       }
+      if (this.atkC >= 0) this.confirmAncestors(u, w);
       this.confirm(u, this.ctx.scheduler.now, w);
     }
   }
@@ -914,6 +1180,7 @@ export class TangleLedger implements Ledger {
     this.conf[u] = 1;
     this.confirmedAt[u] = at;
     this.nConfirmed++;
+    if (u === this.atkP && !this.cwMode) this.atkAcceptedAt = at; // the merchant accepts P at its milestone
     const tx = this.txOf[u];
     if (tx !== undefined && this.kind[u] === V_TX && !this.isSettled(tx.id)) {
       this.markSettled(tx.id);
@@ -1017,6 +1284,7 @@ export class TangleLedger implements Ledger {
       if (this.conf[u] === 1) this.invariantViolations++;
       this.tipRemove(u);
       this.vtipRemove(u);
+      this.bandRemove(u);
       const tx = this.txOf[u];
       if (this.kind[u] === V_MILESTONE) this.invariantViolations++;
       if (tx !== undefined && this.kind[u] === V_TX && !this.isSettled(tx.id)) {
@@ -1182,11 +1450,34 @@ export class TangleLedger implements Ledger {
       powMeanS: this.n > 1 ? this.powSum / (this.n - 1) : 0,
       meanWalkSteps: this.walks > 0 ? this.walkSteps / this.walks : 0,
       walkTruncated: this.walkTruncated,
+      startBandSites: this.bandN,
       meanWeightUpdatesPerVertex: this.n > 1 ? this.cwVisits / (this.n - 1) : 0,
       bytesStoredPerNode: this.storedBytes,
       messages: net.stats.messages - this.msg0,
       bytesSent: net.stats.bytes - this.bytes0,
       invariantViolations: this.invariantViolations,
+      ...this.attackMetrics(),
+    };
+  }
+
+  /** The attack's outcome (only with params.attack.type other than 'none'). attackOrphaned: 1 when the honest P lost. */
+  private attackMetrics(): Record<string, number> {
+    if (this.params.attack.type === 'none' || this.atkC < 0) return {};
+    const st = this.cState[this.atkC]!;
+    const at = this.params.attack.atS;
+    return {
+      attackShare: this.params.attack.share,
+      attackHonestRatePerS: this.atkHonestRate,
+      attackRatePerS: this.atkRate,
+      attackVertices: this.atkIssued + 2,
+      attackDecided: st === 0 ? 0 : 1,
+      attackOrphaned: st === 2 ? 1 : 0,
+      attackDecidedAfterS: st === 0 ? -1 : this.atkDecidedAt - at,
+      attackDecidedByMilestone: this.atkDecidedBy === 2 ? 1 : 0,
+      attackHonestAcceptedAfterS: this.atkAcceptedAt === this.atkAcceptedAt ? this.atkAcceptedAt - at : -1,
+      attackHonestWeight: this.atkW[0]!,
+      attackParasiteWeight: this.atkW[1]!,
+      attackReselections: this.atkReselections,
     };
   }
 
@@ -1212,6 +1503,7 @@ export class TangleLedger implements Ledger {
       const kv = this.kind[v];
       if (kv === V_MILESTONE) return `milestone ${this.recId[v]} (vertex ${v})`;
       if (kv === V_TWIN) return `twin tx ${this.recId[v]} (vertex ${v})`;
+      if (kv === V_ATTACK) return `attack tx ${this.recId[v]} (vertex ${v})`;
       if (kv === V_GENESIS) return `genesis (vertex ${v})`;
       return `tx ${this.recId[v]} (vertex ${v})`;
     };
@@ -1223,7 +1515,7 @@ export class TangleLedger implements Ledger {
       const kv = this.kind[v]!;
       const nm = name(v);
       const txid = txidsB.subarray(v * HASH, v * HASH + HASH);
-      if (kv === V_TX || kv === V_TWIN) {
+      if (kv === V_TX || kv === V_TWIN || kv === V_ATTACK) {
         const body = this.bodies.subarray(v * TX_BODY_BYTES, (v + 1) * TX_BODY_BYTES);
         const sig = this.sigs.subarray(v * SIGNATURE_BYTES, (v + 1) * SIGNATURE_BYTES);
         if (!sha256(body).equals(txid)) out.push(`${nm}: txid mismatch`);
@@ -1262,7 +1554,8 @@ export class TangleLedger implements Ledger {
         }
         bundlesB.copy(bb, HASH * (1 + j), p * HASH, p * HASH + HASH);
         // (a milestone's trunk is the coordinator's own previous milestone: known to it at once)
-        if (!(kv === V_MILESTONE && j === 0) && this.visibleAt[p]! > this.issuedAt[v]! + 1e-9) out.push(`${nm}: approves vertex ${p}, not yet visible at its issue`);
+        // (nor are the attacker's own vertices: it approves its hidden sub-tangle before the release)
+        if (!(kv === V_MILESTONE && j === 0) && !(kv === V_ATTACK && this.kind[p] === V_ATTACK) && this.visibleAt[p]! > this.issuedAt[v]! + 1e-9) out.push(`${nm}: approves vertex ${p}, not yet visible at its issue`);
         if (this.conf[v] === 1 && this.conf[p] === 0) out.push(`${nm}: confirmed, but its parent vertex ${p} is not`);
       }
       if (parentsOk && !sha256(bb).equals(bundlesB.subarray(v * HASH, v * HASH + HASH))) out.push(`${nm}: bundle hash mismatch (broken hash link)`);
@@ -1273,6 +1566,15 @@ export class TangleLedger implements Ledger {
         if (leadingZeroBits(sha256(pb)) < this.params.realPow.bits) out.push(`${nm}: invalid proof of work`);
       }
       if (this.conf[v] === 1 && this.inv[v] === 1) out.push(`${nm}: confirmed but invalid`);
+    }
+    if (this.atkC >= 0) {
+      const st = this.cState[this.atkC]!;
+      if (st !== 0) {
+        const loser = st === 1 ? this.atkQ : this.atkP;
+        const winner = st === 1 ? this.atkP : this.atkQ;
+        if (this.inv[loser] !== 1) out.push(`attack conflict ${this.atkC}: the loser ${name(loser)} is not invalid`);
+        if (this.inv[winner] === 1) out.push(`attack conflict ${this.atkC}: the winner ${name(winner)} is invalid`);
+      }
     }
     for (let c = 0; c < this.cOrig.length; c++) {
       const e = this.cOrig[c]!;

@@ -382,35 +382,57 @@ export async function comparisonCharts(cmp: Table, stacks: RunData[]): Promise<C
 }
 
 /**
- * Sweep charts from aggregate.csv: each metric's mean against each swept parameter, with its 95 %
- * confidence band, one line per combination of the other parameters. The column layout is read
- * through SWEEP_LAYOUT (adjust it there if the sweep's names differ).
+ * Sweep charts from aggregate.csv (evsim sweep's long layout: the swept parameters, then `metric,
+ * n, mean, sd, ci95_lo, ci95_hi, ci95_half`, one row per group and metric): each headline metric's
+ * mean against each swept parameter, with its 95 % confidence band, one line per combination of the
+ * other parameters. Headline metrics are SWEEP_LAYOUT.headline where the sweep has them, else
+ * every metric that varies between groups.
  */
 export const SWEEP_LAYOUT = {
-  /** a metric column: <metric>_<stat> */
-  stat: /^(.+)_(n|mean|sd|ci_lo|ci_hi)$/,
+  metric: 'metric',
   mean: 'mean',
-  lo: 'ci_lo',
-  hi: 'ci_hi',
-  /** columns that are neither parameters nor metrics */
-  ignore: new Set(['n', 'runs', 'point', 'point_id']),
+  lo: 'ci95_lo',
+  hi: 'ci95_hi',
+  /** columns after the parameters */
+  stats: new Set(['metric', 'n', 'mean', 'sd', 'ci95_lo', 'ci95_hi', 'ci95_half']),
+  headline: [
+    'sessions.meanWaitSeconds', 'sessions.p95WaitSeconds', 'sessions.abandoned', 'sessions.demandMetPct',
+    'sessions.meanTravelToStationSeconds', 'stations.utilizationPct', 'ledger.meanAuthorizationDelaySeconds',
+    'ledger.backends.0.latencySeconds.p95', 'hub.meanTimeInSystemSeconds',
+  ],
 };
 
-export function sweepColumns(agg: Table): { params: string[]; metrics: string[] } {
-  const metrics = new Set<string>();
-  const params: string[] = [];
-  for (const h of agg.header) {
-    const m = SWEEP_LAYOUT.stat.exec(h);
-    if (m) metrics.add(m[1]!);
-    else if (!SWEEP_LAYOUT.ignore.has(h)) params.push(h);
+interface SweepPoint {
+  key: string[];
+  mean: number;
+  lo: number;
+  hi: number;
+}
+
+export function sweepColumns(agg: Table): { params: string[]; metrics: string[]; points: Map<string, SweepPoint[]> } {
+  const params = agg.header.filter((h) => !SWEEP_LAYOUT.stats.has(h));
+  const col = (h: string) => agg.header.indexOf(h);
+  const [mi, mean, lo, hi] = [col(SWEEP_LAYOUT.metric), col(SWEEP_LAYOUT.mean), col(SWEEP_LAYOUT.lo), col(SWEEP_LAYOUT.hi)];
+  const points = new Map<string, SweepPoint[]>();
+  if (mi < 0 || mean < 0) return { params, metrics: [], points };
+  for (const r of agg.rows) {
+    const m = r[mi]!;
+    if (!points.has(m)) points.set(m, []);
+    points.get(m)!.push({ key: params.map((p) => r[col(p)] ?? ''), mean: num(r[mean]), lo: num(r[lo]), hi: num(r[hi]) });
   }
-  return { params, metrics: [...metrics].filter((m) => agg.header.includes(`${m}_${SWEEP_LAYOUT.mean}`)) };
+  const varies = (m: string) => {
+    const v = (points.get(m) ?? []).map((p) => p.mean);
+    return v.some((x) => x !== v[0]);
+  };
+  const headline = SWEEP_LAYOUT.headline.filter((m) => points.has(m));
+  const metrics = (headline.length ? headline : [...points.keys()]).filter(varies);
+  return { params, metrics, points };
 }
 
 export const MAX_SWEEP_CHARTS = 36;
 
-export async function sweepCharts(agg: Table): Promise<{ charts: Chart[]; params: string[]; metrics: string[]; dropped: number }> {
-  const { params, metrics } = sweepColumns(agg);
+export async function sweepCharts(agg: Table): Promise<{ charts: Chart[]; params: string[]; metrics: string[]; groups: number; dropped: number }> {
+  const { params, metrics, points } = sweepColumns(agg);
   const charts: Chart[] = [];
   let dropped = 0;
   for (const m of metrics) {
@@ -419,21 +441,21 @@ export async function sweepCharts(agg: Table): Promise<{ charts: Chart[]; params
         dropped++;
         continue;
       }
+      const pi = params.indexOf(p);
       const others = params.filter((q) => q !== p);
-      const idx = (c: string) => agg.header.indexOf(c);
-      const pi = idx(p);
-      const numeric = agg.rows.every((r) => Number.isFinite(num(r[pi])));
-      const rows = agg.rows.map((r) => ({
-        x: numeric ? num(r[pi]) : r[pi]!,
-        mean: r3(num(r[idx(`${m}_${SWEEP_LAYOUT.mean}`)])),
-        lo: r3(num(r[idx(`${m}_${SWEEP_LAYOUT.lo}`)])),
-        hi: r3(num(r[idx(`${m}_${SWEEP_LAYOUT.hi}`)])),
-        group: others.length ? others.map((q) => `${q}=${r[idx(q)]}`).join(', ') : 'all',
+      const pts = points.get(m) ?? [];
+      const numeric = pts.every((r) => Number.isFinite(num(r.key[pi])));
+      const rows = pts.map((r) => ({
+        x: numeric ? num(r.key[pi]) : r.key[pi]!,
+        mean: r3(r.mean),
+        lo: r3(r.lo),
+        hi: r3(r.hi),
+        group: others.length ? others.map((q) => `${q}=${r.key[params.indexOf(q)]}`).join(', ') : 'all',
       }));
       const x = { field: 'x', type: numeric ? 'quantitative' : 'ordinal', title: p };
       const color = { field: 'group', type: 'nominal', title: others.length ? others.join(', ') : null };
       charts.push(
-        await chart(`sweep-${m}-${p}`.replace(/[^A-Za-z0-9_-]/g, '_'), `${m} against ${p}`, `Mean of ${m} over the replications at each value of ${p} (line), with its 95 % confidence interval (band; aggregate.csv ${m}_${SWEEP_LAYOUT.lo} … ${m}_${SWEEP_LAYOUT.hi})${others.length ? `, one line per combination of ${others.join(', ')}` : ''}.`, {
+        await chart(`sweep-${m}-${p}`.replace(/[^A-Za-z0-9_-]/g, '_'), `${m} against ${p}`, `Mean of ${m} over the replications at each value of ${p} (line), with its 95 % confidence interval (band; aggregate.csv ${SWEEP_LAYOUT.lo} … ${SWEEP_LAYOUT.hi})${others.length ? `, one line per combination of ${others.join(', ')}` : ''}.`, {
           data: { values: rows },
           layer: [
             { mark: { type: 'errorband', opacity: 0.25 }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: `${m} (mean, 95 % CI)` }, y2: { field: 'hi' }, color } },
@@ -443,5 +465,5 @@ export async function sweepCharts(agg: Table): Promise<{ charts: Chart[]; params
       );
     }
   }
-  return { charts, params, metrics, dropped };
+  return { charts, params, metrics, groups: points.values().next().value?.length ?? 0, dropped };
 }

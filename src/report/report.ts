@@ -151,7 +151,7 @@ async function comparisonPage(dir: string): Promise<string> {
 
 async function sweepPage(dir: string): Promise<string> {
   const s = readSweep(dir);
-  const { charts, params, metrics, dropped } = await sweepCharts(s.aggregate);
+  const { charts, params, metrics, groups, dropped } = await sweepCharts(s.aggregate);
   const title = `evsim report: sweep ${resolve(dir).split(/[\\/]/).pop()}`;
   return page(title, [
     `<h1>${esc(title)}</h1>`,
@@ -159,7 +159,7 @@ async function sweepPage(dir: string): Promise<string> {
       ['results', 'sweep'],
       ['swept parameters', params.join(', ') || '-'],
       ['metrics', metrics.join(', ') || '-'],
-      ['points', `${s.aggregate.rows.length} (aggregate.csv), ${s.index.rows.length} runs (index.csv)`],
+      ['points', `${groups} parameter combinations (aggregate.csv), ${s.index.rows.length} runs (index.csv)`],
     ]),
     '<h2>Each metric against each swept parameter</h2>',
     figures(charts),

@@ -8,7 +8,8 @@
  * (`sessions.meanWaitSeconds`, `ledger.backends.0.latencySeconds.p95`); text and lists of text
  * are left out. Columns and rows come in plan order (metrics in order of first appearance), numbers
  * in JavaScript's shortest round-trip form: the same sweep gives byte-identical files, except the
- * last column of index.csv, wall_s (each run's wall time).
+ * last column of index.csv, wall_s (each run's wall time). In index.csv a summary figure named like a
+ * parameter (`fleet.size` swept and reported) is headed `summary.<name>`.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,7 +59,10 @@ export function readResults(dir: string, plan: Plan): Collected {
 
 export function indexCsv(plan: Plan, c: Collected): string {
   const params = plan.factors.map((f) => f.name);
-  let out = row(['run', 'id', ...params, 'replication', 'seed', 'status', 'error', ...c.metrics, 'wall_s']);
+  const fixed = new Set(['run', 'id', ...params, 'replication', 'seed', 'status', 'error', 'wall_s']);
+  // a summary figure named like a parameter (fleet.size) gets the prefix `summary.`: one header, one meaning
+  const metricHeader = c.metrics.map((m) => (fixed.has(m) ? `summary.${m}` : m));
+  let out = row(['run', 'id', ...params, 'replication', 'seed', 'status', 'error', ...metricHeader, 'wall_s']);
   plan.runs.forEach((r, i) => {
     const rec = c.records[i]!;
     const v = c.values[i];

@@ -128,9 +128,13 @@ describe('a city without a road network', () => {
 
 describe('sweep report', () => {
   const fixture = join(HERE, 'fixtures', 'sweep');
-  it('reads parameters and metrics from aggregate.csv', () => {
+  it('reads parameters and the headline metrics that vary from aggregate.csv (long layout)', () => {
     const t = parseCsv(readFileSync(join(fixture, 'aggregate.csv'), 'utf8'));
-    expect(sweepColumns(t)).toEqual({ params: ['fleet.size', 'policy.allocation'], metrics: ['mean_wait_s', 'demand_met_pct'] });
+    const c = sweepColumns(t);
+    expect(c.params).toEqual(['fleet.size', 'policy.stationChoice', 'ledger']);
+    // no EV waits or gives up on these short, light days: metrics that never vary are not drawn
+    expect(c.metrics).toEqual(['sessions.demandMetPct']);
+    expect(c.points.get('sessions.meanWaitSeconds')).toHaveLength(8);
   });
 
   it('draws each metric against each swept parameter with a 95 % CI band', async () => {
@@ -139,7 +143,9 @@ describe('sweep report', () => {
     const o = await cli('report', dir);
     expect(o.code, o.stderr).toBe(0);
     const html = readFileSync(join(dir, 'report.html'), 'utf8');
-    expect(charts(html)).toEqual(['sweep-mean_wait_s-fleet_size', 'sweep-mean_wait_s-policy_allocation', 'sweep-demand_met_pct-fleet_size', 'sweep-demand_met_pct-policy_allocation']);
+    const names = ['sessions_demandMetPct'].flatMap((m) => ['fleet_size', 'policy_stationChoice', 'ledger'].map((p) => `sweep-${m}-${p}`));
+    expect(charts(html)).toEqual(names);
+    expect(html).toContain('8 parameter combinations (aggregate.csv), 24 runs (index.csv)');
     // the band (an area mark) and the mean line are both drawn in every chart
     const figs = html.split('<figure class="chart"').slice(1);
     for (const f of figs) {

@@ -9,6 +9,9 @@
  *   (feature tensor, forward pass, readback, scoring; the batch's features are built by the
  *   simulation before), summed over the day's batches and divided by its decisions, with the
  *   distribution of batch sizes the simulation produced. Includes the first, cold calls.
+ * - station choice, one EV per batch (nearly every batch of a simulation, see DOCS-choice.md):
+ *   p10 / median / p90 of 20,000 single timed calls; on a shared machine the p10 is the closest
+ *   to the undisturbed cost.
  * - allocation: the shipped model weighting n plugged sessions in one predict call.
  * Run directly after `npm run build`:
  *   node dist/bench/ai.js [--quick]     (--quick: Monaco day only, not grid-100k)
@@ -26,6 +29,7 @@ const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 
 function best(reps: number, calls: number, f: () => void): number {
   let b = Infinity;
+  for (let c = 0; c < calls; c++) f(); // warm-up, untimed
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
     for (let c = 0; c < calls; c++) f();
@@ -52,6 +56,9 @@ export interface ChoiceDayBench {
 export interface AiBench {
   backend: string;
   choice: { decisions: number; msPerCall: number; usPerDecision: number }[];
+  /** one EV per batch (the simulation's usual case): quantiles of 20,000 single timed calls, µs;
+   * p10 approximates the undisturbed cost on a shared machine */
+  choiceSingle: { p10: number; p50: number; p90: number };
   choiceDays: ChoiceDayBench[];
   allocation: { sessions: number; msPerCall: number; usPerSession: number }[];
 }
@@ -94,13 +101,27 @@ export async function benchAi(opts: { dayScenarios?: string[] } = {}): Promise<A
   const choice = await loadChoicePolicy(MODEL, info);
   const K = 10;
   const stations = Array.from({ length: K }, (_, s) => ({ chargerKW: [50, 50], queue: s % 3, plugged: 2 }));
-  const out: AiBench = { backend: info.backend, choice: [], choiceDays: [], allocation: [] };
+  const out: AiBench = { backend: info.backend, choice: [], choiceSingle: { p10: 0, p50: 0, p90: 0 }, choiceDays: [], allocation: [] };
   for (const n of [1, 2, 16, 256]) {
     const evs = Array.from({ length: n }, (_, i) => ({ soc: 0.2 + (i % 5) * 0.05, travelTimeS: stations.map((_, s) => 120 + 60 * s + (i % 7) * 10) }));
     const { batch } = choiceBatchFrom({ K, stations, evs }, choice.features);
     const picks = new Int32Array(n);
     const ms = best(5, n >= 256 ? 50 : 200, () => choice.decideBatch(batch, picks));
     out.choice.push({ decisions: n, msPerCall: ms, usPerDecision: (ms * 1000) / n });
+  }
+  {
+    const { batch } = choiceBatchFrom({ K, stations, evs: [{ soc: 0.3, travelTimeS: stations.map((_, s) => 120 + 60 * s) }] }, choice.features);
+    const picks = new Int32Array(1);
+    for (let i = 0; i < 2000; i++) choice.decideBatch(batch, picks);
+    const ts = new Float64Array(20000);
+    for (let i = 0; i < ts.length; i++) {
+      const t0 = performance.now(); // wall-clock ok (benchmark)
+      choice.decideBatch(batch, picks);
+      ts[i] = (performance.now() - t0) * 1000; // wall-clock ok (benchmark)
+    }
+    ts.sort();
+    const q = (f: number) => ts[Math.floor(f * ts.length)]!;
+    out.choiceSingle = { p10: q(0.1), p50: q(0.5), p90: q(0.9) };
   }
   for (const s of opts.dayScenarios ?? ['monaco.yaml', 'grid-100k.yaml']) out.choiceDays.push(await choiceDay(s));
   const model = await loadModel(join(ROOT, 'models', 'allocation-caltech'));

@@ -132,6 +132,7 @@ async function main(): Promise<number> {
   const ai = await benchAi(quick ? { dayScenarios: ['monaco.yaml'] } : {});
   console.log(`learned policies, inference per batch (${ai.backend}): ${JSON.stringify(ai)}`);
   const a54 = ai.allocation.at(-1)!;
+  console.log(`learned station choice, one EV per batch, µs per call: p10 ${ai.choiceSingle.p10.toFixed(1)}, median ${ai.choiceSingle.p50.toFixed(1)}, p90 ${ai.choiceSingle.p90.toFixed(1)}`);
   for (const d of ai.choiceDays) {
     checks.push({ what: `learned station choice, µs per decision amortised over a ${d.scenario} day (${d.decisions} decisions in ${d.batches} batches, K = 10; CPU time ${d.cpuUsPerDecision.toFixed(1)} µs)`, value: d.usPerDecision.toFixed(1), target: '<= 25', pass: d.usPerDecision <= 25 });
   }

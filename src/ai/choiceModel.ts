@@ -10,8 +10,9 @@
  *   score = travel_time_min + predicted_outcome_min + chargeWeight × expected_charge_min
  *
  * (float64; the model's float32 output is the only inexact term) and chooses the lowest score.
- * ONE predict call per batch: all n deciding EVs × K candidate rows (padding rows included and
- * ignored).
+ * At most ONE forward pass per batch (runtime.ts forwardRows: one input tensor, the model's layer
+ * chain, one readback): all n deciding EVs × K candidate rows (padding rows included and ignored);
+ * none when no EV of the batch has more than one candidate.
  *
  * Tie rule (so that ~1e-7 differences between TF.js backends cannot flip a decision silently):
  * every candidate whose score is within EPSILON_MIN (1e-4 min) of the best counts as tied, and

@@ -10,8 +10,9 @@
  *   score = travel_time_min + predicted_outcome_min + chargeWeight × expected_charge_min
  *
  * (float64; the model's float32 output is the only inexact term) and chooses the lowest score.
- * ONE predict call per batch: all n deciding EVs × K candidate rows (padding rows included and
- * ignored).
+ * At most ONE forward pass per batch (runtime.ts forwardRows: one input tensor, the model's layer
+ * chain, one readback): all n deciding EVs × K candidate rows (padding rows included and ignored);
+ * none when no EV of the batch has more than one candidate.
  *
  * Tie rule (so that ~1e-7 differences between TF.js backends cannot flip a decision silently):
  * every candidate whose score is within EPSILON_MIN (1e-4 min) of the best counts as tied, and
@@ -27,7 +28,7 @@ import { readFileSync } from 'node:fs';
 import type { ChoiceBatch, StationChoicePolicy } from '../charging/choice.js';
 import { featureDef } from '../charging/features.js';
 import { UserError } from '../core/errors.js';
-import { initTf, loadModel, modelSha256, runtimeInfo, tf, type RuntimeInfo, type TfBackendName, type tfl } from './runtime.js';
+import { chainLayers, forwardRows, initTf, loadModel, modelSha256, runtimeInfo, type RuntimeInfo, type TfBackendName, type tfl } from './runtime.js';
 
 /** scores within this many minutes of the best are tied */
 export const EPSILON_MIN = 1e-4;
@@ -57,6 +58,7 @@ export class LearnedChoice implements StationChoicePolicy {
   readonly features: readonly string[];
   readonly stats: ChoiceStats = { decisions: 0, batches: 0, tied: 0, fragile: 0 };
   private scores = new Float64Array(16);
+  private readonly chain: tfl.layers.Layer[] | null;
 
   constructor(
     private readonly model: tfl.LayersModel,
@@ -65,25 +67,30 @@ export class LearnedChoice implements StationChoicePolicy {
     readonly runtime: RuntimeInfo | null,
   ) {
     this.features = meta.features;
+    this.chain = chainLayers(model);
   }
 
-  /** Predicted outcome (min) of every row of the batch: one predict call. */
+  /** Predicted outcome (min) of every row of the batch: one input tensor made from the batch's
+   * feature buffer, one forward pass, one readback (runtime.ts forwardRows). */
   predictRows(b: ChoiceBatch): Float32Array {
-    const rows = b.n * b.K;
-    const F = b.nFeatures;
-    const x = tf.tensor2d(b.features.subarray(0, rows * F), [rows, F], 'float32');
-    const y = this.model.predict(x) as tf.Tensor;
-    const out = y.dataSync() as Float32Array;
-    x.dispose();
-    y.dispose();
-    return out;
+    return forwardRows(this.model, this.chain, b.features, b.n * b.K, b.nFeatures);
   }
 
   decideBatch(b: ChoiceBatch, out: Int32Array): void {
     if (b.n === 0) return;
     if (b.nFeatures !== this.features.length) throw new Error(`learned station choice: batch has ${b.nFeatures} features, model needs ${this.features.length}`);
-    const pred = this.predictRows(b);
     this.stats.batches++;
+    // a batch in which no EV has a choice (at most one candidate each) needs no model call
+    let anyChoice = false;
+    for (let i = 0; i < b.n && !anyChoice; i++) anyChoice = b.count[i]! > 1;
+    if (!anyChoice) {
+      for (let i = 0; i < b.n; i++) {
+        out[i] = b.count[i]! > 0 ? 0 : -1;
+        if (b.count[i]! > 0) this.stats.decisions++;
+      }
+      return;
+    }
+    const pred = this.predictRows(b);
     const K = b.K;
     if (this.scores.length < K) this.scores = new Float64Array(K);
     const sc = this.scores;

@@ -158,3 +158,39 @@ export function fileHandler(dir: string): tf.io.IOHandler {
 export async function loadModel(dir: string): Promise<tfl.LayersModel> {
   return tfl.loadLayersModel(fileHandler(dir));
 }
+
+// ---- inference -----------------------------------------------------------------------------------
+
+/**
+ * The layers of a model that is a plain chain (a `Sequential` model: each layer takes the previous
+ * layer's single output), Input layers left out; null for any other topology.
+ */
+export function chainLayers(model: tfl.LayersModel): tfl.layers.Layer[] | null {
+  if (!(model instanceof tfl.Sequential)) return null;
+  return model.layers.filter((l) => l.getClassName() !== 'InputLayer');
+}
+
+/**
+ * The model's outputs for the first `rows` rows of `x` (rows × F, row-major, float32): one input
+ * tensor, one forward pass, one readback, all intermediate tensors freed (tf.tidy).
+ *
+ * For a chain model (`chain` from chainLayers) the forward pass calls each layer's own `call`
+ * (the same TF.js kernels, e.g. one fused matMul + bias + activation per Dense layer, as
+ * `model.predict`, so the outputs are identical). It bypasses two costs of `model.predict` that
+ * dominate small inputs: predict cuts its input into batches of 32 rows (one forward pass and one
+ * concat per 32 rows) and runs the symbolic-graph executor (feed dicts, input-spec checks, name
+ * scopes) around each. Other topologies use `model.predict` with one batch of all rows.
+ */
+export function forwardRows(model: tfl.LayersModel, chain: readonly tfl.layers.Layer[] | null, x: Float32Array, rows: number, F: number): Float32Array {
+  return tf.tidy(() => {
+    const input = tf.tensor2d(x.subarray(0, rows * F), [rows, F], 'float32');
+    let y: tf.Tensor;
+    if (chain) {
+      y = input;
+      for (const l of chain) y = l.call(y, { training: false }) as tf.Tensor;
+    } else {
+      y = model.predict(input, { batchSize: Math.max(1, rows) }) as tf.Tensor;
+    }
+    return y.dataSync() as Float32Array;
+  });
+}

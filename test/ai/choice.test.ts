@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EPSILON_MIN, LearnedChoice, loadChoicePolicy, loadLearnedChoice, type ChoiceModelMeta } from '../../src/ai/choiceModel.js';
-import { initTf, tf, tfl } from '../../src/ai/runtime.js';
+import { chainLayers, forwardRows, initTf, loadModel, tf, tfl } from '../../src/ai/runtime.js';
 import { readTrainChoiceConfig, trainStationChoice } from '../../src/ai/trainChoice.js';
 import { decideStations } from '../../src/charging/testing.js';
 import { UserError } from '../../src/core/errors.js';
@@ -74,6 +74,38 @@ describe('learned station choice: scores, tie rule, fragile decisions', () => {
     expect(decideStations(p, { stations, evs })).toHaveLength(4);
     expect(calls).toBe(1);
     expect(rows).toBe(12);
+  });
+
+  it('forwardRows (layer chain, one pass) gives exactly model.predict\'s outputs', async () => {
+    const m = await loadModel(MODEL);
+    const F = m.inputs[0]!.shape[1]!;
+    const chain = chainLayers(m);
+    expect(chain?.length).toBeGreaterThan(0);
+    for (const rows of [1, 10, 33, 300]) {
+      const x = new Float32Array(rows * F).map((_, i) => ((i * 7919) % 101) / 7);
+      const t = tf.tensor2d(x, [rows, F]);
+      const p = m.predict(t) as tf.Tensor;
+      const want = p.dataSync();
+      t.dispose();
+      p.dispose();
+      const before = tf.memory().numTensors;
+      expect(Array.from(forwardRows(m, chain, x, rows, F))).toEqual(Array.from(want));
+      expect(Array.from(forwardRows(m, null, x, rows, F))).toEqual(Array.from(want));
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  });
+
+  it('needs no model call when no deciding EV has more than one candidate', () => {
+    const p = constantModel(['travel_time_min'], 1);
+    let calls = 0;
+    const orig = p.predictRows.bind(p);
+    p.predictRows = (b) => {
+      calls++;
+      return orig(b);
+    };
+    expect(decideStations(p, { stations: [{ chargerKW: [22] }], evs: [{ soc: 0.5, travelTimeS: [300] }] })).toEqual([0]);
+    expect(calls).toBe(0);
+    expect(p.stats.decisions).toBe(1);
   });
 
   it('the shipped model reads its features from the registry and prefers an empty station to a long queue', async () => {

@@ -8,7 +8,7 @@
  *
  * Default cases: monaco, helsinki (held-out city), monaco with fleet.size=200 (uncongested).
  * Policies: nearest, min-total-time, min-total-time-reserved and learned; reference = the
- * hand-written one with the lowest mean travel + wait. Metrics and statistics: DOCS-evaluate.md.
+ * hand-written one with the lowest mean travel + wait. Metrics and statistics: docs/evaluation.md.
  */
 import { createHash } from 'node:crypto';
 import { UserError } from '../src/core/errors.js';

@@ -31,7 +31,7 @@
  * q ≥ 1 (`levelFactor`, default 1) is qOA (Bansal, Kimbrel & Pruhs, "Speed scaling to manage
  * energy and temperature", JACM 2007): OA alone lets every plugged EV reach zero laxity together
  * at the end of its stay, so a late arrival then forces a new peak; running a little faster keeps
- * slack. Measured on the Caltech month, q is sensitive (DOCS-allocation.md).
+ * slack. Measured on the Caltech month, q is sensitive (docs/optimum.md, "Demand charges and peak control").
  *
  * Why "max(peak so far, …)": the demand charge is paid on the billing period's peak, so power up
  * to the peak already reached costs nothing more; using it finishes energy early and leaves room

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import type { SimResult } from '../simulation/simulation.js';
 
-/** Columns of ledger.csv (see DOCS-ledger.md). */
+/** Columns of ledger.csv (see docs/ledgers/contract.md, "ledger.csv"). */
 export const LEDGER_CSV_COLUMNS = [
   'tx_id', 'kind', 'backend', 'role', 'session_id', 'ev_id', 'station_id', 'energy_kwh', 'amount', 'fee',
   'submitted_s', 'final_s', 'latency_s', 'status', 'reason', 'bytes',

@@ -152,7 +152,7 @@ export function writeResults(dir: string, r: SimResult, timing: () => Record<str
   }
   if (r.ledgerPorts && r.ledgerPorts.length) {
     // ledger.csv: one row per transaction of every port; times and amounts in JavaScript's
-    // shortest round-trip form (full precision); columns documented in DOCS-ledger.md
+    // shortest round-trip form (full precision); columns documented in docs/ledgers/contract.md
     const w = new AtomicWriter(join(dir, 'ledger.csv'));
     try {
       w.write(`${LEDGER_CSV_COLUMNS.join(',')}\n`);

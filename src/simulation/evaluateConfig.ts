@@ -3,7 +3,7 @@
  * the policies per kind (hand-written ones from the registries plus `learned` with its model
  * folder), and the cases (a scenario file with `--set`-style overrides, its kind, metrics, offline
  * optimum and targets). Bad input is a UserError, one line per problem naming the file, the field
- * path and what is allowed. See DOCS-evaluate.md.
+ * path and what is allowed. See docs/evaluation.md.
  *
  * Seed guard: evaluation seeds are 1–100 (the station-choice trainer refuses them, its seeds start
  * at 101), and a learned policy's `training` configs are read: a seed that one of them lists as a

@@ -1,6 +1,6 @@
 /**
  * The simulation layer's programmatic API: createSimulation and the Simulation it returns, the
- * parts that may be injected, and the registries. See DOCS-sim.md for an example.
+ * parts that may be injected, and the registries. See docs/simulation.md for an example.
  */
 export { createSimulation, Simulation } from './simulation.js';
 export type * from './types.js';

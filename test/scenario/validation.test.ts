@@ -1,5 +1,5 @@
 /**
- * Validation that catches user mistakes up front (DOCS-scen.md): bounds on magnitudes and `--set`
+ * Validation that catches user mistakes up front (docs/validation.md): bounds on magnitudes and `--set`
  * list indices, one line per new list entry, messages inside inline stacks, cross-field ledger
  * checks, the files a scenario refers to (checkScenarioFiles, with the run's own loaders) and the
  * up-front cost estimate (estimateCost / checkCost). Every case is one line naming the file or the

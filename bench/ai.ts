@@ -9,7 +9,7 @@
  *   (feature tensor, forward pass, readback, scoring; the batch's features are built by the
  *   simulation before), summed over the day's batches and divided by its decisions, with the
  *   distribution of batch sizes the simulation produced. Includes the first, cold calls.
- * - station choice, one EV per batch (nearly every batch of a simulation, see DOCS-choice.md):
+ * - station choice, one EV per batch (nearly every batch of a simulation, see docs/ai.md, Inference cost):
  *   p10 / median / p90 of 20,000 single timed calls; on a shared machine the p10 is the closest
  *   to the undisturbed cost.
  * - allocation: the shipped model weighting n plugged sessions in one predict call.

@@ -14,7 +14,7 @@
  *     cost per start rule. Measured (24 h): weight 13.57 % of the day's records confirmed, 282,336
  *     mean tips, 3.07 walk steps, 31.9 CPU s; band 99.04 %, 5,501 tips, 5.85 steps, 28.5 CPU s.
  *   node dist/bench/ledger-tangle.js attacks <parasite|splitting> [seeds]
- *     the attack sweep over the attacker's share q, with and without the coordinator (DOCS-tangle.md).
+ *     the attack sweep over the attacker's share q, with and without the coordinator (docs/ledgers/tangle.md).
  */
 import { createTangleLedger } from '../src/ledger/backends/tangle.js';
 import type { LedgerTx } from '../src/ledger/ledger.js';

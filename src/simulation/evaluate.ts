@@ -213,7 +213,8 @@ export async function runEvaluation(cfg: EvalConfig, hooks: EvaluationHooks = {}
         const parts = p === 'learned' ? await learnedParts(c, sc) : {};
         if (p === 'learned') {
           const { modelSha256, runtimeInfo } = await import('../ai/runtime.js');
-          models[c.kind] ??= { path: c.learnedModel!, sha256: modelSha256(c.learnedModel!) };
+          const key = c.learnedModel === cfg.models[c.kind] ? c.kind : `${c.kind} (${c.name})`;
+          models[key] ??= { path: c.learnedModel!, sha256: modelSha256(c.learnedModel!) };
           const info = runtimeInfo();
           if (info) ai = { backend: info.backend, tfjsVersion: info.tfjsVersion, simd: info.simd };
         }

@@ -98,6 +98,8 @@ const CaseSchema = z.strictObject({
   /** hand-written policies of this case (default: the kind's list) */
   policies: z.array(z.string()).min(1).optional(),
   learned: z.boolean().default(true),
+  /** this case's learned model instead of the kind's (e.g. the DC hub's own allocation model) */
+  model: z.strictObject({ model: z.string().min(1), training: z.array(z.string()).default([]) }).optional(),
   optimum: z
     .strictObject({ goal: z.enum(['energy', 'peak']), share: z.number().min(0).max(1).default(1) })
     .nullable()
@@ -227,6 +229,11 @@ function readTraining(file: string, where: string): TrainingFacts {
   const o = (raw ?? {}) as Record<string, unknown>;
   const dir = dirname(file);
   const seedRanges: TrainingFacts['seedRanges'] = [];
+  // the hub trainer's form: trainSeeds / validationSeeds [first, last] on its one scenario
+  for (const field of ['trainSeeds', 'validationSeeds']) {
+    const r = o[field];
+    if (Array.isArray(r) && r.length === 2 && typeof o.scenario === 'string') seedRanges.push({ field, scenario: abs(dir, o.scenario), first: Number(r[0]), last: Number(r[1]) });
+  }
   for (const field of ['episodes', 'validation']) {
     const list = o[field];
     if (!Array.isArray(list)) continue;
@@ -333,7 +340,16 @@ export function evalConfigFrom(raw: unknown, where: string, dir: string, sha256:
       problems.push(...e.lines.map((l) => `${at} (${c.name}): ${l}`));
     }
     const metrics = c.metrics ?? DEFAULT_METRICS[c.kind];
-    const learnedModel = c.learned ? (models[c.kind] ?? null) : null;
+    const learnedModel = c.learned ? (c.model ? abs(dir, c.model.model) : (models[c.kind] ?? null)) : null;
+    const caseTraining = c.model ? c.model.training.map((t, j) => readTraining(abs(dir, t), `${at}.model.training[${j}]`)) : (training[c.kind] ?? []);
+    if (c.model) {
+      for (const t of caseTraining) {
+        for (const r of t.seedRanges) {
+          const hit = seeds.filter((s) => s >= r.first && s <= r.last);
+          if (hit.length) problems.push(`${at}.model: seeds ${hit.join(', ')} are training seeds of ${c.model.model} (${t.file} ${r.field}: ${r.first}–${r.last}); evaluate on other seeds`);
+        }
+      }
+    }
     const policies = [...hand, ...(learnedModel ? ['learned'] : [])];
     c.targets.forEach((t, j) => {
       if (!policies.includes(t.policy)) problems.push(`${at}.targets[${j}].policy: ${JSON.stringify(t.policy)} is not a policy of this case; allowed: ${policies.join(', ')}`);
@@ -353,7 +369,7 @@ export function evalConfigFrom(raw: unknown, where: string, dir: string, sha256:
         }
       }
       if (replay && learnedModel && c.kind === 'allocation') {
-        for (const t of training.allocation ?? []) {
+        for (const t of caseTraining) {
           if (t.trainUntil && Date.parse(sc.start) < Date.parse(t.trainUntil))
             problems.push(`${at}.scenario: starts ${sc.start}, before the allocation model's training cut ${t.trainUntil} (${t.file} trainUntil); evaluate on sessions arriving after it`);
         }

@@ -1,4 +1,4 @@
-# Writes notebooks/run.ipynb (cells without outputs) with nbformat: /usr/bin/python3 scripts/build-notebooks.py
+# Writes notebooks/run.ipynb and notebooks/sweep.ipynb (cells without outputs) with nbformat: /usr/bin/python3 scripts/build-notebooks.py
 import nbformat as nbf
 nb = nbf.v4.new_notebook()
 md = nbf.v4.new_markdown_cell
@@ -104,4 +104,65 @@ else:
 ]
 nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
 import pathlib
-nbf.write(nb, str(pathlib.Path(__file__).resolve().parent.parent / 'notebooks' / 'run.ipynb'))
+out = pathlib.Path(__file__).resolve().parent.parent / 'notebooks'
+nbf.write(nb, str(out / 'run.ipynb'))
+
+sw = nbf.v4.new_notebook()
+sw.cells = [
+md("""# An evsim sweep
+
+Loads a sweep folder written by `evsim sweep` (`index.csv`: one row per run; `aggregate.csv`: per
+combination of the swept parameters and metric, n, mean, sd and the 95 % Student-t CI;
+`paired.csv`: paired differences against the reference levels over runs that share their seeds) and
+draws the report's sweep figures: each headline metric against each swept parameter with its 95 %
+band, and the paired differences with their CIs.
+
+Set `EVSIM_SWEEP` to the folder (default `results/sweeps/monaco-ledgers`, what
+`evsim sweep sweeps/monaco-ledgers.yaml --out results/sweeps/monaco-ledgers` writes)."""),
+code("""import os
+from pathlib import Path
+import pandas as pd
+import matplotlib.pyplot as plt
+
+root = Path(os.environ.get('EVSIM_SWEEP', 'results/sweeps/monaco-ledgers'))
+if not root.is_absolute() and not root.exists():
+    root = Path('..') / root          # executed from notebooks/
+index = pd.read_csv(root / 'index.csv')
+agg = pd.read_csv(root / 'aggregate.csv')
+stats = ['metric', 'n', 'mean', 'sd', 'ci95_lo', 'ci95_hi', 'ci95_half']
+params = [c for c in agg.columns if c not in stats]
+print(len(index), 'runs;', index['status'].value_counts().to_dict(), '· swept:', ', '.join(params))"""),
+md("## Runs"),
+code("""cols = [c for c in ['run', *params, 'replication', 'seed', 'status', 'sessions.meanWaitSeconds', 'sessions.abandoned', 'sessions.demandMetPct', 'wall_s'] if c in index.columns]
+index[cols].head(12)"""),
+md("## Each headline metric against each swept parameter (mean, 95 % CI band)"),
+code("""headline = ['sessions.meanWaitSeconds', 'sessions.p95WaitSeconds', 'sessions.abandoned', 'sessions.demandMetPct',
+            'sessions.meanTravelToStationSeconds', 'stations.utilizationPct', 'ledger.meanAuthorizationDelaySeconds',
+            'ledger.backends.0.latencySeconds.p95', 'hub.meanTimeInSystemSeconds']
+metrics = [m for m in headline if m in set(agg['metric']) and agg.loc[agg['metric'] == m, 'mean'].nunique() > 1]
+for m in metrics:
+    d = agg[agg['metric'] == m]
+    fig, axes = plt.subplots(1, len(params), figsize=(4.5 * len(params), 3.2), squeeze=False)
+    for ax, p in zip(axes[0], params):
+        others = [q for q in params if q != p]
+        groups = d.groupby(others) if others else [('all', d)]
+        for key, g in groups:
+            g = g.sort_values(p)
+            x = g[p].astype(str) if g[p].dtype == object else g[p]
+            ax.plot(x, g['mean'], marker='o', label=str(key))
+            ax.fill_between(x, g['ci95_lo'], g['ci95_hi'], alpha=0.2)
+        ax.set_xlabel(p); ax.set_ylabel(m)
+        if others: ax.legend(fontsize=6, title=', '.join(others), title_fontsize=6)
+    fig.suptitle(m); fig.tight_layout()
+print(len(metrics), 'metrics vary over the sweep:', ', '.join(metrics) or '-')"""),
+md("## Paired differences against the reference levels (common random numbers)"),
+code("""f = root / 'paired.csv'
+if f.exists():
+    paired = pd.read_csv(f)
+    sel = paired[paired['metric'].isin(metrics)]
+    display(sel.assign(significant=(sel['ci95_lo'] > 0) | (sel['ci95_hi'] < 0)).head(30))
+else:
+    print('no paired.csv (the sweep named no reference level)')"""),
+]
+sw.metadata['kernelspec'] = nb.metadata['kernelspec']
+nbf.write(sw, str(out / 'sweep.ipynb'))

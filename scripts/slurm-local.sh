@@ -38,6 +38,8 @@ start)
   chown munge:munge "$dir/munge-key" "$dir/munge-run"
   chmod 700 "$dir/munge-key"
   chmod 755 "$dir" "$dir/munge-run"
+  # munged runs as the munge user: every folder above DIR must let it through (mktemp -d makes 700)
+  runuser -u munge -- test -x "$dir/munge-run" || die "the munge user cannot reach $dir (a parent folder is not world-searchable, e.g. made by mktemp -d: chmod 755 it)"
   if [ ! -f "$dir/munge-key/munge.key" ]; then
     dd if=/dev/urandom of="$dir/munge-key/munge.key" bs=1024 count=1 status=none
     chown munge:munge "$dir/munge-key/munge.key"

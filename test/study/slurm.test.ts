@@ -1,0 +1,142 @@
+/**
+ * `evsim sweep --emit slurm` on a real Slurm: a single-node cluster started in a temporary folder
+ * by scripts/slurm-local.sh (munged, slurmctld, slurmd; stopped by their PIDs afterwards), the
+ * emitted job array submitted with sbatch, then `sweep collect`; the index (wall times aside) and
+ * the aggregate must equal those of the same sweep run locally, every array task must have ended
+ * COMPLETED with exit code 0 in the jobcomp file, and a resubmission skips every finished run.
+ * Skipped (with the reason in its title) unless root with Slurm and munge installed
+ * (`scripts/slurm-local.sh install`, which .ci/run does). The emitters' option errors are tested
+ * without a cluster.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDist, cli, GOLDEN_SCENARIOS, oneLine, ROOT } from '../cli/helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'evsim-slurm-test-'));
+chmodSync(tmp, 0o755); // the cluster folder inside it must be reachable by the munge user
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const SPEC = join(tmp, 'spec.yaml');
+// 4 runs on the small golden grid city, 6 h: 2 fleet sizes × 2 replications.
+writeFileSync(SPEC, `base: ${join(GOLDEN_SCENARIOS, 'grid-trips.yaml')}\nseed: 5\nreplications: 2\nset: { duration: 6h }\ngrid: { fleet.size: [20, 40] }\nledger: [none]\n`);
+const dropLastColumn = (csv: string) => csv.split('\n').map((l) => l.replace(/,[^,]*$/, '')).join('\n');
+
+let bad = 0;
+describe('sweep --emit: option errors (no cluster needed)', () => {
+  it.each([
+    [['--emit', 'pbs'], /^--emit: allowed: slurm, k8s \(got "pbs"\)$/],
+    [['--emit', 'slurm', '--time', '1:75'], /^--time: expected minutes, HH:MM:SS/],
+    [['--emit', 'slurm', '--mem', '2X'], /^--mem: expected a positive integer/],
+    [['--emit', 'slurm', '--throttle', '0'], /^--throttle: must be an integer from 1 to 100000 \(got "0"\)$/],
+    [['--emit', 'slurm', '--image', 'x'], /^--image: only with --emit k8s$/],
+    [['--emit', 'k8s', '--image', 'x'], /^--emit k8s: --claim is required/],
+    [['--emit', 'k8s', '--image', 'x', '--claim', 'Bad_Name'], /^--claim: expected a Kubernetes object name/],
+    [['--throttle', '2'], /^--throttle: only with --emit slurm or --emit k8s$/],
+    [['--emit', 'slurm', '--jobs', '2'], /^--jobs: not with --emit/],
+    [['--emit', 'slurm', '--out', join(tmp, 'a b')], /^--out .*a b: the scheduler files cannot name a path with spaces/],
+  ])('%j: one line, exit 2, nothing written', async (extra, re) => {
+    const out = join(tmp, `bad-${bad++}`);
+    const r = await cli('sweep', SPEC, ...(extra.includes('--out') ? [] : ['--out', out]), ...extra);
+    expect(r.code).toBe(2);
+    expect(oneLine(r)).toMatch(re);
+    expect(existsSync(join(out, 'slurm'))).toBe(false);
+  });
+
+  it('--emit k8s writes an Indexed Job with one completion per run', async () => {
+    const out = join(tmp, 'k8s');
+    const r = await cli('sweep', SPEC, '--out', out, '--emit', 'k8s', '--image', 'registry.example/evsim:1', '--claim', 'sweeps', '--throttle', '3', '--mem', '2G', '--time', '30');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const y = readFileSync(join(out, 'k8s', 'job.yaml'), 'utf8');
+    for (const line of ['completionMode: Indexed', 'completions: 4', 'parallelism: 3', `command: ["evsim","sweep","run","${out}"]`, 'claimName: "sweeps"', `mountPath: "${out}"`, 'memory: "2Gi"', 'activeDeadlineSeconds: 3600']) expect(y).toContain(line);
+    expect(existsSync(join(out, 'plan.json'))).toBe(true);
+  });
+});
+
+const which = (c: string) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0;
+const missing = ['sbatch', 'squeue', 'slurmctld', 'slurmd', 'munged'].filter((c) => !which(c));
+const skip = process.getuid?.() !== 0 ? 'needs root (munged runs as the munge user)' : missing.length ? `${missing.join(', ')} not installed (scripts/slurm-local.sh install)` : '';
+
+describe.skipIf(skip !== '')(`sweep on a real single-node Slurm${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  const cluster = join(tmp, 'cluster');
+  let env: NodeJS.ProcessEnv = {};
+  let started = false;
+  beforeAll(() => {
+    buildDist();
+    const r = spawnSync('bash', [join(ROOT, 'scripts', 'slurm-local.sh'), 'start', cluster], { encoding: 'utf8' });
+    started = true; // stop whatever part of it started, even when start failed
+    if (r.status !== 0) throw new Error(`slurm-local.sh start failed (${r.status}):\n${r.stdout}${r.stderr}`);
+    env = { ...process.env, SLURM_CONF: join(cluster, 'slurm.conf'), CI: '' };
+  }, 120_000);
+  afterAll(() => {
+    if (started) spawnSync('bash', [join(ROOT, 'scripts', 'slurm-local.sh'), 'stop', cluster], { encoding: 'utf8' });
+  });
+
+  const evsim = (...a: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'evsim.js'), ...a], { cwd: tmp, encoding: 'utf8', env });
+  /** Submit DIR's array, wait until squeue no longer lists it; returns the job id. */
+  const submitAndWait = (dir: string): string => {
+    const s = spawnSync('sbatch', ['--parsable', join(dir, 'slurm', 'sweep.sbatch')], { encoding: 'utf8', env });
+    expect(s.stderr).toBe('');
+    expect(s.status).toBe(0);
+    const id = s.stdout.trim().split(';')[0]!;
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const q = spawnSync('squeue', ['-h', '-j', id], { encoding: 'utf8', env });
+      if (q.status === 0 && q.stdout.trim() === '') break;
+      if (Date.now() > deadline) throw new Error(`array job ${id} still queued after 90 s:\n${q.stdout}`);
+      spawnSync('sleep', ['0.25']);
+    }
+    return id;
+  };
+  /** The jobcomp records of array job `id`, waiting (briefly) until all `n` are written. */
+  const jobcomp = (id: string, n: number): Record<string, string>[] => {
+    const file = join(cluster, 'log', 'jobcomp.txt');
+    for (let i = 0; ; i++) {
+      const recs = existsSync(file)
+        ? readFileSync(file, 'utf8')
+            .split('\n')
+            .filter((l) => l.trim())
+            .map((l) => Object.fromEntries(l.trim().split(/\s+/).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])))
+            .filter((r) => r.ArrayJobId === id)
+        : [];
+      if (recs.length >= n || i > 40) return recs;
+      spawnSync('sleep', ['0.25']);
+    }
+  };
+
+  it('the emitted array gives the local sweep’s index and aggregate; resubmitting skips finished runs', () => {
+    const dir = join(tmp, 'slurm-sweep');
+    const e = evsim('sweep', SPEC, '--emit', 'slurm', '--out', dir, '--throttle', '2', '--time', '10', '--mem', '512M');
+    expect(e.stderr).toBe('');
+    expect(e.status).toBe(0);
+    expect(e.stdout).toContain(`sbatch ${join(dir, 'slurm', 'sweep.sbatch')}`);
+    const script = readFileSync(join(dir, 'slurm', 'sweep.sbatch'), 'utf8');
+    expect(script).toContain('#SBATCH --array=0-3%2\n');
+    expect(script).toContain(`#SBATCH --output=${dir}/slurm/logs/%A_%a.out\n`);
+
+    const id = submitAndWait(dir);
+    const recs = jobcomp(id, 4);
+    expect(recs.map((r) => r.ArrayTaskId).sort()).toEqual(['0', '1', '2', '3']);
+    for (const r of recs) expect([r.ArrayTaskId, r.JobState, r.ExitCode]).toEqual([r.ArrayTaskId, 'COMPLETED', '0:0']);
+    const logs = readdirSync(join(dir, 'slurm', 'logs')).filter((f) => f.startsWith(`${id}_`));
+    expect(logs).toHaveLength(4);
+    for (const f of logs) expect(readFileSync(join(dir, 'slurm', 'logs', f), 'utf8')).toMatch(/^sweep run \d \([0-9a-f]{16}\): done\n$/);
+    // the tasks shared the city cache (atomic renames): its files are complete and no temporary is left
+    expect(readdirSync(join(dir, 'cache')).filter((f) => f.includes('.tmp-'))).toEqual([]);
+
+    const c = evsim('sweep', 'collect', dir);
+    expect(c.status).toBe(0);
+    expect(c.stdout).toMatch(/^sweep collect: 4 runs: 4 done, 0 failed, 0 pending/);
+    const local = join(tmp, 'local');
+    const l = evsim('sweep', SPEC, '--jobs', '1', '--out', local, '--quiet');
+    expect(l.status).toBe(0);
+    expect(readFileSync(join(dir, 'aggregate.csv'), 'utf8')).toBe(readFileSync(join(local, 'aggregate.csv'), 'utf8'));
+    expect(dropLastColumn(readFileSync(join(dir, 'index.csv'), 'utf8'))).toBe(dropLastColumn(readFileSync(join(local, 'index.csv'), 'utf8')));
+
+    const again = submitAndWait(dir);
+    for (const r of jobcomp(again, 4)) expect(r.ExitCode).toBe('0:0');
+    for (const f of readdirSync(join(dir, 'slurm', 'logs')).filter((x) => x.startsWith(`${again}_`))) expect(readFileSync(join(dir, 'slurm', 'logs', f), 'utf8')).toMatch(/: done before, skipped\n$/);
+  }, 180_000);
+});

@@ -3,7 +3,9 @@
  * by scripts/slurm-local.sh (munged, slurmctld, slurmd; stopped by their PIDs afterwards), the
  * emitted job array submitted with sbatch, then `sweep collect`; the index (wall times aside) and
  * the aggregate must equal those of the same sweep run locally, every array task must have ended
- * COMPLETED with exit code 0 in the jobcomp file, and a resubmission skips every finished run.
+ * COMPLETED with exit code 0 in the jobcomp file, the tasks' shared city cache must hold the local
+ * sweep's files byte for byte, and a resubmission through submit.sh skips every finished run and
+ * its dependent collect job (afterany) writes the index again.
  * Skipped (with the reason in its title) unless root with Slurm and munge installed
  * (`scripts/slurm-local.sh install`, which .ci/run does). The emitters' option errors are tested
  * without a cluster.
@@ -75,19 +77,23 @@ describe.skipIf(skip !== '')(`sweep on a real single-node Slurm${skip ? ` (skipp
   });
 
   const evsim = (...a: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'evsim.js'), ...a], { cwd: tmp, encoding: 'utf8', env });
+  /** Wait until squeue no longer lists the jobs `ids`. */
+  const waitFor = (ids: string[]): void => {
+    const deadline = Date.now() + 90_000; // wall-clock ok: test timeout of the poll
+    for (;;) {
+      const q = spawnSync('squeue', ['-h', '-j', ids.join(',')], { encoding: 'utf8', env });
+      if (q.status === 0 && q.stdout.trim() === '') return;
+      if (Date.now() > deadline) throw new Error(`jobs ${ids.join(', ')} still queued after 90 s:\n${q.stdout}${q.stderr}`); // wall-clock ok
+      spawnSync('sleep', ['0.25']);
+    }
+  };
   /** Submit DIR's array, wait until squeue no longer lists it; returns the job id. */
   const submitAndWait = (dir: string): string => {
     const s = spawnSync('sbatch', ['--parsable', join(dir, 'slurm', 'sweep.sbatch')], { encoding: 'utf8', env });
     expect(s.stderr).toBe('');
     expect(s.status).toBe(0);
     const id = s.stdout.trim().split(';')[0]!;
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      const q = spawnSync('squeue', ['-h', '-j', id], { encoding: 'utf8', env });
-      if (q.status === 0 && q.stdout.trim() === '') break;
-      if (Date.now() > deadline) throw new Error(`array job ${id} still queued after 90 s:\n${q.stdout}`);
-      spawnSync('sleep', ['0.25']);
-    }
+    waitFor([id]);
     return id;
   };
   /** The jobcomp records of array job `id`, waiting (briefly) until all `n` are written. */
@@ -123,8 +129,6 @@ describe.skipIf(skip !== '')(`sweep on a real single-node Slurm${skip ? ` (skipp
     const logs = readdirSync(join(dir, 'slurm', 'logs')).filter((f) => f.startsWith(`${id}_`));
     expect(logs).toHaveLength(4);
     for (const f of logs) expect(readFileSync(join(dir, 'slurm', 'logs', f), 'utf8')).toMatch(/^sweep run \d \([0-9a-f]{16}\): done\n$/);
-    // the tasks shared the city cache (atomic renames): its files are complete and no temporary is left
-    expect(readdirSync(join(dir, 'cache')).filter((f) => f.includes('.tmp-'))).toEqual([]);
 
     const c = evsim('sweep', 'collect', dir);
     expect(c.status).toBe(0);
@@ -134,9 +138,26 @@ describe.skipIf(skip !== '')(`sweep on a real single-node Slurm${skip ? ` (skipp
     expect(l.status).toBe(0);
     expect(readFileSync(join(dir, 'aggregate.csv'), 'utf8')).toBe(readFileSync(join(local, 'aggregate.csv'), 'utf8'));
     expect(dropLastColumn(readFileSync(join(dir, 'index.csv'), 'utf8'))).toBe(dropLastColumn(readFileSync(join(local, 'index.csv'), 'utf8')));
+    // the tasks, two at a time, shared one city cache (each writes a temporary file and renames it):
+    // the same files as the local sweep's, byte for byte, and no temporary left behind
+    const cached = readdirSync(join(dir, 'cache')).sort();
+    expect(cached.length).toBeGreaterThan(0);
+    expect(cached).toEqual(readdirSync(join(local, 'cache')).sort());
+    for (const f of cached) expect(readFileSync(join(dir, 'cache', f)).equals(readFileSync(join(local, 'cache', f))), f).toBe(true);
 
-    const again = submitAndWait(dir);
-    for (const r of jobcomp(again, 4)) expect(r.ExitCode).toBe('0:0');
-    for (const f of readdirSync(join(dir, 'slurm', 'logs')).filter((x) => x.startsWith(`${again}_`))) expect(readFileSync(join(dir, 'slurm', 'logs', f), 'utf8')).toMatch(/: done before, skipped\n$/);
+    // resubmission through submit.sh: the array skips every run, then the dependent collect job runs
+    rmSync(join(dir, 'index.csv'));
+    const sub = spawnSync(join(dir, 'slurm', 'submit.sh'), [], { encoding: 'utf8', env });
+    expect(sub.status, sub.stderr).toBe(0);
+    const m = /^submitted array job (\d+) \(4 runs\) and collect job (\d+);/.exec(sub.stdout);
+    expect(m, sub.stdout).not.toBeNull();
+    const [again, collectJob] = [m![1]!, m![2]!];
+    waitFor([again, collectJob]);
+    const againRecs = jobcomp(again, 4);
+    expect(againRecs).toHaveLength(4);
+    for (const r of againRecs) expect(r.ExitCode).toBe('0:0');
+    for (const f of readdirSync(join(dir, 'slurm', 'logs')).filter((x) => x.startsWith(`${again}_`))) expect(readFileSync(join(dir, 'slurm', 'logs', f), 'utf8')).toMatch(/^sweep run \d \([0-9a-f]{16}\): done before, skipped\n$/);
+    expect(readFileSync(join(dir, 'slurm', 'logs', `collect_${collectJob}.out`), 'utf8')).toMatch(/^sweep collect: 4 runs: 4 done, 0 failed, 0 pending/);
+    expect(dropLastColumn(readFileSync(join(dir, 'index.csv'), 'utf8'))).toBe(dropLastColumn(readFileSync(join(local, 'index.csv'), 'utf8')));
   }, 180_000);
 });

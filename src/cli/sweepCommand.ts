@@ -5,8 +5,8 @@
  * paired.csv. Exit codes: 0 every run done; 2 bad input (spec, options, folder); 10 + n when n
  * runs failed (at most 110); 130 interrupted (finished runs are kept; the same command resumes).
  * `--emit slurm|k8s` plans the sweep and writes scheduler files instead of running it
- * (src/study/emit.ts). The same steps one by one, for schedulers: `sweep plan SPEC --out DIR`, `sweep run DIR --index I`
- * (or `--shard i/n`, or $SLURM_ARRAY_TASK_ID / $JOB_COMPLETION_INDEX), `sweep collect DIR`.
+ * (src/study/emit.ts). The same steps one by one, for schedulers: `sweep plan SPEC --out DIR`,
+ * `sweep run DIR --index I` (or `--shard i/n`, or $SLURM_ARRAY_TASK_ID / $JOB_COMPLETION_INDEX), `sweep collect DIR`.
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import os from 'node:os';
@@ -245,18 +245,11 @@ function emitFiles(e: EmitChoice, spec: ReturnType<typeof loadSweepSpec>, plan: 
     const evsimBin = checkPath(join(root, 'bin', 'evsim.js'), 'evsim');
     const workdir = checkPath(process.cwd(), 'the current folder');
     const w = writeSlurm({ ...common, name: `evsim-${name}`.replace(/[^A-Za-z0-9_.-]/g, '_'), node, evsimBin, workdir, time: e.timeSecs !== null ? slurmHms(e.timeSecs) : null, mem: e.mem?.slurm ?? null, partition: e.partition });
-    process.stdout.write(`sweep: ${plan.runs.length} runs planned in ${out}/; Slurm array script ${w.script}
-submit:   sbatch ${w.script}
-then:     ${node} ${evsimBin} sweep collect ${out}
-or both:  ${w.submit}   (the collect job waits for the array: --dependency=afterany)
-`);
+    process.stdout.write(`sweep: ${plan.runs.length} runs planned in ${out}/; Slurm array script ${w.script}\nsubmit:   sbatch ${w.script}\nthen:     ${node} ${evsimBin} sweep collect ${out}\nor both:  ${w.submit}   (the collect job waits for the array: --dependency=afterany)\n`);
     return;
   }
   const p = writeK8s({ ...common, name: k8sName(name), image: e.image!, claim: e.claim!, mem: e.mem?.k8s ?? null }, e.timeSecs);
-  process.stdout.write(`sweep: ${plan.runs.length} runs planned in ${out}/; Kubernetes Indexed Job ${p}
-submit:   kubectl apply -f ${p}
-then:     evsim sweep collect ${out}   (where the claim ${e.claim} is mounted)
-`);
+  process.stdout.write(`sweep: ${plan.runs.length} runs planned in ${out}/; Kubernetes Indexed Job ${p}\nsubmit:   kubectl apply -f ${p}\nthen:     evsim sweep collect ${out}   (where the claim ${e.claim} is mounted)\n`);
 }
 
 interface StepArgs {

@@ -46,6 +46,19 @@ describe('sweep --emit: option errors (no cluster needed)', () => {
     expect(existsSync(join(out, 'slurm'))).toBe(false);
   });
 
+  it('--emit slurm writes the array script with absolute paths, the collect job and submit.sh', async () => {
+    const out = join(tmp, 'slurm-files');
+    const r = await cli('sweep', SPEC, '--out', out, '--emit', 'slurm', '--throttle', '3', '--mem', '2G', '--time', '1-02', '--partition', 'short', '--cache-dir', join(tmp, 'shared-cache'));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`submit:   sbatch ${join(out, 'slurm', 'sweep.sbatch')}\n`);
+    const sh = readFileSync(join(out, 'slurm', 'sweep.sbatch'), 'utf8');
+    for (const line of ['#SBATCH --array=0-3%3', `#SBATCH --output=${out}/slurm/logs/%A_%a.out`, '#SBATCH --time=1-02:00:00', '#SBATCH --mem=2G', '#SBATCH --partition=short', `cd '${process.cwd()}'`, `exec '${process.execPath}' '${join(ROOT, 'bin', 'evsim.js')}' sweep run '${out}' --index "$SLURM_ARRAY_TASK_ID" '--cache-dir' '${join(tmp, 'shared-cache')}'`]) expect(sh.split('\n')).toContain(line);
+    expect(readFileSync(join(out, 'slurm', 'collect.sbatch'), 'utf8')).toContain(`sweep collect '${out}'`);
+    expect(readFileSync(join(out, 'slurm', 'submit.sh'), 'utf8')).toContain('--dependency=afterany:"$id"');
+    expect(existsSync(join(out, 'slurm', 'logs'))).toBe(true);
+  });
+
   it('--emit k8s writes an Indexed Job with one completion per run', async () => {
     const out = join(tmp, 'k8s');
     const r = await cli('sweep', SPEC, '--out', out, '--emit', 'k8s', '--image', 'registry.example/evsim:1', '--claim', 'sweeps', '--throttle', '3', '--mem', '2G', '--time', '30');

@@ -19,7 +19,7 @@ import { planSweep, prepareSweepDir, readPlan } from '../study/plan.js';
 import { executeRun, runState, type Runner } from '../study/execute.js';
 import { runSweep, sweepExitCode } from '../study/sweep.js';
 import { collectSweep } from '../study/collect.js';
-import { checkPartition, checkPath, k8sName, parseMem, parseSlurmTime, parseThrottle, slurmHms, writeK8s, writeSlurm } from '../study/emit.js';
+import { checkPartition, checkPath, k8sName, parseMem, parseSlurmTime, parseTasks, parseThrottle, slurmHms, writeK8s, writeSlurm } from '../study/emit.js';
 import { evsimVersion, packageRoot, runScenario, type AbortFlag } from './main.js';
 import { ProgressView } from './progress.js';
 
@@ -93,6 +93,7 @@ export function registerSweep(parser: Argv<object>, root: string, setExit: (code
         .option('time', { type: 'string', describe: 'with --emit: time limit per run (Slurm forms: minutes, HH:MM:SS, D-HH:MM:SS)' })
         .option('mem', { type: 'string', describe: 'with --emit: memory per run, e.g. 2G (K, M, G, T; megabytes without a suffix)' })
         .option('partition', { type: 'string', describe: 'with --emit slurm: the Slurm partition' })
+        .option('tasks', { type: 'string', describe: 'with --emit slurm: M array tasks, task i running every M-th run (--shard i/M) to share one process start (default: one task per run)' })
         .option('image', { type: 'string', describe: 'with --emit k8s (required): the container image, with evsim on its PATH' })
         .option('claim', { type: 'string', describe: 'with --emit k8s (required): the PersistentVolumeClaim (ReadWriteMany) holding the sweep folder' })
         .option('quiet', { type: 'boolean', default: false, describe: 'print only the last line' })
@@ -188,6 +189,7 @@ interface EmitArgs {
   time?: string | undefined;
   mem?: string | undefined;
   partition?: string | undefined;
+  tasks?: string | undefined;
   image?: string | undefined;
   claim?: string | undefined;
 }
@@ -198,13 +200,14 @@ interface EmitChoice {
   timeSecs: number | null;
   mem: { slurm: string; k8s: string } | null;
   partition: string | null;
+  tasks: string | null;
   image: string | null;
   claim: string | null;
 }
 
 /** --emit and its options, validated before anything is planned or written. */
 function emitOptions(args: EmitArgs): EmitChoice | null {
-  const only = ['throttle', 'time', 'mem', 'partition', 'image', 'claim'] as const;
+  const only = ['throttle', 'time', 'mem', 'partition', 'tasks', 'image', 'claim'] as const;
   if (args.emit === undefined) {
     for (const o of only) if (args[o] !== undefined) throw new UserError([`--${o}: only with --emit slurm or --emit k8s`]);
     return null;
@@ -213,7 +216,7 @@ function emitOptions(args: EmitArgs): EmitChoice | null {
   if (kind !== 'slurm' && kind !== 'k8s') throw new UserError([`--emit: allowed: slurm, k8s (got ${JSON.stringify(kind)})`]);
   if (kind === 'slurm') for (const o of ['image', 'claim'] as const) if (args[o] !== undefined) throw new UserError([`--${o}: only with --emit k8s`]);
   if (kind === 'k8s') {
-    if (args.partition !== undefined) throw new UserError([`--partition: only with --emit slurm`]);
+    for (const o of ['partition', 'tasks'] as const) if (args[o] !== undefined) throw new UserError([`--${o}: only with --emit slurm`]);
     for (const o of ['image', 'claim'] as const) if (args[o] === undefined || String(args[o]).trim() === '') throw new UserError([`--emit k8s: --${o} is required (${o === 'image' ? 'the container image, with evsim on its PATH' : 'the PersistentVolumeClaim holding the sweep folder'})`]);
     if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(String(args.claim)) || String(args.claim).length > 253) throw new UserError([`--claim: expected a Kubernetes object name (lower case letters, digits, - and .) (got ${JSON.stringify(args.claim)})`]);
     if (/\s/.test(String(args.image))) throw new UserError([`--image: an image reference has no spaces (got ${JSON.stringify(args.image)})`]);
@@ -224,6 +227,7 @@ function emitOptions(args: EmitArgs): EmitChoice | null {
     timeSecs: args.time !== undefined ? parseSlurmTime(String(args.time)) : null,
     mem: args.mem !== undefined ? parseMem(String(args.mem)) : null,
     partition: args.partition !== undefined ? checkPartition(String(args.partition)) : null,
+    tasks: args.tasks !== undefined ? String(args.tasks) : null,
     image: args.image !== undefined ? String(args.image) : null,
     claim: args.claim !== undefined ? String(args.claim) : null,
   };
@@ -232,6 +236,7 @@ function emitOptions(args: EmitArgs): EmitChoice | null {
 /** Plan the sweep folder (as `sweep plan`) and write the scheduler files; print how to submit. */
 function emitFiles(e: EmitChoice, spec: ReturnType<typeof loadSweepSpec>, plan: ReturnType<typeof planSweep>['plan'], out: string, specFile: string, args: { cache?: boolean | undefined; 'cache-dir'?: string | undefined; 'allow-changed'?: boolean | undefined }, root: string): void {
   checkPath(out, '--out');
+  const tasks = e.tasks !== null ? parseTasks(e.tasks, plan.runs.length) : null; // needs the plan's size; before anything is written
   const runArgs: string[] = [];
   if (args.cache === false) runArgs.push('--no-cache');
   if (args['cache-dir'] !== undefined) runArgs.push('--cache-dir', checkPath(resolve(String(args['cache-dir'])), '--cache-dir'));
@@ -244,7 +249,7 @@ function emitFiles(e: EmitChoice, spec: ReturnType<typeof loadSweepSpec>, plan: 
     const node = checkPath(process.execPath, 'node');
     const evsimBin = checkPath(join(root, 'bin', 'evsim.js'), 'evsim');
     const workdir = checkPath(process.cwd(), 'the current folder');
-    const w = writeSlurm({ ...common, name: `evsim-${name}`.replace(/[^A-Za-z0-9_.-]/g, '_'), node, evsimBin, workdir, time: e.timeSecs !== null ? slurmHms(e.timeSecs) : null, mem: e.mem?.slurm ?? null, partition: e.partition });
+    const w = writeSlurm({ ...common, name: `evsim-${name}`.replace(/[^A-Za-z0-9_.-]/g, '_'), node, evsimBin, workdir, time: e.timeSecs !== null ? slurmHms(e.timeSecs) : null, mem: e.mem?.slurm ?? null, partition: e.partition, tasks });
     process.stdout.write(`sweep: ${plan.runs.length} runs planned in ${out}/; Slurm array script ${w.script}\nsubmit:   sbatch ${w.script}\nthen:     ${node} ${evsimBin} sweep collect ${out}\nor both:  ${w.submit}   (the collect job waits for the array: --dependency=afterany)\n`);
     return;
   }

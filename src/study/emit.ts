@@ -32,6 +32,8 @@ export interface SlurmEmit extends EmitCommon {
   time: string | null;
   mem: string | null;
   partition: string | null;
+  /** array tasks: null, one run per task; M < runs, task i runs `--shard i/M` (every M-th run) */
+  tasks: number | null;
 }
 
 export interface K8sEmit extends EmitCommon {
@@ -69,6 +71,12 @@ export function parseThrottle(raw: string): number {
   const v = /^[0-9]+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
   if (!Number.isSafeInteger(v) || v < 1 || v > 100000) throw new UserError([`--throttle: must be an integer from 1 to 100000 (got ${JSON.stringify(raw)})`]);
   return v;
+}
+
+export function parseTasks(raw: string, runs: number): number | null {
+  const v = /^[0-9]+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  if (!Number.isSafeInteger(v) || v < 1 || v > runs) throw new UserError([`--tasks: must be an integer from 1 to the number of runs, ${runs} (got ${JSON.stringify(raw)})`]);
+  return v === runs ? null : v;
 }
 
 export function checkPartition(raw: string): string {
@@ -114,10 +122,10 @@ export function slurmArrayScript(o: SlurmEmit): string {
   const lines = [
     '#!/bin/bash',
     `# evsim sweep: ${o.runs} runs of ${o.dir} as a Slurm job array (written by evsim sweep --emit slurm).`,
-    '# Each array task runs one run; finished runs are skipped, so resubmitting resumes the sweep.',
+    o.tasks === null ? '# Each array task runs one run; finished runs are skipped, so resubmitting resumes the sweep.' : `# Array task i runs the runs whose index is i modulo ${o.tasks} (--shard i/${o.tasks}); finished runs are skipped, so resubmitting resumes the sweep.`,
     `# Then: ${o.node} ${o.evsimBin} sweep collect ${o.dir}   (or submit with ${join(o.dir, 'slurm', 'submit.sh')}, which queues it)`,
     `#SBATCH --job-name=${o.name}`,
-    `#SBATCH --array=0-${o.runs - 1}${o.throttle !== null ? `%${o.throttle}` : ''}`,
+    `#SBATCH --array=0-${(o.tasks ?? o.runs) - 1}${o.throttle !== null ? `%${o.throttle}` : ''}`,
     `#SBATCH --output=${logs}/%A_%a.out`,
     '#SBATCH --ntasks=1',
     '#SBATCH --cpus-per-task=1',
@@ -126,7 +134,7 @@ export function slurmArrayScript(o: SlurmEmit): string {
     ...(o.partition !== null ? [`#SBATCH --partition=${o.partition}`] : []),
     'set -euo pipefail',
     `cd ${q(o.workdir)}`,
-    `exec ${q(o.node)} ${q(o.evsimBin)} sweep run ${q(o.dir)} --index "$SLURM_ARRAY_TASK_ID"${o.runArgs.map((a) => ` ${q(a)}`).join('')}`,
+    `exec ${q(o.node)} ${q(o.evsimBin)} sweep run ${q(o.dir)} ${o.tasks === null ? '--index "$SLURM_ARRAY_TASK_ID"' : `--shard "$SLURM_ARRAY_TASK_ID/${o.tasks}"`}${o.runArgs.map((a) => ` ${q(a)}`).join('')}`,
     '',
   ];
   return lines.join('\n');
@@ -159,7 +167,7 @@ export function slurmSubmitScript(o: SlurmEmit): string {
     'id=${id%%;*}',
     `cid=$(sbatch --parsable "$@" --dependency=afterany:"$id" ${q(join(s, 'collect.sbatch'))})`,
     'cid=${cid%%;*}',
-    `echo "submitted array job $id (${o.runs} runs) and collect job $cid; logs in ${join(s, 'logs')}/"`,
+    `echo "submitted array job $id (${o.runs} runs${o.tasks !== null ? ` in ${o.tasks} tasks` : ''}) and collect job $cid; logs in ${join(s, 'logs')}/"`,
     '',
   ].join('\n');
 }

@@ -36,6 +36,8 @@ describe('sweep --emit: option errors (no cluster needed)', () => {
     [['--emit', 'k8s', '--image', 'x'], /^--emit k8s: --claim is required/],
     [['--emit', 'k8s', '--image', 'x', '--claim', 'Bad_Name'], /^--claim: expected a Kubernetes object name/],
     [['--throttle', '2'], /^--throttle: only with --emit slurm or --emit k8s$/],
+    [['--emit', 'slurm', '--tasks', '5'], /^--tasks: must be an integer from 1 to the number of runs, 4 \(got "5"\)$/],
+    [['--emit', 'k8s', '--image', 'x', '--claim', 'c', '--tasks', '2'], /^--tasks: only with --emit slurm$/],
     [['--emit', 'slurm', '--jobs', '2'], /^--jobs: not with --emit/],
     [['--emit', 'slurm', '--out', join(tmp, 'a b')], /^--out .*a b: the scheduler files cannot name a path with spaces/],
   ])('%j: one line, exit 2, nothing written', async (extra, re) => {
@@ -57,6 +59,11 @@ describe('sweep --emit: option errors (no cluster needed)', () => {
     expect(readFileSync(join(out, 'slurm', 'collect.sbatch'), 'utf8')).toContain(`sweep collect '${out}'`);
     expect(readFileSync(join(out, 'slurm', 'submit.sh'), 'utf8')).toContain('--dependency=afterany:"$id"');
     expect(existsSync(join(out, 'slurm', 'logs'))).toBe(true);
+    const t = await cli('sweep', SPEC, '--out', join(tmp, 'slurm-tasks'), '--emit', 'slurm', '--tasks', '2');
+    expect(t.code).toBe(0);
+    const ts = readFileSync(join(tmp, 'slurm-tasks', 'slurm', 'sweep.sbatch'), 'utf8').split('\n');
+    expect(ts).toContain('#SBATCH --array=0-1');
+    expect(ts.at(-2)).toMatch(/ sweep run '.*slurm-tasks' --shard "\$SLURM_ARRAY_TASK_ID\/2"$/);
   });
 
   it('--emit k8s writes an Indexed Job with one completion per run', async () => {
@@ -157,6 +164,15 @@ describe.skipIf(skip !== '')(`sweep on a real single-node Slurm${skip ? ` (skipp
     expect(cached.length).toBeGreaterThan(0);
     expect(cached).toEqual(readdirSync(join(local, 'cache')).sort());
     for (const f of cached) expect(readFileSync(join(dir, 'cache', f)).equals(readFileSync(join(local, 'cache', f))), f).toBe(true);
+
+    // two array tasks of two runs each (--tasks 2: --shard i/2) give the same results
+    const sharded = join(tmp, 'slurm-sharded');
+    expect(evsim('sweep', SPEC, '--emit', 'slurm', '--out', sharded, '--tasks', '2').status).toBe(0);
+    const sid = submitAndWait(sharded);
+    expect(jobcomp(sid, 2).map((r) => r.ExitCode)).toEqual(['0:0', '0:0']);
+    expect(evsim('sweep', 'collect', sharded).status).toBe(0);
+    expect(readFileSync(join(sharded, 'aggregate.csv'), 'utf8')).toBe(readFileSync(join(local, 'aggregate.csv'), 'utf8'));
+    expect(dropLastColumn(readFileSync(join(sharded, 'index.csv'), 'utf8'))).toBe(dropLastColumn(readFileSync(join(local, 'index.csv'), 'utf8')));
 
     // resubmission through submit.sh: the array skips every run, then the dependent collect job runs
     rmSync(join(dir, 'index.csv'));

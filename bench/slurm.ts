@@ -13,6 +13,7 @@
  *                        the node process start (module loading, plan read) and the run folder;
  *             slurm only (T(slurm) − T(local)) / N: what Slurm adds to the same processes run locally;
  *             jobcomp    mean(End − Start) − mean run, from the jobcomp file (1 s resolution).
+ * And the same with --tasks 2 (two array tasks of N/2 runs each, --shard i/2): beyond run per run.
  * The polling interval (0.1 s) bounds the error on T(slurm). Both sweeps build their own city cache
  * in their first run.
  *
@@ -62,22 +63,25 @@ try {
   for (let i = 0; i < N; i++) must(evsim('sweep', 'run', local, '--index', String(i), '--quiet'), `sweep run ${i}`);
   const tLocal = now() - t0;
 
-  const dir = join(tmp, 'slurm');
-  must(evsim('sweep', spec, '--emit', 'slurm', '--out', dir, '--throttle', '1'), 'sweep --emit slurm');
-  const t1 = now();
-  const id = must(spawnSync('sbatch', ['--parsable', join(dir, 'slurm', 'sweep.sbatch')], { encoding: 'utf8', env }), 'sbatch').trim().split(';')[0]!;
-  for (;;) {
-    const q = spawnSync('squeue', ['-h', '-j', id], { encoding: 'utf8', env });
-    if (q.status === 0 && q.stdout.trim() === '') break;
-    if (now() - t1 > 600) throw new Error(`array job ${id} still queued after 600 s`);
-    spawnSync('sleep', ['0.1']);
-  }
-  const tSlurm = now() - t1;
-  must(evsim('sweep', 'collect', dir), 'sweep collect');
-  const [head, ...rows] = readFileSync(join(dir, 'index.csv'), 'utf8').trimEnd().split('\n');
-  const wallCol = head!.split(',').indexOf('wall_s');
-  const walls = rows.map((r) => Number(r.split(',')[wallCol]));
-  const sumRun = walls.reduce((a, b) => a + b, 0);
+  /** Emit DIR's array (extra --emit options), submit it, wait; returns the job id, the time, Σ run wall. */
+  const slurmSweep = (dir: string, extra: string[]): { id: string; t: number; sumRun: number } => {
+    must(evsim('sweep', spec, '--emit', 'slurm', '--out', dir, '--throttle', '1', ...extra), 'sweep --emit slurm');
+    const t1 = now();
+    const id = must(spawnSync('sbatch', ['--parsable', join(dir, 'slurm', 'sweep.sbatch')], { encoding: 'utf8', env }), 'sbatch').trim().split(';')[0]!;
+    for (;;) {
+      const q = spawnSync('squeue', ['-h', '-j', id], { encoding: 'utf8', env });
+      if (q.status === 0 && q.stdout.trim() === '') break;
+      if (now() - t1 > 600) throw new Error(`array job ${id} still queued after 600 s`);
+      spawnSync('sleep', ['0.1']);
+    }
+    const t = now() - t1;
+    must(evsim('sweep', 'collect', dir), 'sweep collect');
+    const [head, ...rows] = readFileSync(join(dir, 'index.csv'), 'utf8').trimEnd().split('\n');
+    const wallCol = head!.split(',').indexOf('wall_s');
+    return { id, t, sumRun: rows.reduce((a, r) => a + Number(r.split(',')[wallCol]), 0) };
+  };
+  const { id, t: tSlurm, sumRun } = slurmSweep(join(tmp, 'slurm'), []);
+  const sharded = slurmSweep(join(tmp, 'slurm-tasks'), ['--tasks', '2']);
 
   spawnSync('sleep', ['1']); // let slurmctld write the last jobcomp records
   const recs = readFileSync(join(cluster, 'log', 'jobcomp.txt'), 'utf8')
@@ -106,6 +110,8 @@ try {
     `| slurm only per task: (T(slurm) − T(local)) / N | ${f((tSlurm - tLocal) / N)} |`,
     `| local process start per task: (T(local) − Σ run of the local sweep) / N | ${f((tLocal - sumLocal) / N)} |`,
     `| jobcomp: mean(End − Start) − mean run (1 s resolution) | ${f(meanSpan - sumRun / N)} |`,
+    `| --tasks 2 (${N / 2} runs per task): T(slurm) | ${f(sharded.t)} |`,
+    `| --tasks 2: beyond run per run: (T − Σ run) / N | ${f((sharded.t - sharded.sumRun) / N)} |`,
     '',
     `target: beyond run ≤ 1 s per task: ${(tSlurm - sumRun) / N <= 1 ? 'met' : 'NOT met'}`,
   ];

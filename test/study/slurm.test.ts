@@ -4,7 +4,8 @@
  * emitted job array submitted with sbatch, then `sweep collect`; the index (wall times aside) and
  * the aggregate must equal those of the same sweep run locally, every array task must have ended
  * COMPLETED with exit code 0 in the jobcomp file, the tasks' shared city cache must hold the local
- * sweep's files byte for byte, and a resubmission through submit.sh skips every finished run and
+ * sweep's files byte for byte, the same sweep emitted with --tasks 2 (--shard i/2) must give the
+ * same results, and a resubmission through submit.sh skips every finished run and
  * its dependent collect job (afterany) writes the index again.
  * Skipped (with the reason in its title) unless root with Slurm and munge installed
  * (`scripts/slurm-local.sh install`, which .ci/run does). The emitters' option errors are tested

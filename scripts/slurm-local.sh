@@ -38,18 +38,31 @@ start)
   chown munge:munge "$dir/munge-key" "$dir/munge-run"
   chmod 700 "$dir/munge-key"
   chmod 755 "$dir" "$dir/munge-run"
+  # munged runs as the munge user: every folder above DIR must let it through (mktemp -d makes 700)
+  runuser -u munge -- test -x "$dir/munge-run" || die "the munge user cannot reach $dir (a parent folder is not world-searchable, e.g. made by mktemp -d: chmod 755 it)"
   if [ ! -f "$dir/munge-key/munge.key" ]; then
     dd if=/dev/urandom of="$dir/munge-key/munge.key" bs=1024 count=1 status=none
     chown munge:munge "$dir/munge-key/munge.key"
     chmod 400 "$dir/munge-key/munge.key"
   fi
   sock="$dir/munge-run/munge.socket"
+  # two free TCP ports from 6817 up, so that a second cluster (another DIR) on the machine does not
+  # collide with the first on Slurm's default ports
+  free_port() {
+    local p=$1
+    while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
+    echo "$p"
+  }
+  ctld_port=$(free_port 6817)
+  slurmd_port=$(free_port $((ctld_port + 1)))
   runuser -u munge -- munged --key-file="$dir/munge-key/munge.key" --socket="$sock" \
     --pid-file="$dir/munge-run/munged.pid" --seed-file="$dir/munge-key/munge.seed" \
     --log-file="$dir/munge-run/munged.log"
   cat >"$dir/slurm.conf" <<EOF
 ClusterName=evsim-local
 SlurmctldHost=$host(127.0.0.1)
+SlurmctldPort=$ctld_port
+SlurmdPort=$slurmd_port
 AuthType=auth/munge
 AuthInfo=socket=$sock
 CredType=cred/munge

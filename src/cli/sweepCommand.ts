@@ -4,8 +4,9 @@
  * yet done in worker processes (src/cli/sweepWorker.ts), collect index.csv, aggregate.csv and
  * paired.csv. Exit codes: 0 every run done; 2 bad input (spec, options, folder); 10 + n when n
  * runs failed (at most 110); 130 interrupted (finished runs are kept; the same command resumes).
- * The same steps one by one, for schedulers: `sweep plan SPEC --out DIR`, `sweep run DIR --index I`
- * (or `--shard i/n`, or $SLURM_ARRAY_TASK_ID / $JOB_COMPLETION_INDEX), `sweep collect DIR`.
+ * `--emit slurm|k8s` plans the sweep and writes scheduler files instead of running it
+ * (src/study/emit.ts). The same steps one by one, for schedulers: `sweep plan SPEC --out DIR`,
+ * `sweep run DIR --index I` (or `--shard i/n`, or $SLURM_ARRAY_TASK_ID / $JOB_COMPLETION_INDEX), `sweep collect DIR`.
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import os from 'node:os';
@@ -18,6 +19,7 @@ import { planSweep, prepareSweepDir, readPlan } from '../study/plan.js';
 import { executeRun, runState, type Runner } from '../study/execute.js';
 import { runSweep, sweepExitCode } from '../study/sweep.js';
 import { collectSweep } from '../study/collect.js';
+import { checkPartition, checkPath, k8sName, parseMem, parseSlurmTime, parseTasks, parseThrottle, slurmHms, writeK8s, writeSlurm } from '../study/emit.js';
 import { evsimVersion, packageRoot, runScenario, type AbortFlag } from './main.js';
 import { ProgressView } from './progress.js';
 
@@ -86,6 +88,14 @@ export function registerSweep(parser: Argv<object>, root: string, setExit: (code
         .option('allow-changed', { type: 'boolean', default: false, describe: 'replace the plan of a sweep folder whose spec (or base scenario) changed' })
         .option('cache', { type: 'boolean', default: true, describe: 'city cache (--no-cache: build the city in every run)' })
         .option('cache-dir', { type: 'string', describe: 'city cache folder (default: DIR/cache/)' })
+        .option('emit', { type: 'string', describe: 'plan the sweep and write scheduler files instead of running it: slurm (DIR/slurm/sweep.sbatch, collect.sbatch, submit.sh) or k8s (DIR/k8s/job.yaml)' })
+        .option('throttle', { type: 'string', describe: 'with --emit: at most N runs at once (Slurm %N, Kubernetes parallelism)' })
+        .option('time', { type: 'string', describe: 'with --emit: time limit per run (Slurm forms: minutes, HH:MM:SS, D-HH:MM:SS)' })
+        .option('mem', { type: 'string', describe: 'with --emit: memory per run, e.g. 2G (K, M, G, T; megabytes without a suffix)' })
+        .option('partition', { type: 'string', describe: 'with --emit slurm: the Slurm partition' })
+        .option('tasks', { type: 'string', describe: 'with --emit slurm: M array tasks, task i running every M-th run (--shard i/M) to share one process start (default: one task per run)' })
+        .option('image', { type: 'string', describe: 'with --emit k8s (required): the container image, with evsim on its PATH' })
+        .option('claim', { type: 'string', describe: 'with --emit k8s (required): the PersistentVolumeClaim (ReadWriteMany) holding the sweep folder' })
         .option('quiet', { type: 'boolean', default: false, describe: 'print only the last line' })
         .option('progress', { type: 'boolean', describe: 'progress bar on stderr (default: when stderr is a terminal and CI is not set)' }),
     async (args) => {
@@ -97,6 +107,7 @@ export function registerSweep(parser: Argv<object>, root: string, setExit: (code
       }
       if (args.target !== undefined) throw new UserError([`evsim sweep: unexpected argument ${JSON.stringify(args.target)}; allowed: sweep SPEC, sweep plan SPEC, sweep run DIR, sweep collect DIR`]);
       for (const o of ['index', 'shard'] as const) if (args[o] !== undefined) throw new UserError([`--${o}: only for evsim sweep run DIR`]);
+      const emit = emitOptions(args);
       const specFile = String(args.spec);
       let jobs = os.availableParallelism();
       if (args.jobs !== undefined) {
@@ -107,10 +118,16 @@ export function registerSweep(parser: Argv<object>, root: string, setExit: (code
       if (args.out !== undefined && String(args.out).trim() === '') throw new UserError([`--out '': must name a folder (got an empty string)`]);
       if (args['cache-dir'] !== undefined && String(args['cache-dir']).trim() === '') throw new UserError([`--cache-dir '': must name a folder (got an empty string)`]);
       if (args['cache-dir'] !== undefined && args.cache === false) throw new UserError([`--cache-dir: contradicts --no-cache; give one of them`]);
+      if (emit && args['dry-run']) throw new UserError([`--dry-run: contradicts --emit; give one of them`]);
+      if (emit && args.jobs !== undefined) throw new UserError([`--jobs: not with --emit (the scheduler runs one run per task); use --throttle N to limit runs at once`]);
       const spec = loadSweepSpec(specFile);
       const version = evsimVersion(root);
       const { plan } = planSweep(spec, version, root);
       const out = resolve(args.out ?? join('results', 'sweeps', basename(specFile, extname(specFile))));
+      if (emit) {
+        emitFiles(emit, spec, plan, out, specFile, args, root);
+        return;
+      }
       if (args['dry-run']) {
         const there = existsSync(join(out, 'plan.json'));
         const params = plan.factors.map((f) => f.name);
@@ -164,6 +181,80 @@ export function registerSweep(parser: Argv<object>, root: string, setExit: (code
       }
     },
   );
+}
+
+interface EmitArgs {
+  emit?: string | undefined;
+  throttle?: string | undefined;
+  time?: string | undefined;
+  mem?: string | undefined;
+  partition?: string | undefined;
+  tasks?: string | undefined;
+  image?: string | undefined;
+  claim?: string | undefined;
+}
+
+interface EmitChoice {
+  kind: 'slurm' | 'k8s';
+  throttle: number | null;
+  timeSecs: number | null;
+  mem: { slurm: string; k8s: string } | null;
+  partition: string | null;
+  tasks: string | null;
+  image: string | null;
+  claim: string | null;
+}
+
+/** --emit and its options, validated before anything is planned or written. */
+function emitOptions(args: EmitArgs): EmitChoice | null {
+  const only = ['throttle', 'time', 'mem', 'partition', 'tasks', 'image', 'claim'] as const;
+  if (args.emit === undefined) {
+    for (const o of only) if (args[o] !== undefined) throw new UserError([`--${o}: only with --emit slurm or --emit k8s`]);
+    return null;
+  }
+  const kind = args.emit;
+  if (kind !== 'slurm' && kind !== 'k8s') throw new UserError([`--emit: allowed: slurm, k8s (got ${JSON.stringify(kind)})`]);
+  if (kind === 'slurm') for (const o of ['image', 'claim'] as const) if (args[o] !== undefined) throw new UserError([`--${o}: only with --emit k8s`]);
+  if (kind === 'k8s') {
+    for (const o of ['partition', 'tasks'] as const) if (args[o] !== undefined) throw new UserError([`--${o}: only with --emit slurm`]);
+    for (const o of ['image', 'claim'] as const) if (args[o] === undefined || String(args[o]).trim() === '') throw new UserError([`--emit k8s: --${o} is required (${o === 'image' ? 'the container image, with evsim on its PATH' : 'the PersistentVolumeClaim holding the sweep folder'})`]);
+    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(String(args.claim)) || String(args.claim).length > 253) throw new UserError([`--claim: expected a Kubernetes object name (lower case letters, digits, - and .) (got ${JSON.stringify(args.claim)})`]);
+    if (/\s/.test(String(args.image))) throw new UserError([`--image: an image reference has no spaces (got ${JSON.stringify(args.image)})`]);
+  }
+  return {
+    kind,
+    throttle: args.throttle !== undefined ? parseThrottle(String(args.throttle)) : null,
+    timeSecs: args.time !== undefined ? parseSlurmTime(String(args.time)) : null,
+    mem: args.mem !== undefined ? parseMem(String(args.mem)) : null,
+    partition: args.partition !== undefined ? checkPartition(String(args.partition)) : null,
+    tasks: args.tasks !== undefined ? String(args.tasks) : null,
+    image: args.image !== undefined ? String(args.image) : null,
+    claim: args.claim !== undefined ? String(args.claim) : null,
+  };
+}
+
+/** Plan the sweep folder (as `sweep plan`) and write the scheduler files; print how to submit. */
+function emitFiles(e: EmitChoice, spec: ReturnType<typeof loadSweepSpec>, plan: ReturnType<typeof planSweep>['plan'], out: string, specFile: string, args: { cache?: boolean | undefined; 'cache-dir'?: string | undefined; 'allow-changed'?: boolean | undefined }, root: string): void {
+  checkPath(out, '--out');
+  const tasks = e.tasks !== null ? parseTasks(e.tasks, plan.runs.length) : null; // needs the plan's size; before anything is written
+  const runArgs: string[] = [];
+  if (args.cache === false) runArgs.push('--no-cache');
+  if (args['cache-dir'] !== undefined) runArgs.push('--cache-dir', checkPath(resolve(String(args['cache-dir'])), '--cache-dir'));
+  makeParents(out, '--out');
+  if (existsSync(out) && !statSync(out).isDirectory()) throw new UserError([`--out ${out}: is a file, not a folder; name a new or empty folder`]);
+  prepareSweepDir(out, spec, plan, root, { allowChanged: args['allow-changed'] ?? false });
+  const name = basename(specFile, extname(specFile));
+  const common = { dir: out, runs: plan.runs.length, throttle: e.throttle, runArgs };
+  if (e.kind === 'slurm') {
+    const node = checkPath(process.execPath, 'node');
+    const evsimBin = checkPath(join(root, 'bin', 'evsim.js'), 'evsim');
+    const workdir = checkPath(process.cwd(), 'the current folder');
+    const w = writeSlurm({ ...common, name: `evsim-${name}`.replace(/[^A-Za-z0-9_.-]/g, '_'), node, evsimBin, workdir, time: e.timeSecs !== null ? slurmHms(e.timeSecs) : null, mem: e.mem?.slurm ?? null, partition: e.partition, tasks });
+    process.stdout.write(`sweep: ${plan.runs.length} runs planned in ${out}/; Slurm array script ${w.script}\nsubmit:   sbatch ${w.script}\nthen:     ${node} ${evsimBin} sweep collect ${out}\nor both:  ${w.submit}   (the collect job waits for the array: --dependency=afterany)\n`);
+    return;
+  }
+  const p = writeK8s({ ...common, name: k8sName(name), image: e.image!, claim: e.claim!, mem: e.mem?.k8s ?? null }, e.timeSecs);
+  process.stdout.write(`sweep: ${plan.runs.length} runs planned in ${out}/; Kubernetes Indexed Job ${p}\nsubmit:   kubectl apply -f ${p}\nthen:     evsim sweep collect ${out}   (where the claim ${e.claim} is mounted)\n`);
 }
 
 interface StepArgs {

@@ -29,8 +29,8 @@ import { comparisonText } from './present.js';
 import type { AllocationBatchPolicy } from '../charging/allocationBatch.js';
 import type { AiSummary } from '../ai/allocation.js';
 import { ProgressView, progressMode } from './progress.js';
-import { CITY_JSON, cityJson, GeometryRecorder } from '../report/geometry.js';
-import { REPORT_FILE, writeReport } from '../report/report.js';
+import { cityJson, GeometryRecorder } from '../report/geometry.js';
+import { CITY_JSON, REPORT_FILE } from '../report/files.js';
 import { writeFileAtomic } from '../output/output.js';
 import { assertInside } from '../output/folder.js';
 import type { CityCacheOptions } from '../simulation/cityCache.js';
@@ -270,6 +270,7 @@ export async function runScenario(sc: Scenario, outArg: string, opts: RunOptions
       // the report of the complete folder, inside it, swapped in with the rest (not in the manifest)
       during = 'the report';
       progress.phase('writing the report');
+      const { writeReport } = await import('../report/report.js'); // vega loads only when a report is written
       await writeReport(folder.tmp, join(folder.tmp, REPORT_FILE));
       files.push(REPORT_FILE);
     }
@@ -544,6 +545,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('out', { type: 'string', describe: `the HTML file (default: DIR/${REPORT_FILE})` }),
       async (args) => {
         if (args.out !== undefined && String(args.out).trim() === '') throw new UserError([`--out '': must name a file (got an empty string)`]);
+        const { writeReport } = await import('../report/report.js');
         const r = await writeReport(String(args.dir), args.out === undefined ? undefined : String(args.out));
         process.stdout.write(`report: ${r.path} (${r.kind}, ${(r.bytes / 1e6).toFixed(2)} MB)\n`);
       },

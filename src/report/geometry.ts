@@ -21,7 +21,8 @@ import type { Simulation } from '../simulation/simulation.js';
 import type { SimObserver } from '../simulation/types.js';
 import type { City } from '../simulation/world.js';
 
-export const CITY_JSON = 'city.json';
+import { CITY_JSON } from './files.js';
+export { CITY_JSON };
 export const CITY_JSON_VERSION = 1;
 
 /** The parsed city.json. */

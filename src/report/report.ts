@@ -12,7 +12,8 @@ import { comparisonCharts, runCharts, sweepCharts, type Chart } from './charts.j
 import { detectKind, readComparison, readRun, readSweep, type ReportKind, type RunData } from './data.js';
 import { buildReplay, esc, REPLAY_SCRIPT } from './replay.js';
 
-export const REPORT_FILE = 'report.html';
+import { REPORT_FILE } from './files.js';
+export { REPORT_FILE };
 
 const CSS = `body{font:14px/1.45 Helvetica,Arial,sans-serif;color:#222;margin:0 auto;max-width:1180px;padding:16px 24px}
 h1{font-size:22px;margin:8px 0}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}

@@ -187,7 +187,7 @@ export function writeSlurm(o: SlurmEmit): { script: string; submit: string } {
 }
 
 /**
- * The Indexed Job. Assumptions (documented in the manifest and DOCS-slurm.md): the image has
+ * The Indexed Job. Assumptions (documented in the manifest and docs/studies.md): the image has
  * `evsim` on its PATH; the claim is a ReadWriteMany volume holding the sweep folder, mounted at the
  * same absolute path as on the planning machine (plan.json names the base scenario by absolute
  * path, so it must be reachable in the pod at that path too, e.g. inside the same volume).

@@ -136,10 +136,19 @@ describe('evaluation config', () => {
     expect(caseScenario(cfg.cases[0]!, 4).seed).toBe(4);
   });
 
+  it("a case's own model: its trainer's seeds (trainSeeds/validationSeeds) are refused as evaluation seeds", () => {
+    const hub = join(ROOT, 'scenarios', 'dc-hub.yaml');
+    const cfg = (seeds: string) =>
+      `name: t\nseeds: ${seeds}\npolicies:\n  allocation:\n    hand: [fcfs]\ncases:\n  - { name: h, kind: allocation, scenario: ${hub}, metrics: [time_in_system_min], model: { model: ${join(ROOT, 'models', 'allocation-dc-hub')}, training: [${join(ROOT, 'training', 'allocation-dc-hub.yaml')}] } }\n`;
+    expect(loadEvalConfig(write('hub-ok.yaml', cfg('[1, 2]'))).cases[0]!.learnedModel).toBe(join(ROOT, 'models', 'allocation-dc-hub'));
+    const f = write('hub-train.yaml', cfg('[1, 2]').replace(`training: [${join(ROOT, 'training', 'allocation-dc-hub.yaml')}]`, `training: [${write('hub-trainer.yaml', 'scenario: ' + hub + '\ntrainSeeds: [2, 5]\n')}]`));
+    expect(problems(f)).toEqual([`${f}: cases[0].model: seeds 2 are training seeds of ${join(ROOT, 'models', 'allocation-dc-hub')} (${join(dir, 'hub-trainer.yaml')} trainSeeds: 2–5); evaluate on other seeds`]);
+  });
+
   it('each problem is one line naming the file, the field and what is allowed', () => {
     const f1 = write('unknown.yaml', base(', colour: red'));
     expect(problems(f1)).toEqual([
-      `${f1}: cases[0].colour: unknown field; allowed here: name, kind, scenario, set, description, heldOutCity, uncongested, metrics, policies, learned, optimum, targets`,
+      `${f1}: cases[0].colour: unknown field; allowed here: name, kind, scenario, set, description, heldOutCity, uncongested, metrics, policies, learned, model, optimum, targets`,
     ]);
     const f0 = write('unknown-top.yaml', base() + 'jobs: 4\n');
     expect(problems(f0)).toEqual([`${f0}: jobs: unknown field; allowed here: name, description, seeds, tfBackend, policies, cases`]);
@@ -172,7 +181,9 @@ describe('evaluation config', () => {
     const d = loadEvalConfig(join(ROOT, 'evaluation', 'default.yaml'));
     expect(d.seeds.length).toBeGreaterThanOrEqual(10);
     expect(d.cases.filter((c) => c.heldOutCity).map((c) => c.name)).toEqual(['helsinki']);
-    expect(d.cases.filter((c) => c.replay).length).toBe(7);
+    expect(d.cases.filter((c) => c.replay).length).toBe(9);
+    // the DC hub case names its own model (not the kind's Caltech model)
+    expect(d.cases.find((c) => c.name === 'dc-hub')!.learnedModel).toBe(join(ROOT, 'models', 'allocation-dc-hub'));
     const ci = loadEvalConfig(join(ROOT, 'evaluation', 'ci.yaml'));
     expect(ci.seeds.length).toBeLessThanOrEqual(3);
     const early = write('early.yaml', readFileTextWithRoot(join(ROOT, 'evaluation', 'ci.yaml')).replace('set: [duration=2d, site.capKW=20]', 'set: [duration=2d, site.capKW=20, "start=2019-03-10T00:00:00Z"]'));

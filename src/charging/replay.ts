@@ -4,6 +4,7 @@
  * requested) and the charger it used. Times become simulated seconds after the scenario's start.
  */
 import { readFileSync } from 'node:fs';
+import { parseCsvWithLines } from '../core/csv.js';
 import { UserError } from '../core/errors.js';
 
 export interface ReplayColumns {
@@ -25,56 +26,11 @@ export interface ReplayRecord {
 /** Largest energy one replayed session may carry, kWh (five times the largest EV battery). */
 export const MAX_SESSION_KWH = 1000;
 
-/** Minimal RFC 4180 CSV reader (quoted fields, doubled quotes, CRLF). */
+/** RFC 4180 rows of a replay file, blank lines skipped (src/core/csv.ts). */
 export function parseCsv(text: string): string[][] {
   return parseCsvWithLines(text).rows;
 }
-
-/** parseCsv, with the 1-based line of the file on which each row starts (blank lines are skipped). */
-export function parseCsvWithLines(text: string): { rows: string[][]; lines: number[] } {
-  const rows: string[][] = [];
-  const lines: number[] = [];
-  let row: string[] = [];
-  let field = '';
-  let q = false;
-  let line = 1;
-  let rowLine = 1;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (q) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else q = false;
-      } else {
-        if (ch === '\n') line++;
-        field += ch;
-      }
-    } else if (ch === '"') q = true;
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      field = '';
-      if (row.length > 1 || row[0] !== '') {
-        rows.push(row);
-        lines.push(rowLine);
-      }
-      row = [];
-      line++;
-      rowLine = line;
-    } else field += ch;
-  }
-  if (field !== '' || row.length) {
-    row.push(field);
-    rows.push(row);
-    lines.push(rowLine);
-  }
-  return { rows, lines };
-}
+export { parseCsvWithLines };
 
 /**
  * Read the sessions of `file`; `startEpochS` is the scenario's start (UTC epoch seconds), and

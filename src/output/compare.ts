@@ -34,6 +34,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../core/errors.js';
 import { mannWhitneyU, median } from '../core/stats.js';
+import { parseCsvRows } from '../core/csv.js';
 import { issueLines } from '../scenario/scenario.js';
 
 export type SideKind = 'run' | 'comparison' | 'sweep' | 'repeated';
@@ -172,40 +173,9 @@ function readOne(dir: string): { metrics: Map<string, number>; wall: Map<string,
   return { metrics, wall };
 }
 
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let f = '';
-  let q = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (q) {
-      if (c === '"' && text[i + 1] === '"') {
-        f += '"';
-        i++;
-      } else if (c === '"') q = false;
-      else f += c;
-    } else if (c === '"') q = true;
-    else if (c === ',') {
-      row.push(f);
-      f = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(f);
-      rows.push(row);
-      row = [];
-      f = '';
-    } else f += c;
-  }
-  if (f !== '' || row.length) {
-    row.push(f);
-    rows.push(row);
-  }
-  return rows;
-}
 
 function readSweep(dir: string): Side {
-  const rows = parseCsv(readFileSync(join(dir, 'index.csv'), 'utf8'));
+  const rows = parseCsvRows(readFileSync(join(dir, 'index.csv'), 'utf8'));
   const head = rows[0] ?? [];
   const idCol = head.indexOf('id');
   if (idCol < 0) throw new UserError([`${join(dir, 'index.csv')}: no id column; expected the index of an evsim sweep`]);

@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parquetWriteBuffer } from 'hyparquet-writer';
+import { parseCsvRows } from '../core/csv.js';
 
 export type ColumnType = 'int' | 'double' | 'string';
 
@@ -27,42 +28,11 @@ export const PARQUET_TABLES: Record<string, Record<string, ColumnType>> = {
   },
 };
 
-/** RFC 4180 CSV (quoted fields, doubled quotes) into a header and columns of raw strings. */
+/** A CSV table (src/output/csv.ts) as its header and columns of raw strings. */
 export function csvColumns(text: string): { header: string[]; columns: string[][] } {
-  const header: string[] = [];
-  const columns: string[][] = [];
-  let row = 0;
-  let col = 0;
-  let field = '';
-  let quoted = false;
-  const end = () => {
-    if (row === 0) {
-      header.push(field);
-      columns.push([]);
-    } else if (col < columns.length) columns[col]!.push(field);
-    field = '';
-    col++;
-  };
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (quoted) {
-      if (c === 34 && text.charCodeAt(i + 1) === 34) {
-        field += '"';
-        i++;
-      } else if (c === 34) quoted = false;
-      else field += text[i];
-    } else if (c === 34) quoted = true;
-    else if (c === 44) end();
-    else if (c === 10 || c === 13) {
-      if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
-      end();
-      row++;
-      col = 0;
-    } else field += text[i];
-  }
-  if (field !== '' || col > 0) {
-    end();
-  }
+  const rows = parseCsvRows(text);
+  const header = rows[0] ?? [];
+  const columns = header.map((_, j) => rows.slice(1).map((r) => r[j] ?? ''));
   return { header, columns };
 }
 

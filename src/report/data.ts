@@ -4,6 +4,7 @@
  * exit 2) naming the folder and what was expected.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { parseCsvRows } from '../core/csv.js';
 import { join, resolve } from 'node:path';
 import { UserError } from '../core/errors.js';
 import type { Summary } from '../simulation/types.js';
@@ -18,43 +19,7 @@ export interface Table {
 }
 
 export function parseCsv(text: string): Table {
-  const out: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let i = 0;
-  let quoted = false;
-  const n = text.length;
-  while (i < n) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-      } else field += c;
-      i++;
-      continue;
-    }
-    if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      out.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-    i++;
-  }
-  if (field !== '' || row.length) {
-    row.push(field);
-    out.push(row);
-  }
+  const out = parseCsvRows(text);
   return { header: out[0] ?? [], rows: out.slice(1) };
 }
 

@@ -315,42 +315,33 @@ export class LedgerPort {
 
   submit(kind: TxKind, sessionId: number, ev: number, station: number, energyKWh: number, amount: number, powerKW = 0, soc = NaN, closing = false): LedgerTx {
     const id = this.nextId++;
-    if (id >= this.submitT.length) this.grow();
     const tx: LedgerTx = closing
       ? { id, kind, sessionId, ev, station, energyKWh, amount, powerKW, soc, submittedAt: this.kernel.now, closing: true }
       : { id, kind, sessionId, ev, station, energyKWh, amount, powerKW, soc, submittedAt: this.kernel.now };
-    this.submitT[id] = this.kernel.now;
-    const ki = KIND_INDEX.get(kind);
-    if (ki === undefined) throw new RangeError(`ledger ${this.role}: unknown tx kind ${String(kind)}`);
-    this.kindOf[id] = ki;
-    this.sess[id] = sessionId;
-    this.evOf[id] = ev;
-    this.stationOf[id] = station;
-    this.energy[id] = energyKWh;
-    this.amount[id] = amount;
-    this.byKind[kind]++;
-    const t = performance.now(); // wall-clock ok: compute-cost measurement for timing.json
-    this.ledger.submit(tx);
-    this.wallMs += performance.now() - t; // wall-clock ok
-    return tx;
+    return this.enter(tx);
   }
 
   /** Submit a transaction of a kind with its own layout: ids, and its kind-specific fields
    * (`payload`, see src/ledger/tx.ts); energy, amount and power are 0 in ledger.csv. */
   submitPayload(kind: TxKind, sessionId: number, ev: number, station: number, payload: readonly number[]): LedgerTx {
     const id = this.nextId++;
+    return this.enter({ id, kind, sessionId, ev, station, energyKWh: 0, amount: 0, powerKW: 0, soc: NaN, submittedAt: this.kernel.now, payload });
+  }
+
+  /** Record a new transaction in the port's columns and hand it to the backend. */
+  private enter(tx: LedgerTx): LedgerTx {
+    const id = tx.id;
     if (id >= this.submitT.length) this.grow();
-    const tx: LedgerTx = { id, kind, sessionId, ev, station, energyKWh: 0, amount: 0, powerKW: 0, soc: NaN, submittedAt: this.kernel.now, payload };
     this.submitT[id] = this.kernel.now;
-    const ki = KIND_INDEX.get(kind);
-    if (ki === undefined) throw new RangeError(`ledger ${this.role}: unknown tx kind ${String(kind)}`);
+    const ki = KIND_INDEX.get(tx.kind);
+    if (ki === undefined) throw new RangeError(`ledger ${this.role}: unknown tx kind ${String(tx.kind)}`);
     this.kindOf[id] = ki;
-    this.sess[id] = sessionId;
-    this.evOf[id] = ev;
-    this.stationOf[id] = station;
-    this.energy[id] = 0;
-    this.amount[id] = 0;
-    this.byKind[kind]++;
+    this.sess[id] = tx.sessionId;
+    this.evOf[id] = tx.ev;
+    this.stationOf[id] = tx.station;
+    this.energy[id] = tx.energyKWh;
+    this.amount[id] = tx.amount;
+    this.byKind[tx.kind]++;
     const t = performance.now(); // wall-clock ok: compute-cost measurement for timing.json
     this.ledger.submit(tx);
     this.wallMs += performance.now() - t; // wall-clock ok

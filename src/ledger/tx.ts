@@ -113,15 +113,24 @@ export interface TxLayout {
   read(v: DataView, kind: TxKind): LedgerTx;
 }
 
+/** The 18-byte header the canonical and reservation layouts share: version, kind code, id, sessionId, ev, station. */
+function writeHeader(v: DataView, tx: LedgerTx, code: number): void {
+  v.setUint8(0, TX_VERSION);
+  v.setUint8(1, code);
+  v.setUint32(2, u32(tx.id, 'id', tx), true);
+  v.setUint32(6, u32(tx.sessionId, 'sessionId', tx), true);
+  v.setUint32(10, u32(tx.ev, 'ev', tx), true);
+  v.setUint32(14, u32(tx.station, 'station', tx), true);
+}
+
+function readHeader(v: DataView, kind: TxKind): Pick<LedgerTx, 'id' | 'kind' | 'sessionId' | 'ev' | 'station'> {
+  return { id: v.getUint32(2, true), kind, sessionId: v.getUint32(6, true), ev: v.getUint32(10, true), station: v.getUint32(14, true) };
+}
+
 export const CANONICAL_LAYOUT: TxLayout = {
   bodyBytes: TX_BODY_BYTES,
   write(v, tx, code) {
-    v.setUint8(0, TX_VERSION);
-    v.setUint8(1, code);
-    v.setUint32(2, u32(tx.id, 'id', tx), true);
-    v.setUint32(6, u32(tx.sessionId, 'sessionId', tx), true);
-    v.setUint32(10, u32(tx.ev, 'ev', tx), true);
-    v.setUint32(14, u32(tx.station, 'station', tx), true);
+    writeHeader(v, tx, code);
     f64(v, 18, tx.energyKWh);
     f64(v, 26, tx.amount);
     f64(v, 34, tx.powerKW);
@@ -130,11 +139,7 @@ export const CANONICAL_LAYOUT: TxLayout = {
   },
   read(v, kind) {
     return {
-      id: v.getUint32(2, true),
-      kind,
-      sessionId: v.getUint32(6, true),
-      ev: v.getUint32(10, true),
-      station: v.getUint32(14, true),
+      ...readHeader(v, kind),
       energyKWh: v.getFloat64(18, true),
       amount: v.getFloat64(26, true),
       powerKW: v.getFloat64(34, true),
@@ -165,23 +170,14 @@ export const RESERVATION_BODY_BYTES = 42;
 export const RESERVATION_LAYOUT: TxLayout = {
   bodyBytes: RESERVATION_BODY_BYTES,
   write(v, tx, code) {
-    v.setUint8(0, TX_VERSION);
-    v.setUint8(1, code);
-    v.setUint32(2, u32(tx.id, 'id', tx), true);
-    v.setUint32(6, u32(tx.sessionId, 'sessionId', tx), true);
-    v.setUint32(10, u32(tx.ev, 'ev', tx), true);
-    v.setUint32(14, u32(tx.station, 'station', tx), true);
+    writeHeader(v, tx, code);
     f64(v, 18, payloadAt(tx, 0));
     f64(v, 26, payloadAt(tx, 1));
     f64(v, 34, tx.submittedAt);
   },
   read(v, kind) {
     return {
-      id: v.getUint32(2, true),
-      kind,
-      sessionId: v.getUint32(6, true),
-      ev: v.getUint32(10, true),
-      station: v.getUint32(14, true),
+      ...readHeader(v, kind),
       energyKWh: 0,
       amount: 0,
       powerKW: 0,

@@ -114,20 +114,28 @@ export function loadCompareSpec(file: string): CompareSpec {
   return compile(r.data);
 }
 
-/** Numeric leaves of a JSON value by dotted path (arrays of objects with a `role` keyed by it). */
-export function flatten(v: unknown, prefix: string, out: Map<string, number>): void {
+export interface FlattenOptions {
+  /** how an array element is named: by its `role` when it has one (compare), or by index (sweeps) */
+  arrayKey?: 'role' | 'index';
+  /** object keys left out at any depth */
+  skip?: ReadonlySet<string>;
+}
+
+/** Numeric leaves of a JSON value by dotted path (by default arrays of objects with a `role` keyed by it). */
+export function flatten(v: unknown, prefix: string, out: Map<string, number>, opts: FlattenOptions = {}): void {
   if (typeof v === 'number') {
     if (Number.isFinite(v)) out.set(prefix, v);
     return;
   }
   if (Array.isArray(v)) {
     v.forEach((x, i) => {
-      const key = x && typeof x === 'object' && typeof (x as { role?: unknown }).role === 'string' ? (x as { role: string }).role : String(i);
-      flatten(x, prefix ? `${prefix}.${key}` : key, out);
+      const role = opts.arrayKey !== 'index' && x && typeof x === 'object' ? (x as { role?: unknown }).role : undefined;
+      const key = typeof role === 'string' ? role : String(i);
+      flatten(x, prefix ? `${prefix}.${key}` : key, out, opts);
     });
     return;
   }
-  if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) flatten(x, prefix ? `${prefix}.${k}` : k, out);
+  if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) if (!opts.skip?.has(k)) flatten(x, prefix ? `${prefix}.${k}` : k, out, opts);
 }
 
 function readJson(file: string): unknown {

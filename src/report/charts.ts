@@ -185,6 +185,19 @@ export function latencyCdf(ledger: Table, series: (r: string[]) => string): Row[
   return rows;
 }
 
+/** A histogram of one per-session value in minutes (30 bins), sessions counted by status. */
+function sessionHistogram(id: string, title: string, caption: string, values: object[], field: string, xTitle: string): Promise<Chart> {
+  return chart(id, title, caption, {
+    data: { values },
+    mark: { type: 'bar' },
+    encoding: {
+      x: { field, type: 'quantitative', bin: { maxbins: 30 }, title: xTitle },
+      y: { aggregate: 'count', type: 'quantitative', title: 'sessions (count)' },
+      color: { field: 'status', type: 'nominal', title: 'status' },
+    },
+  });
+}
+
 /** Every chart of a single run (the ones whose data the folder holds). */
 export async function runCharts(run: RunData): Promise<{ charts: Chart[]; missing: string[] }> {
   const charts: Chart[] = [];
@@ -230,30 +243,10 @@ export async function runCharts(run: RunData): Promise<{ charts: Chart[]; missin
     const ui = column(se, 'unplugged_s', 'sessions.csv');
     const sti = column(se, 'status', 'sessions.csv');
     const waits = se.rows.filter((r) => r[wi] !== '').map((r) => ({ wait: r3(num(r[wi]) / 60), status: r[sti]! }));
-    charts.push(
-      await chart('wait', 'Wait distribution', 'Minutes from arriving at the station to plugging in (or to giving up, for abandoned sessions), one count per session, by session status.', {
-        data: { values: waits },
-        mark: { type: 'bar' },
-        encoding: {
-          x: { field: 'wait', type: 'quantitative', bin: { maxbins: 30 }, title: 'wait (min)' },
-          y: { aggregate: 'count', type: 'quantitative', title: 'sessions (count)' },
-          color: { field: 'status', type: 'nominal', title: 'status' },
-        },
-      }),
-    );
+    charts.push(await sessionHistogram('wait', 'Wait distribution', 'Minutes from arriving at the station to plugging in (or to giving up, for abandoned sessions), one count per session, by session status.', waits, 'wait', 'wait (min)'));
     const sys = se.rows.filter((r) => r[ui] !== '' && r[ai] !== '').map((r) => ({ minutes: r3((num(r[ui]) - num(r[ai])) / 60), status: r[sti]! }));
     if (sys.length)
-      charts.push(
-        await chart('time-in-system', 'Time-in-system distribution', 'Minutes from arriving at the station to leaving it (waiting plus charging), per session that left before the horizon, by status.', {
-          data: { values: sys },
-          mark: { type: 'bar' },
-          encoding: {
-            x: { field: 'minutes', type: 'quantitative', bin: { maxbins: 30 }, title: 'time in system (min)' },
-            y: { aggregate: 'count', type: 'quantitative', title: 'sessions (count)' },
-            color: { field: 'status', type: 'nominal', title: 'status' },
-          },
-        }),
-      );
+      charts.push(await sessionHistogram('time-in-system', 'Time-in-system distribution', 'Minutes from arriving at the station to leaving it (waiting plus charging), per session that left before the horizon, by status.', sys, 'minutes', 'time in system (min)'));
     // energy and price flows: per station, and cumulative over the day
     const names = stationNames(run);
     const sidI = column(se, 'station_id', 'sessions.csv');

@@ -14,15 +14,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { meanCi, pairedDiff, type MeanCi } from '../core/stats.js';
+import { flatten } from '../output/compare.js';
 import { runDir, runState, type RunRecord } from './execute.js';
 import { writeAtomic, type Plan } from './plan.js';
 import { cellText } from './spec.js';
 
+const SWEEP_FLATTEN = { arrayKey: 'index', skip: new Set(['schemaVersion', 'seed']) } as const;
+
+/** A summary's numeric leaves as sweep metrics (arrays by index; schemaVersion and seed left out). */
 export function flattenMetrics(v: unknown, prefix = '', out: Map<string, number> = new Map()): Map<string, number> {
-  if (typeof v === 'number') {
-    if (Number.isFinite(v)) out.set(prefix, v);
-  } else if (Array.isArray(v)) v.forEach((x, i) => flattenMetrics(x, prefix ? `${prefix}.${i}` : String(i), out));
-  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) if (k !== 'schemaVersion' && k !== 'seed') flattenMetrics(x, prefix ? `${prefix}.${k}` : k, out);
+  flatten(v, prefix, out, SWEEP_FLATTEN);
   return out;
 }
 

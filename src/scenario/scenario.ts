@@ -14,6 +14,7 @@ import { UserError } from '../core/errors.js';
 import type { SiteConstraintModel } from '../charging/siteNetwork.js';
 import { ALLOCATION_POLICY_NAMES } from '../charging/allocationBatch.js';
 import { CHOICE_POLICY_NAMES } from '../charging/choice.js';
+import { DISPATCH_POLICY_NAMES } from '../charging/dispatch.js';
 import { NetworkConfigSchema } from '../ledger/network.js';
 import { BACKEND_LIST, BACKEND_NAMES, BACKENDS, type BackendName } from '../ledger/registry.js';
 import { SHIPPED_STACK_NAMES, shippedStack, type StackDef } from '../ledger/stacks.js';
@@ -165,6 +166,8 @@ const DemandTrips = z.strictObject({
   otherDepartSd: duration().default(2.5 * 3600),
   otherDwellMean: duration().default(3600),
   otherDwellSd: duration().default(1800),
+  /** each EV repeats its day plan every day (next departure: the next day's first-departure time after it is home); no default, so existing scenarios keep their hash */
+  repeatDaily: z.boolean().optional(),
 });
 const DemandPoisson = z.strictObject({
   type: z.literal('poisson'),
@@ -346,6 +349,58 @@ const Output = z
   })
   .prefault({});
 
+
+// ---- mobile chargers (docs/mobile.md) -----------------------------------------------------------
+/** Mobile chargers on a lightweight chain (src/simulation/mobile.ts, src/ledger/lightchain.ts).
+ * Optional with no default object: absent, nothing changes (outputs, scenario hash). */
+const Mobile = z.strictObject({
+  /** number of vans (mobile chargers) */
+  vans: posInt().max(65535),
+  /** van battery, usable kWh */
+  batteryKWh: positive().max(10_000).default(100),
+  /** charging power from a van to an EV, kW (constant; capped by the EV's DC or AC maximum) */
+  powerKW: positive().max(1000).default(50),
+  /** the van's own driving consumption, kWh/km */
+  consumptionKWhPerKm: z.number().min(0).max(5).default(0.3),
+  /** energy a van keeps for driving; it never serves below it */
+  reserveKWh: z.number().min(0).default(10),
+  /** a van with less than this to give (or than the request) is not sent */
+  minServiceKWh: z.number().min(0).default(5),
+  /** after its last job, a van below this share of its battery drives to its depot to recharge */
+  rechargeBelow: frac().default(0.3),
+  /** depot charging power, kW */
+  depotPowerKW: positive().max(10_000).default(150),
+  /** depots (van v at depot v mod count), nearest road node to each; default: the city's stations */
+  depots: z.array(z.strictObject({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) })).min(1).optional(),
+  /** share of the EVs that need to charge which request a van instead of driving to a station */
+  share: frac().default(0.2),
+  /** a request no van has been assigned to after this long is abandoned (the EV drives on); 0 = never */
+  maxWait: duration().default(3600),
+  dispatch: z.enum(DISPATCH_POLICY_NAMES).default('nearest-idle'),
+  /** vans per group (van v in group floor(v / groupSize); its first van is the parent, a full node) */
+  groupSize: posInt().max(65535).default(4),
+  /** vans send the charge profiles of the last interval to their parent every profileInterval */
+  profileInterval: duration({ min: 60 }).default(900),
+  /** each parent builds its group's block every blockInterval */
+  blockInterval: duration({ min: 60 }).default(3600),
+  /** live-chain bytes of a group above which the provider compacts it into a charge-list block; "none" never */
+  compactBytes: z.union([z.literal('none'), z.number().int().min(1024)]).default(65536),
+  /** cellular links between vans and the provider: lognormal one-way latency per link, bandwidth */
+  network: z
+    .strictObject({
+      latencyMeanMs: z.number().min(0).default(80),
+      latencySdMs: z.number().min(0).default(40),
+      bandwidthMbps: positive().default(10),
+    })
+    .prefault({}),
+  faults: z
+    .strictObject({
+      /** the parent of `group` halves the energy of the first profile of its `atBlock`-th block (1-based) */
+      tamper: z.strictObject({ group: nonNegInt(), atBlock: posInt() }).optional(),
+    })
+    .optional(),
+});
+
 export const ScenarioSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
   description: z.string().optional(),
@@ -363,6 +418,7 @@ export const ScenarioSchema = z.strictObject({
   tariff: Tariff,
   ledger: Ledger,
   output: Output,
+  mobile: Mobile.optional(),
 });
 
 /** A stack with its backends' parameters merged and validated. */
@@ -741,6 +797,14 @@ export function validateScenario(raw: Record<string, unknown>, file: string, opt
     extra.push(`${where}: station.chargers: is required for demand.type "${sc.demand.type}" (an integer >= 1)`);
   if (sc.demand.type === 'hub' && sc.station.kind !== 'DC')
     extra.push(`${where}: station.kind: demand.type "hub" is a DC fast-charging hub; allowed: DC (got ${fmtValue(sc.station.kind)})`);
+  if (sc.mobile) {
+    if (sc.demand.type !== 'trips') extra.push(`${where}: mobile: mobile chargers drive on a road network; needs demand.type "trips" (got ${fmtValue(sc.demand.type)})`);
+    const groups = Math.ceil(sc.mobile.vans / sc.mobile.groupSize);
+    const t = sc.mobile.faults?.tamper;
+    if (t && t.group >= groups) extra.push(`${where}: mobile.faults.tamper.group: must be a group of the scenario, 0..${groups - 1} (got ${t.group})`);
+    if (sc.mobile.blockInterval < sc.mobile.profileInterval)
+      extra.push(`${where}: mobile.blockInterval: must be >= mobile.profileInterval (${sc.mobile.profileInterval} s; got ${sc.mobile.blockInterval} s)`);
+  }
   const stacks = resolveStacks(sc, obj, where, extra);
   if (extra.length) throw new UserError(extra);
   const baseDir = dirname(resolve(file));

@@ -161,6 +161,11 @@ export class Fleet {
     if (leg + 1 < plans.start[ev + 1]!) {
       const t = this.kernel.now + plans.dwell[leg]!;
       if (t < this.sc.duration) this.kernel.schedule(t, PRIORITY.TRIP, this.kDepart, ev);
+    } else if (this.sc.demand.type === 'trips' && this.sc.demand.repeatDaily) {
+      // demand.repeatDaily: home again, the same plan starts at the next day's first departure
+      this.legCursor[ev] = 0;
+      const t = (Math.floor(this.kernel.now / 86400) + 1) * 86400 + plans.firstDepart[ev]!;
+      if (t < this.sc.duration) this.kernel.schedule(t, PRIORITY.TRIP, this.kDepart, ev);
     }
   }
 

@@ -31,6 +31,7 @@ import { Calculating } from './calculating.js';
 import { Decisions } from './decisions.js';
 import { DEMAND_MODELS } from './demandModels.js';
 import { Fleet } from './fleet.js';
+import { MobileChargers } from './mobile.js';
 import { Observation } from './observation.js';
 import { ledgerProtocol, type ChargingProtocol } from './protocol.js';
 import { Sites } from './sites.js';
@@ -62,6 +63,8 @@ export class Simulation {
   readonly sites: Sites;
   readonly protocol: ChargingProtocol;
   readonly observation: Observation;
+  /** mobile chargers (scenario block `mobile`; null without it) */
+  readonly mobile: MobileChargers | null;
   readonly stationChoice: StationChoicePolicy;
   readonly allocation: AllocationBatchPolicy;
   private readonly ai: AiSummary | undefined;
@@ -111,7 +114,9 @@ export class Simulation {
       (s, at) => this.sites.arriveAt(s, at),
       this.calculating,
     );
-    this.fleet.needsStation = (ev) => this.decisions.request(ev);
+    // mobile chargers: an EV that requests a van is handled there, the others go the station way
+    const mobile = (this.mobile = sc.mobile ? new MobileChargers(k, sc, city, this.fleet, this.streams) : null);
+    this.fleet.needsStation = mobile ? (ev) => void (mobile.request(ev) || this.decisions.request(ev)) : (ev) => this.decisions.request(ev);
     this.stack = parts.stack ?? stack ?? sc.stacks[0]!;
     this.protocol = (parts.protocol ?? ledgerProtocol)({
       sc,
@@ -189,6 +194,7 @@ export class Simulation {
     const calc = this.calculating.summary();
     if (calc) summary.calculating = calc;
     if (this.ai) summary.ai = this.ai;
+    if (this.mobile) summary.mobile = this.mobile.summary(now);
     return {
       summary,
       sessions: this.sessions,

@@ -10,6 +10,7 @@ import type { Session, Station, StationDef } from '../charging/station.js';
 import type { LedgerPort, LedgerSummary, Settlement } from '../ledger/ledger.js';
 import type { ResolvedStack } from '../scenario/scenario.js';
 import type { CalculatingSummary } from './calculating.js';
+import type { MobileSummary } from './mobile.js';
 import type { ProtocolFactory } from './protocol.js';
 
 export interface SessionsSummary {
@@ -63,6 +64,8 @@ export interface Summary {
   calculating?: CalculatingSummary;
   /** demand.type hub only */
   hub?: HubSummary;
+  /** scenario block `mobile` only: mobile chargers and their lightweight chain (src/simulation/mobile.ts) */
+  mobile?: MobileSummary;
 }
 
 export interface LedgerPart {

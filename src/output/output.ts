@@ -211,6 +211,9 @@ export function comparisonRows(summaries: readonly Summary[]): (string | number)
   // (policy.information ledger or policy.waitForReservation; summary.json `calculating`)
   const calc = summaries.some((s) => s.calculating !== undefined);
   if (calc) header.push(...CALCULATING_COLUMNS);
+  // mobile chargers' columns, only when the scenario has a `mobile` block (summary.json `mobile`)
+  const mob = summaries.some((s) => s.mobile !== undefined);
+  if (mob) header.push(...MOBILE_COLUMNS);
   const rows: (string | number)[][] = [header];
   const r3 = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(3)) : '');
   for (const s of summaries) {
@@ -235,6 +238,7 @@ export function comparisonRows(summaries: readonly Summary[]): (string | number)
       s.ledger.startTimeouts + s.ledger.failedStarts, s.ledger.paymentTimeouts + s.ledger.failedPayments,
       r3(s.stations.utilizationPct), r3(s.sessions.demandMetPct),
       ...(calc ? calculatingCells(s, r3) : []),
+      ...(mob ? mobileCells(s, r3) : []),
     ]);
   }
   return rows;
@@ -253,6 +257,21 @@ function calculatingCells(s: Summary, r3: (x: number) => number | string): (stri
   return [
     c.information, c.reservationsSubmitted, c.reservationsFinal, c.reservationTimeouts,
     r3(c.meanCalculatingSeconds), r3(c.p95CalculatingSeconds), r3(c.staleChoicesPct), travelWait,
+  ];
+}
+
+/** Comparison columns of the mobile chargers (src/simulation/mobile.ts, docs/mobile.md). */
+export const MOBILE_COLUMNS = [
+  'mobile_requests', 'mobile_served', 'mobile_abandoned', 'mobile_response_s', 'mobile_blocks', 'mobile_rejected_blocks',
+  'mobile_parent_bytes', 'mobile_spv_bytes', 'mobile_provider_bytes', 'mobile_billing_problems', 'mobile_audit_problems',
+] as const;
+
+function mobileCells(s: Summary, r3: (x: number) => number | string): (string | number)[] {
+  const m = s.mobile;
+  if (m === undefined) return MOBILE_COLUMNS.map(() => '');
+  return [
+    m.requests, m.served, m.abandoned, r3(m.meanResponseSeconds), m.chain.blocks, m.chain.rejectedBlocks,
+    m.storage.parentMeanBytes, m.storage.spvMeanBytes, m.storage.providerLiveBytes + m.storage.providerArchiveBytes, m.billing.problems, m.auditProblems,
   ];
 }
 

@@ -25,6 +25,7 @@ import { benchTangle } from './ledger-tangle.js';
 import { benchAi } from './ai.js';
 import { benchHubInference, benchLearnedCity } from './learned.js';
 import { benchCityCache, benchSweep } from './sweep.js';
+import { benchMobileScenario, benchPaths, benchSpv } from './mobile.js';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const BIN = join(ROOT, 'bin', 'evsim.js');
@@ -115,6 +116,10 @@ async function main(): Promise<number> {
     );
   }
 
+  // mobile chargers (bench/mobile.ts): the month-long scenario against vans and fleet
+  const mobileRuns = benchMobileScenario(runScenario, quick ? [{ vans: 12, fleet: 2000 }] : undefined);
+  for (const r of mobileRuns) console.log(`mobile-chargers.yaml, ${r.vans} vans, ${r.fleet} EVs, 30 days: ${r.wallSeconds.toFixed(2)} s wall (run ${r.runSeconds.toFixed(2)} s), ${r.events} events`);
+
   // sweeps (child processes) and the city cache (liechtenstein-10k built in this process, so after
   // every scenario run whose peak memory is reported)
   const sweep = benchSweep(quick ? 20 : 200);
@@ -162,11 +167,17 @@ async function main(): Promise<number> {
   console.log(`DC hub learned allocation over a simulated day: ${JSON.stringify(hub)}`);
   checks.push({ what: `DC hub learned allocation, µs per decision (amortised over a day, ${hub.decisions} decisions)`, value: hub.usPerDecision.toFixed(2), target: '<= 25', pass: hub.usPerDecision <= 25 });
 
+  const spv = benchSpv();
+  console.log(`mobile chargers, SPV verification µs: ${JSON.stringify(spv)}`);
+  const paths = await benchPaths();
+  console.log(`mobile chargers, paths.ts point-to-point on Monaco: ${JSON.stringify(paths)}`);
+  const mobile = { spv, paths, runs: mobileRuns };
+
   console.log('\n| check | measured | target | |\n|---|---|---|---|');
   for (const c of checks) console.log(`| ${c.what} | ${c.value} | ${c.target} | ${c.pass ? 'PASS' : 'FAIL'} |`);
   const dir = join(ROOT, 'results', 'bench');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'bench.json'), JSON.stringify({ machine, kernel: k, sweep, cityCache: cache, routing, ledger: { central, pow, qbft, lightning, tangle }, ai, hub, learnedCity, runs, checks }, null, 2) + '\n');
+  writeFileSync(join(dir, 'bench.json'), JSON.stringify({ machine, kernel: k, sweep, cityCache: cache, routing, ledger: { central, pow, qbft, lightning, tangle }, ai, hub, learnedCity, mobile, runs, checks }, null, 2) + '\n');
   console.log(`\nwritten: results/bench/bench.json`);
   return checks.every((c) => c.pass) ? 0 : 1;
 }

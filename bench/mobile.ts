@@ -29,7 +29,7 @@ export function benchSpv(sizes = [4, 16, 64, 256], reps = 20_000): { profiles: n
     const ps: SignedProfile[] = [];
     for (let i = 0; i < n; i++) {
       const p = c.signProfile(1, { sessionId: i, ev: i, start: 0, end: 900, maxPowerKW: 50, energyKWh: 10, final: true });
-      p.providerAt = 0;
+      c.providerReceive(p, 0);
       c.groups[0]!.pending.push(p);
       ps.push(p);
     }

@@ -290,6 +290,10 @@ export class LightChain {
   private readonly memberEnergy: Float64Array;
   private readonly memberSessions: Int32Array;
   private readonly memberLast: Uint8Array[];
+  /** each SPV member's own profiles not yet in an accepted block (what it checks Merkle paths against) */
+  private readonly unconfirmed: SignedProfile[][];
+  /** the provider's copies of profiles received and not yet billed (by leaf, hex); what it forwards to validators */
+  private readonly providerCopies = new Map<string, SignedProfile>();
   /** sessionId -> where its profiles are (block, leaf index) */
   private readonly where = new Map<number, { block: Block; index: number }[]>();
   readonly messages = new Map<MessageType, { count: number; bytes: number }>();
@@ -315,6 +319,7 @@ export class LightChain {
     this.memberEnergy = new Float64Array(V);
     this.memberSessions = new Int32Array(V);
     this.memberLast = Array.from({ length: V }, () => ZERO32);
+    this.unconfirmed = Array.from({ length: V }, () => []);
     for (let v = 0; v < V; v++) {
       const g = Math.floor(v / opts.groupSize);
       this.groupOf[v] = g;
@@ -354,8 +359,18 @@ export class LightChain {
     const body = encodeProfile(profile);
     const sig = this.codec.signBytes('node', van, body);
     const leaf = sha256(body, sig);
-    if (!this.isParent(van)) this.spvOwnBytes[van]! += SIGNED_PROFILE_BYTES;
-    return { profile, body, sig, leaf, providerAt: Infinity };
+    const sp: SignedProfile = { profile, body, sig, leaf, providerAt: Infinity };
+    if (!this.isParent(van)) {
+      this.spvOwnBytes[van]! += SIGNED_PROFILE_BYTES;
+      this.unconfirmed[van]!.push(sp);
+    }
+    return sp;
+  }
+
+  /** The provider received its copy of a profile at time t (it forwards it to the other groups' parents). */
+  providerReceive(sp: SignedProfile, t: number): void {
+    sp.providerAt = t;
+    this.providerCopies.set(sp.leaf.toString('hex'), sp);
   }
 
   /** The parent of `group` builds a block from the profiles it holds (null: none pending or one in
@@ -413,35 +428,25 @@ export class LightChain {
       if (this.groupOf[p.profile.idTag] !== g.id) return false;
       if (!this.codec.verifyBytes('node', p.profile.idTag, p.body, p.sig)) return false;
       if (!eq(p.leaf, sha256(p.body, p.sig))) return false;
-      if (!copyArrived(p)) return false;
-      if (!this.pendingLeaf(g, p.leaf)) return false; // not a copy the provider forwarded
+      // the copy the provider forwarded: it must exist (not billed yet, not invented) and have arrived
+      const copy = this.providerCopies.get(p.leaf.toString('hex'));
+      if (!copy || !copyArrived(copy)) return false;
     }
     return true;
   }
 
-  private pendingLeaf(g: Group, leaf: Uint8Array): boolean {
-    for (const q of g.pending) if (eq(q.leaf, leaf)) return true;
-    return false;
-  }
-
-  /** SPV check of every member with a profile in the candidate block: its own retained profile
-   * (the one it signed, from the parent's pending pool as sent) against the header's Merkle root.
-   * Returns the number of failed checks (complaints). */
+  /** SPV check of every member with a profile in the candidate block: its own retained copy of
+   * each profile the block claims (same idTag and seq) against the header's Merkle root, with the
+   * path the provider sends. Returns the number of members whose check failed (complaints). */
   spvCheck(block: Block): number {
     const g = this.groups[block.header.groupId]!;
     const leaves = block.profiles.map((p) => p.leaf);
     let failures = 0;
-    // the member's own copies: what it sent (the parent's pending pool holds them unchanged)
-    const own = new Map<number, SignedProfile[]>();
     const claimed = new Set(block.profiles.map((q) => `${q.profile.idTag}/${q.profile.seq}`));
-    for (const p of g.pending) {
-      if (p.profile.idTag === g.members[0]) continue; // the parent is a full node
-      if (!claimed.has(`${p.profile.idTag}/${p.profile.seq}`)) continue; // not in this block: checked when it is
-      let l = own.get(p.profile.idTag);
-      if (!l) own.set(p.profile.idTag, (l = []));
-      l.push(p);
-    }
-    for (const [van, mine] of own) {
+    for (const van of g.members.slice(1)) {
+      // the member's own copies of the profiles the block claims; others are checked when included
+      const mine = this.unconfirmed[van]!.filter((p) => claimed.has(`${van}/${p.profile.seq}`));
+      if (mine.length === 0) continue;
       let memberFailed = false;
       for (const p of mine) {
         // the provider sends the path of the leaf at the position of this profile's seq in the block
@@ -485,6 +490,8 @@ export class LightChain {
     g.liveBytes += block.bytes;
     const inBlock = new Set(block.profiles.map((p) => p.leaf.toString('hex')));
     g.pending = g.pending.filter((p) => !inBlock.has(p.leaf.toString('hex')));
+    for (const h of inBlock) this.providerCopies.delete(h); // billed: a replay of it is refused
+    for (const m of g.members.slice(1)) if (this.unconfirmed[m]!.length) this.unconfirmed[m] = this.unconfirmed[m]!.filter((p) => !inBlock.has(p.leaf.toString('hex')));
     const depth = block.profiles.length > 1 ? Math.ceil(Math.log2(block.profiles.length)) : 0; // Merkle path length
     block.profiles.forEach((p, i) => {
       const pr = p.profile;

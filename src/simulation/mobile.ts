@@ -449,7 +449,7 @@ export class MobileChargers {
         this.profiles++;
         const toParent = this.send(me, parent, MESSAGE_BYTES.ChargeProfile, 'ChargeProfile');
         const toProvider = this.send(me, 0, MESSAGE_BYTES.ChargeProfile, 'ChargeProfile');
-        sp.providerAt = now + toProvider;
+        c.providerReceive(sp, now + toProvider);
         for (const o of c.groups) if (o.id !== group.id) this.send(0, this.netNode(o.members[0]!), MESSAGE_BYTES.ChargeProfile, 'ForwardProfile');
         this.kernel.at(now + toParent, PRIORITY.LEDGER, () => group.pending.push(sp));
       }

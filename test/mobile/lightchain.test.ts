@@ -26,7 +26,7 @@ let nextSession = 0;
 /** A van's profile, delivered to its parent and (at t = 0) to the provider. */
 function deliver(c: LightChain, van: number, energyKWh: number, final = true, sessionId = nextSession++): SignedProfile {
   const sp = c.signProfile(van, { sessionId, ev: 100 + van, start: 0, end: 600, maxPowerKW: 50, energyKWh, final });
-  sp.providerAt = 0;
+  c.providerReceive(sp, 0);
   c.groups[c.groupOf[van]!]!.pending.push(sp);
   return sp;
 }
@@ -84,6 +84,18 @@ describe('validation, majority and tampering', () => {
     expect(c.groups[0]!.chain).toHaveLength(1);
   });
 
+  it('a parent that replays an already billed profile is refused: the provider has no unbilled copy of it', () => {
+    const c = chain();
+    const p = deliver(c, 1, 8);
+    c.buildBlock(0, 1);
+    expect(c.decide(0, [true], 0, 2)).toBe(true);
+    c.groups[0]!.pending.push(p);
+    const replay = c.buildBlock(0, 3)!;
+    expect(c.validate(replay, 3, 0)).toBe(false);
+    expect(c.decide(0, [false], 0, 4)).toBe(false);
+    expect(c.billed.get(p.profile.sessionId)!.finals).toBe(1);
+  });
+
   it('a block is added only with more than half of the validations correct', () => {
     const c = new LightChain({ vans: 4, groupSize: 1, codec: codec(), compactBytes: null });
     for (let v = 0; v < 4; v++) c.authorize(v);
@@ -125,7 +137,7 @@ describe('validation, majority and tampering', () => {
   it('a validator without the provider\'s copy of a profile yet votes invalid', () => {
     const c = chain();
     const p = deliver(c, 1, 3);
-    p.providerAt = 100;
+    c.providerReceive(p, 100);
     const block = c.buildBlock(0, 50)!;
     expect(c.validate(block, 100.05, 0.1)).toBe(false);
     expect(c.validate(block, 100.2, 0.1)).toBe(true);

@@ -2,7 +2,12 @@
  * Mobile chargers in the simulation (src/simulation/mobile.ts, src/charging/dispatch.ts):
  * dispatch, billing exactly once, determinism, the tamper fault, scenario validation.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { scenarioPath } from '../helpers.js';
 import { DISPATCH_POLICIES, type DispatchCandidates } from '../../src/charging/dispatch.js';
 import { UserError } from '../../src/core/errors.js';
 import { validateScenario, type Scenario } from '../../src/scenario/scenario.js';
@@ -126,6 +131,27 @@ describe('mobile chargers in a run', () => {
     const { result } = run(sc);
     expect(result.summary.mobile).toBeUndefined();
     expect(comparisonRows([result.summary])[0]).not.toContain('mobile_served');
+  });
+});
+
+describe('the shipped scenarios through the CLI', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'evsim-mobile-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+  it('faults/mobile-tamper.yaml (shortened): byte-identical results twice; the tampered block is rejected', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const outs = [join(tmp, 'a'), join(tmp, 'b')];
+    try {
+      for (const out of outs) expect(await main(['run', scenarioPath('faults/mobile-tamper.yaml'), '--quiet', '--out', out, '--cache-dir', join(tmp, 'cache'), '--set', 'duration=1d', '--set', 'fleet.size=800'])).toBe(0);
+    } finally {
+      log.mockRestore();
+    }
+    const files = readdirSync(outs[0]!).filter((f) => f !== 'timing.json').sort();
+    expect(files).toContain('summary.json');
+    for (const f of files) expect(readFileSync(join(outs[1]!, f)), f).toEqual(readFileSync(join(outs[0]!, f)));
+    const m = JSON.parse(readFileSync(join(outs[0]!, 'summary.json'), 'utf8')).mobile;
+    expect(m.chain.tamperedBlocks).toBe(1);
+    expect(m.chain.rejectedBlocks).toBe(1);
+    expect(m.billing.problems + m.auditProblems).toBe(0);
   });
 });
 

@@ -81,11 +81,22 @@ export function summaryTable(s: Summary, cityOnly = false, width = 100): string 
               `${b.backend}: ${b.submitted} submitted, ${b.confirmed} final, ${b.failed} failed, latency p50 ${fmt(b.latencySeconds.p50, 3)} s p99 ${fmt(b.latencySeconds.p99, 3)} s; audit ${s.ledger.auditProblems === 0 ? 'ok' : `${s.ledger.auditProblems} problem(s)`}`,
             ] as [string, string],
         )),
+    ...mobileRows(s),
     ['events', `${s.events}`],
   ];
   if (cityOnly) rows[0]![1] += ' — city figures of the first stack; the ledgers below';
   const w = Math.max(...rows.map((r) => r[0].length));
   return rows.map(([k, v]) => wrapValue(`  ${k.padEnd(w)}  `, v, width)).join('\n');
+}
+
+/** The mobile chargers' lines (scenario block `mobile` only; docs/mobile.md). */
+function mobileRows(s: Summary): [string, string][] {
+  const m = s.mobile;
+  if (!m) return [];
+  return [
+    ['mobile chargers', `${m.vans} vans in ${m.groups} groups (${m.dispatch}): ${m.requests} requests, ${m.served} served, ${m.abandoned} abandoned, response mean ${fmt(m.meanResponseSeconds / 60)} min, utilisation ${fmt(m.vanUtilizationPct)} %`],
+    ['lightweight chain', `${m.chain.blocks} blocks, ${m.chain.rejectedBlocks} rejected, ${m.chain.compactions} compactions; stored: parent ${m.storage.parentMeanBytes} B, SPV member ${m.storage.spvMeanBytes} B (means), provider ${m.storage.providerLiveBytes + m.storage.providerArchiveBytes} B; billing ${m.billing.problems === 0 && m.auditProblems === 0 ? 'ok' : `${m.billing.problems + m.auditProblems} problem(s)`}`],
+  ];
 }
 
 /** `head` + `value`, wrapped after ", " or "; " so no line is longer than `width` (when possible). */

@@ -19,7 +19,8 @@
  * fast ones, the one this deterministic search settles).
  *
  * A small LRU cache (a Map in recency order, default 4,096 pairs) answers repeated pairs (a van
- * driving back to the same depot, the same EV asked by several vans).
+ * driving back to the same depot, the same EV asked by several vans). `manyTo` answers many
+ * sources to one target with one reverse Dijkstra (plain, no bound) over the reverse CSR.
  */
 import type { RoadGraph } from './graph.js';
 
@@ -42,6 +43,8 @@ export class PathFinder {
   private readonly dist: Float64Array;
   private readonly len: Float64Array;
   private readonly done: Uint8Array;
+  /** manyTo: the sources still to settle */
+  private readonly want: Uint8Array;
   private touched: Int32Array;
   private nTouched = 0;
   private hKey: Float64Array = new Float64Array(256);
@@ -75,6 +78,7 @@ export class PathFinder {
     this.dist = new Float64Array(n).fill(Infinity);
     this.len = new Float64Array(n);
     this.done = new Uint8Array(n);
+    this.want = new Uint8Array(n);
     this.touched = new Int32Array(Math.min(n, 1024));
   }
 
@@ -104,6 +108,94 @@ export class PathFinder {
       this.cache.set(key, res);
     }
     return { timeS: res[0], lengthM: res[1] };
+  }
+
+  /**
+   * Travel times (s) and lengths (m) from each of `sources` to one `target`, by one reverse
+   * Dijkstra from the target over the in-edges that stops when every source is settled (one search
+   * instead of one per source: a request asks every candidate van). Pairs already cached are
+   * answered from the cache; the others are cached. Unreachable: Infinity.
+   */
+  manyTo(sources: ArrayLike<number>, target: number, outTime: Float64Array, outLen: Float64Array): void {
+    const n = sources.length;
+    if (!(Number.isInteger(target) && target >= 0 && target < this.n)) throw new RangeError(`paths: target ${target} is not a node (0..${this.n - 1})`);
+    let missing = 0;
+    for (let i = 0; i < n; i++) {
+      const s = sources[i]!;
+      if (!(Number.isInteger(s) && s >= 0 && s < this.n)) throw new RangeError(`paths: source ${s} is not a node (0..${this.n - 1})`);
+      this.stats.queries++;
+      const hit = s === target ? ([0, 0] as [number, number]) : this.cache.get(s * this.n + target);
+      if (hit) {
+        if (s !== target) {
+          this.stats.cacheHits++;
+          this.cache.delete(s * this.n + target);
+          this.cache.set(s * this.n + target, hit);
+        }
+        outTime[i] = hit[0];
+        outLen[i] = hit[1];
+      } else {
+        outTime[i] = NaN;
+        missing++;
+      }
+    }
+    if (missing === 0) return;
+    const g = this.g;
+    const dist = this.dist;
+    const len = this.len;
+    const done = this.done;
+    // sources still to settle: count each distinct node once
+    const want = this.want;
+    let left = 0;
+    for (let i = 0; i < n; i++) {
+      const s = sources[i]!;
+      if (Number.isNaN(outTime[i]!) && !want[s]) {
+        want[s] = 1;
+        left++;
+      }
+    }
+    dist[target] = 0;
+    len[target] = 0;
+    this.touch(target);
+    this.hSize = 0;
+    this.push(0, target);
+    while (this.hSize > 0 && left > 0) {
+      const v = this.pop();
+      if (done[v]) continue;
+      done[v] = 1;
+      this.stats.settled++;
+      if (want[v]) left--;
+      const dv = dist[v]!;
+      for (let k = g.inStart[v]!, end = g.inStart[v + 1]!; k < end; k++) {
+        const e = g.inEdge[k]!;
+        const u = g.edgeSource[e]!;
+        if (done[u]) continue;
+        const nd = dv + g.edgeTimeS[e]!;
+        if (nd < dist[u]!) {
+          if (dist[u] === Infinity) this.touch(u);
+          dist[u] = nd;
+          len[u] = len[v]! + g.edgeLengthM[e]!;
+          this.push(nd, u);
+        }
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      if (!Number.isNaN(outTime[i]!)) continue;
+      const s = sources[i]!;
+      want[s] = 0;
+      const res: [number, number] = done[s] ? [dist[s]!, len[s]!] : [Infinity, Infinity];
+      outTime[i] = res[0];
+      outLen[i] = res[1];
+      if (this.cacheSize > 0) {
+        if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+        this.cache.set(s * this.n + target, res);
+      }
+    }
+    for (let i = 0; i < this.nTouched; i++) {
+      const v = this.touched[i]!;
+      dist[v] = Infinity;
+      done[v] = 0;
+    }
+    this.nTouched = 0;
   }
 
   private touch(v: number): void {

@@ -102,6 +102,9 @@ export interface MobileSummary {
   energyKWh: number;
   vanUtilizationPct: number;
   vanKm: number;
+  /** point-to-point path queries (src/city/paths.ts) and how many the cache answered */
+  pathQueries: number;
+  pathCacheHits: number;
   depotRecharges: number;
   depotKWh: number;
   chain: {
@@ -157,6 +160,10 @@ export class MobileChargers {
   readonly jobs: Job[] = [];
   private waiting: number[] = [];
   private readonly cand: DispatchCandidates;
+  private readonly askVan: Int32Array;
+  private readonly askNode: Int32Array;
+  private readonly askTime: Float64Array;
+  private readonly askLen: Float64Array;
   private readonly kArrive: number;
   private readonly kEnd: number;
   private readonly kDepot: number;
@@ -210,6 +217,10 @@ export class MobileChargers {
       this.node[v] = this.depot[v]!;
       this.readyNode[v] = this.depot[v]!;
     }
+    this.askVan = new Int32Array(V);
+    this.askNode = new Int32Array(V);
+    this.askTime = new Float64Array(V);
+    this.askLen = new Float64Array(V);
     this.cand = { count: 0, van: new Int32Array(V), idle: new Uint8Array(V), readyAt: new Float64Array(V), travelS: new Float64Array(V) };
     this.kArrive = kernel.register('van-arrive', (v) => this.onArrive(v));
     this.kEnd = kernel.register('van-service-end', (v) => this.onServiceEnd(v));
@@ -291,10 +302,19 @@ export class MobileChargers {
     const now = this.kernel.now;
     c.count = 0;
     const planned: number[] = [];
+    // every van that may be a candidate, its travel to the EV in one search (paths.manyTo)
+    let k = 0;
     for (let v = 0; v < this.V; v++) {
+      if (this.policy.idleOnly && !this.isIdle(v)) continue;
+      this.askVan[k] = v;
+      this.askNode[k++] = this.readyNode[v]!;
+    }
+    if (k === 0) return false;
+    this.paths.manyTo(this.askNode.subarray(0, k), job.node, this.askTime, this.askLen);
+    for (let q = 0; q < k; q++) {
+      const v = this.askVan[q]!;
       const idle = this.isIdle(v);
-      if (this.policy.idleOnly && !idle) continue;
-      const r = this.paths.query(this.readyNode[v]!, job.node);
+      const r = { timeS: this.askTime[q]!, lengthM: this.askLen[q]! };
       if (!Number.isFinite(r.timeS)) continue;
       const give = Math.min(job.requestKWh, this.readyBattery[v]! - this.travelKWh(r.lengthM) - cfg.reserveKWh);
       if (!(give > 0) || give < Math.min(cfg.minServiceKWh, job.requestKWh)) continue;
@@ -304,13 +324,14 @@ export class MobileChargers {
       c.readyAt[i] = idle ? now : this.readyAt[v]!;
       c.travelS[i] = r.timeS;
       planned[i] = give;
+      this.askLen[i] = r.lengthM; // i <= q: entry q is no longer needed
     }
     if (c.count === 0) return false;
     const i = this.policy.choose(c, now);
     if (i < 0) return false;
     if (!(i < c.count) || (i | 0) !== i) throw new Error(`dispatch "${this.policy.name}" chose candidate ${i} of ${c.count}`);
     const v = c.van[i]!;
-    const r = this.paths.query(this.readyNode[v]!, job.node);
+    const r = { timeS: c.travelS[i]!, lengthM: this.askLen[i]! };
     job.van = v;
     job.plannedKWh = planned[i]!;
     job.status = 'assigned';
@@ -610,6 +631,8 @@ export class MobileChargers {
       energyKWh: meteredKWh,
       vanUtilizationPct: (100 * Math.min(busy, this.V * horizon)) / (this.V * horizon),
       vanKm: this.vanKm,
+      pathQueries: this.paths.stats.queries,
+      pathCacheHits: this.paths.stats.cacheHits,
       depotRecharges: this.depotRecharges,
       depotKWh: this.depotKWh,
       chain: {

@@ -57,6 +57,28 @@ describe('paths.ts: point-to-point A*', () => {
     }
   });
 
+  it('manyTo (one reverse search) gives the same times as one query per source, and caches them', () => {
+    for (let s = 0; s < 4; s++) {
+      const g = randomGraph(`m${s}`, 70, 200);
+      const one = new PathFinder(g, 0);
+      const many = new PathFinder(g);
+      for (let t = 0; t < g.nodeCount; t += 9) {
+        const src = [0, 5, 5, 11, t, 33, 69];
+        const time = new Float64Array(src.length);
+        const len = new Float64Array(src.length);
+        many.manyTo(src, t, time, len);
+        src.forEach((u, i) => {
+          const q = one.query(u, t);
+          if (q.timeS === Infinity) expect(time[i]).toBe(Infinity);
+          else expect(time[i]!).toBeCloseTo(q.timeS, 9);
+        });
+        const hits = many.stats.cacheHits;
+        many.manyTo(src, t, time, len);
+        expect(many.stats.cacheHits - hits).toBe(src.filter((u) => u !== t).length);
+      }
+    }
+  });
+
   it('answers repeated pairs from its LRU cache with the same result, and evicts the least recent', () => {
     const g = randomGraph('cache', 80, 300);
     const pf = new PathFinder(g, 2);

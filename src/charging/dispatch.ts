@@ -24,6 +24,7 @@ export interface DispatchCandidates {
 
 export interface DispatchPolicy {
   readonly name: string;
+  readonly description: string;
   /** only idle vans are candidates (the caller may skip the others' travel times) */
   readonly idleOnly: boolean;
   choose(c: DispatchCandidates, now: number): number;
@@ -31,6 +32,7 @@ export interface DispatchPolicy {
 
 const nearestIdle: DispatchPolicy = {
   name: 'nearest-idle',
+  description: 'the idle van with the shortest travel time to the EV; none idle: the request waits',
   idleOnly: true,
   choose(c) {
     let best = -1;
@@ -44,6 +46,7 @@ const nearestIdle: DispatchPolicy = {
 
 const earliestArrival: DispatchPolicy = {
   name: 'earliest-arrival',
+  description: 'the van that would arrive first, counting its queued jobs and recharge',
   idleOnly: false,
   choose(c, now) {
     let best = -1;

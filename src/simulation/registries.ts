@@ -4,6 +4,7 @@
  */
 import { ALLOCATION_POLICIES } from '../charging/allocationBatch.js';
 import { CHOICE_POLICIES } from '../charging/choice.js';
+import { DISPATCH_POLICIES } from '../charging/dispatch.js';
 import { listFeatures } from '../charging/features.js';
 import { listBackends } from '../ledger/registry.js';
 import { listStacks } from '../ledger/stacks.js';
@@ -22,6 +23,8 @@ export interface Registries {
   demand: RegistryEntry[];
   backends: RegistryEntry[];
   stacks: RegistryEntry[];
+  /** mobile chargers' dispatch policies (mobile.dispatch; docs/mobile.md) */
+  dispatch: RegistryEntry[];
 }
 
 export function listRegistries(): Registries {
@@ -40,6 +43,7 @@ export function listRegistries(): Registries {
     demand: (Object.keys(DEMAND_MODELS) as DemandType[]).map((name) => ({ name, description: DEMAND_MODELS[name].description })),
     backends: listBackends().map((b) => ({ name: b.name, description: `(${b.capabilities.join(', ')}) ${b.description}` })),
     stacks: listStacks().map((st) => ({ name: st.name, description: `${st.description} [records: ${st.records}, payments: ${st.payments}]` })),
+    dispatch: Object.values(DISPATCH_POLICIES).map(({ name, description }) => ({ name, description })),
   };
 }
 
@@ -56,5 +60,6 @@ export function formatRegistries(r: Registries = listRegistries()): string[] {
   block('demand.type', r.demand);
   block('ledger backends (ledger.backends.<name>)', r.backends);
   block('ledger stacks (--ledger, ledger.stacks)', r.stacks);
+  block('mobile.dispatch', r.dispatch);
   return out;
 }

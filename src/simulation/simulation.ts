@@ -33,6 +33,7 @@ import { DEMAND_MODELS } from './demandModels.js';
 import { Fleet } from './fleet.js';
 import { Observation } from './observation.js';
 import { ledgerProtocol, type ChargingProtocol } from './protocol.js';
+import { Roaming } from './roaming.js';
 import { Sites } from './sites.js';
 import type { SimHooks, SimOptions, SimResult, SimulationParts } from './types.js';
 import type { City } from './world.js';
@@ -64,6 +65,8 @@ export class Simulation {
   readonly observation: Observation;
   readonly stationChoice: StationChoicePolicy;
   readonly allocation: AllocationBatchPolicy;
+  /** roaming between utilities: only with a scenario `roaming` block */
+  readonly roaming: Roaming | null = null;
   private readonly ai: AiSummary | undefined;
   private readonly horizon: number;
 
@@ -82,6 +85,8 @@ export class Simulation {
     this.horizon = sc.duration;
     const k = this.kernel;
     const observers = [hooks, ...(parts.observers ?? [])];
+    // roaming: the EVs' arrivals at destinations expire visiting profiles
+    if (sc.roaming) observers.push({ transition: (_t, ev, _from, to) => this.roaming?.transition(ev, to) });
     this.observation = new Observation(k, sc, city.stations.length, observers);
     if (!parts.allocation && sc.policy.allocation === 'learned')
       throw new UserError([`${sc.file}: policy.allocation: "learned" needs its model loaded first (loadLearnedParts in src/ai/allocation.ts, then createSimulation(sc, city, parts))`]);
@@ -124,6 +129,14 @@ export class Simulation {
       depart: (s, status) => this.sites.depart(s, status),
       infoSettled: (st) => this.calculating.settled(st),
     });
+    // ---- roaming between utilities (src/simulation/roaming.ts): around the ledger protocol
+    if (sc.roaming) {
+      const roaming = new Roaming(k, sc, city, this.stations, this.sessions, this.fleet, this.streams, (s, status) => this.sites.depart(s, status));
+      this.roaming = roaming;
+      this.protocol = roaming.wrap(this.protocol);
+      this.decisions.candidateMask = (ev) => roaming.candidateMask(ev);
+      this.decisions.restricted = (ev, ex, near) => roaming.restricted(ev, ex, near);
+    }
     this.sites.protocol = this.protocol;
     const submitRecord = this.protocol.submitRecord?.bind(this.protocol);
     if (submitRecord) this.calculating.submit = submitRecord;
@@ -137,6 +150,7 @@ export class Simulation {
       sessions: this.sessions,
       arriveAt: (s, at) => this.sites.arriveAt(s, at),
     });
+    this.roaming?.start();
     this.sites.start();
   }
 
@@ -189,6 +203,7 @@ export class Simulation {
     const calc = this.calculating.summary();
     if (calc) summary.calculating = calc;
     if (this.ai) summary.ai = this.ai;
+    if (this.roaming) summary.roaming = this.roaming.summary(this.horizon);
     return {
       summary,
       sessions: this.sessions,

@@ -11,6 +11,7 @@ import type { LedgerPort, LedgerSummary, Settlement } from '../ledger/ledger.js'
 import type { ResolvedStack } from '../scenario/scenario.js';
 import type { CalculatingSummary } from './calculating.js';
 import type { ProtocolFactory } from './protocol.js';
+import type { RoamingSummary } from './roaming.js';
 
 export interface SessionsSummary {
   count: number;
@@ -63,6 +64,8 @@ export interface Summary {
   calculating?: CalculatingSummary;
   /** demand.type hub only */
   hub?: HubSummary;
+  /** only with a scenario `roaming` block (src/simulation/roaming.ts, docs/roaming.md) */
+  roaming?: RoamingSummary;
 }
 
 export interface LedgerPart {

@@ -124,6 +124,14 @@ export class RoamingAccounts {
     this.hubFees += inv.fee;
   }
 
+  /** The hub's fees over every invoice: kept from the settled ones, due on the pending ones
+   * (accrual basis, like TCR and TCC in `figures`). */
+  accruedFees(): number {
+    let f = 0;
+    for (const inv of this.invoices) f += Number.isNaN(inv.paid) ? (inv.amount * this.feePct) / 100 : inv.fee;
+    return f;
+  }
+
   /** Equation (1) and (2) figures per utility (customers and stations per utility given). */
   figures(customers: readonly number[], stations: readonly number[]): UtilityFigures[] {
     const n = this.names.length;

@@ -261,7 +261,7 @@ export class Roaming {
     const cin = this.cin(s.ev);
     const net = this.net;
     const h = this.router.route(cin); // the R-GW/R resolves the CIN's prefix
-    this.seenIn(s.ev, v);
+    if (this.sc.roaming!.expireOnLeave) this.seenIn(s.ev, v);
     let lat = net.access('station', 'auth-request');
     let kind: number;
     if (v === h) {
@@ -502,7 +502,7 @@ export class Roaming {
         TCC: sum((x) => x.TCC),
         revenue: sum((x) => x.revenue),
         consumerSurplus: sum((x) => x.consumerSurplus),
-        hubFees: this.accounts.hubFees,
+        hubFees: this.accounts.accruedFees(),
         domesticSessions: sum((x) => x.domesticSessions),
         roamingSessions: inv,
         roamingKWh: sum((x) => x.roamingKWh),

@@ -352,7 +352,7 @@ const LonLat = z.tuple([z.number().min(-180).max(180), z.number().min(-90).max(9
 const RoamingUtility = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9._-]+$/),
   /** the first digits of every CIN the utility issues (names its AAA node); prefix-free among utilities */
-  cinPrefix: z.string().regex(/^[0-9]{1,8}$/, { error: 'expected 1 to 8 digits (a string, e.g. "4231")' }),
+  cinPrefix: z.string().regex(/^[0-9]{1,8}$/),
   /** service area: bbox [minLon, minLat, maxLon, maxLat] or polygon [[lon, lat], ...] (>= 3 vertices) */
   area: z.union([z.strictObject({ bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]) }), z.strictObject({ polygon: z.array(LonLat).min(3) })]),
   /** price per kWh the utility bills its own customers at its own stations (p_i) */

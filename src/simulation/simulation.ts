@@ -8,6 +8,8 @@
  *   sites.ts         arrival, queue, plug-in, departure, the minute tick and batched allocation
  *   protocol.ts      what goes to which ledger role when, and what the city waits for
  *   observation.ts   what is recorded for the outputs (events log, samples, summary)
+ *   roaming.ts       only with a `roaming` block: AAA authorisation before the protocol's plug-in,
+ *                    invoices and settlement between utilities, mode none's candidate sets
  *
  * All randomness comes from named streams of the scenario seed: "fleet" (models, homes, initial
  * state of charge), "demand" (day plans, arrivals), "city" (activity places, generated stations)

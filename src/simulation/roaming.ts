@@ -124,6 +124,7 @@ export class Roaming {
   private refusedAtStation = 0;
   private endedBeforeAuth = 0;
   private readonly kAuth: number;
+  private readonly kRefuse: number;
   private readonly kHubInvoice: number;
   private readonly kHubPay: number;
   private readonly kHubPaid: number;
@@ -156,6 +157,10 @@ export class Roaming {
     this.accounts = new RoamingAccounts(us.map((u) => u.id), this.domesticPrice, this.roamingPrice, r.willingnessToPay, r.mode === 'clearing-house' ? r.clearingHouse.feePct : 0, 0);
     this.refusalsByUtility = us.map(() => 0);
     this.kAuth = kernel.register('roaming-auth', (sid) => this.onAuthorized(sid));
+    this.kRefuse = kernel.register('roaming-refuse', (sid) => {
+      const s = this.sessions[sid]!;
+      if (s.status === SessionStatus.active) this.depart(s, SessionStatus.abandoned);
+    });
     this.kHubInvoice = kernel.register('roaming-hub-invoice', (i) => this.onHubInvoice(i));
     this.kHubPay = kernel.register('roaming-hub-pay', (i) => this.onHubPay(i));
     this.kHubPaid = kernel.register('roaming-hub-paid', (i) => this.onHubPaid(i));
@@ -268,10 +273,12 @@ export class Roaming {
       kind = AUTH.domestic;
       lat += net.hop('gateway', v, v, 'auth-request') + net.hop('aaa', v, v, 'auth-answer');
     } else if (this.mode === 'none') {
+      // refused: no power; it unplugs at once (an event, not inside the station's plug-in)
       this.set(this.authKind, s.sessionId, AUTH.refused);
       this.refusedAtStation++;
       this.refusalsByUtility[h]!++;
-      this.depart(s, SessionStatus.abandoned);
+      s.authorized = false;
+      this.kernel.schedule(this.kernel.now, PRIORITY.LEDGER, this.kRefuse, s.sessionId);
       return;
     } else if (this.mode === 'clearing-house') {
       kind = AUTH.hub;

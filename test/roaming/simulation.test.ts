@@ -5,6 +5,7 @@
  * a run's books, and that a scenario without `roaming` is unchanged.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SessionStatus } from '../../src/charging/station.js';
 import { validateScenario, type Scenario } from '../../src/scenario/scenario.js';
 import { comparisonRows, summaryJson } from '../../src/output/output.js';
 import { createSimulation, type SimResult } from '../../src/simulation/simulation.js';
@@ -96,6 +97,26 @@ describe('roaming in a run', () => {
     for (const s of res.sessions) expect(rm.stationUtility[s.station]).toBe(rm.homeUtility[s.ev]);
     expect(r.refusals.meanExtraTravelSeconds).toBeGreaterThan(0);
     expect(r.messages.byEntity.chain).toBeUndefined();
+  });
+
+  it('none: an EV at a foreign station anyway is refused at plug-in and leaves without energy', () => {
+    const sim = createSimulation(scenario(['roaming.mode=none']), city);
+    sim.decisions.candidateMask = () => undefined; // bypass the restriction of the candidate sets
+    const res = sim.run();
+    const r = res.summary.roaming!;
+    const rm = sim.roaming!;
+    expect(r.refusals.atStation).toBeGreaterThan(0);
+    let foreign = 0;
+    for (const s of res.sessions) {
+      if (rm.stationUtility[s.station] === rm.homeUtility[s.ev] || Number.isNaN(s.pluggedAt)) continue;
+      foreign++;
+      expect(s.deliveredKWh).toBe(0);
+      expect(s.status).toBe(SessionStatus.abandoned);
+      expect(s.unpluggedAt).toBe(s.pluggedAt);
+    }
+    expect(foreign).toBe(r.refusals.atStation);
+    expect(r.totals.roamingSessions).toBe(0);
+    expect(r.auditProblems).toBe(0);
   });
 
   it('clearing-house: through the hub every time, fee kept, settlement after the delay', () => {

@@ -26,6 +26,7 @@ import { benchAi } from './ai.js';
 import { benchHubInference, benchLearnedCity } from './learned.js';
 import { benchCityCache, benchSweep } from './sweep.js';
 import { benchMobileScenario, benchPaths, benchSpv } from './mobile.js';
+import { benchRoaming } from './roaming.js';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const BIN = join(ROOT, 'bin', 'evsim.js');
@@ -163,6 +164,11 @@ async function main(): Promise<number> {
     checks.push({ what: `learned station choice, µs per decision amortised over a ${d.scenario} day (${d.decisions} decisions in ${d.batches} batches, K = 10; CPU time ${d.cpuUsPerDecision.toFixed(1)} µs)`, value: d.usPerDecision.toFixed(1), target: '<= 25', pass: d.usPerDecision <= 25 });
   }
   checks.push({ what: `learned allocation, µs per session (${a54.sessions} per batch)`, value: a54.usPerSession.toFixed(1), target: '<= 25', pass: a54.usPerSession <= 25 });
+  // roaming between utilities (bench/roaming.ts): cost against the same runs without roaming
+  const roaming = await benchRoaming(quick ? [2000] : [2000, 5000, 10000]);
+  for (const r of roaming) console.log(`roaming-liechtenstein ${r.fleet} EVs, ${r.mode}: ${r.wallSeconds.toFixed(2)} s (${r.overhead.toFixed(2)} x no roaming), ${r.roamingSessions} roaming sessions`);
+  const rc = roaming.filter((r) => r.fleet === roaming.at(-1)!.fleet && r.mode === 'clearing-house')[0]!;
+  checks.push({ what: `roaming-liechtenstein ${rc.fleet} EVs, clearing-house / no roaming wall time`, value: rc.overhead.toFixed(2), target: '<= 1.5', pass: rc.overhead <= 1.5 });
   const hub = await benchHubInference();
   console.log(`DC hub learned allocation over a simulated day: ${JSON.stringify(hub)}`);
   checks.push({ what: `DC hub learned allocation, µs per decision (amortised over a day, ${hub.decisions} decisions)`, value: hub.usPerDecision.toFixed(2), target: '<= 25', pass: hub.usPerDecision <= 25 });
@@ -177,7 +183,7 @@ async function main(): Promise<number> {
   for (const c of checks) console.log(`| ${c.what} | ${c.value} | ${c.target} | ${c.pass ? 'PASS' : 'FAIL'} |`);
   const dir = join(ROOT, 'results', 'bench');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'bench.json'), JSON.stringify({ machine, kernel: k, sweep, cityCache: cache, routing, ledger: { central, pow, qbft, lightning, tangle }, ai, hub, learnedCity, mobile, runs, checks }, null, 2) + '\n');
+  writeFileSync(join(dir, 'bench.json'), JSON.stringify({ machine, kernel: k, sweep, cityCache: cache, routing, ledger: { central, pow, qbft, lightning, tangle }, ai, hub, roaming, learnedCity, mobile, runs, checks }, null, 2) + '\n');
   console.log(`\nwritten: results/bench/bench.json`);
   return checks.every((c) => c.pass) ? 0 : 1;
 }

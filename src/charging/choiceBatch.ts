@@ -70,6 +70,8 @@ export class ChoiceBatchBuilder implements ChoiceBatch {
   nFeatures = 0;
   features: Float32Array = new Float32Array(0);
   private defs: readonly FeatureDef[] = [];
+  /** set by `add` when it is given `allowed`: travel time of the nearest reachable station left out */
+  excludedNearestS = Infinity;
   private candTime: Float64Array = new Float64Array(0);
   private candIdx: Int32Array = new Int32Array(0);
 
@@ -111,8 +113,12 @@ export class ChoiceBatchBuilder implements ChoiceBatch {
    * whose road length the EV can cover with its state of charge, less those where no charger
    * suits it. Returns the decision's index in the batch, or -1 (not added) when it has no
    * candidate.
+   *
+   * `allowed` (optional, one byte per station): only stations with allowed[s] ≠ 0 are candidates
+   * (roaming mode none: the EV's home utility's stations, src/simulation/roaming.ts); the travel
+   * time of the nearest reachable station left out is then `excludedNearestS` (Infinity: none).
    */
-  add(d: DeciderView, row: TravelRowView, stations: readonly StationReadView[]): number {
+  add(d: DeciderView, row: TravelRowView, stations: readonly StationReadView[], allowed?: Uint8Array): number {
     const K = this.K;
     const S = stations.length;
     if (this.candTime.length < K + 1) {
@@ -123,10 +129,15 @@ export class ChoiceBatchBuilder implements ChoiceBatch {
     const { model, soc } = d;
     const kmPerSoc = model.capacityKWh / model.consumptionKWhPerKm;
     let m = 0;
+    let excluded = Infinity;
     for (let s = 0; s < S; s++) {
       const t = row.timeS[row.offset + s]!;
       if (!(t < Infinity)) continue;
       if (row.lengthM[row.offset + s]! / 1000 > soc * kmPerSoc) continue; // cannot reach it
+      if (allowed !== undefined && allowed[s] === 0) {
+        if (t < excluded) excluded = t;
+        continue;
+      }
       if (m === K && t >= candTime[K - 1]!) continue;
       let j = m < K ? m++ : K - 1;
       while (j > 0 && candTime[j - 1]! > t) {
@@ -137,6 +148,7 @@ export class ChoiceBatchBuilder implements ChoiceBatch {
       candTime[j] = t;
       candIdx[j] = s;
     }
+    this.excludedNearestS = excluded;
     if (m === 0) return -1;
     const i = this.n;
     this.reserve(i + 1);

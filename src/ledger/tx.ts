@@ -20,7 +20,7 @@
  * Integer fields must be integers in 0..2^32-1 (RangeError otherwise). The txid is the hex SHA-256
  * of the body. A signed transaction's size is body + signature (64) + public key (32) = 154 bytes.
  *
- * Other kinds (reservation, station-status) have their own layouts and sizes, below TX_KIND_DEFS.
+ * Other kinds (reservation, station-status, roaming-invoice, roaming-settlement) have their own layouts and sizes, below TX_KIND_DEFS.
  *
  * Signatures (the signer is the EV, `tx.ev`, except station-status: the station):
  *   - 'real': Ed25519 with node:crypto. Keys are derived deterministically: the private seed of
@@ -68,7 +68,7 @@ import { z } from 'zod';
 import type { LedgerTx } from './ledger.js';
 
 export type SigMode = 'real' | 'modeled';
-export type KeyRole = 'ev' | 'station' | 'node';
+export type KeyRole = 'ev' | 'station' | 'node' | 'utility';
 
 export const TX_VERSION = 1;
 export const TX_BODY_BYTES = 58;
@@ -238,6 +238,89 @@ export const STATUS_LAYOUT: TxLayout = {
   },
 };
 
+// ---- roaming (src/simulation/roaming.ts, docs/roaming.md) ---------------------------------------
+
+/**
+ * `roaming-invoice` (code 6): the visited utility's invoice to the home utility for one roaming
+ * session, on the utilities' consortium chain. Signed by the visited utility (key role 'utility',
+ * id `tx.ev`). Body ROAMING_INVOICE_BODY_BYTES = 46 bytes:
+ *
+ *   offset size type  field
+ *        0    1 u8    version
+ *        1    1 u8    kind (6)
+ *        2    4 u32   id
+ *        6    4 u32   sessionId
+ *       10    4 u32   ev             (the visited utility's index: the signer)
+ *       14    4 u32   station        (where the session charged)
+ *       18    4 u32   home utility   payload[0]
+ *       22    8 f64   energyKWh      payload[1]
+ *       30    8 f64   amount         payload[2] (energy × contract price)
+ *       38    8 f64   submittedAt
+ *
+ * Signed size 46 + 64 + 32 = 142 bytes.
+ */
+export const ROAMING_INVOICE_BODY_BYTES = 46;
+export const ROAMING_INVOICE_LAYOUT: TxLayout = {
+  bodyBytes: ROAMING_INVOICE_BODY_BYTES,
+  write(v, tx, code) {
+    writeHeader(v, tx, code);
+    v.setUint32(18, u32(payloadAt(tx, 0), 'payload[0] (home utility)', tx), true);
+    f64(v, 22, payloadAt(tx, 1));
+    f64(v, 30, payloadAt(tx, 2));
+    f64(v, 38, tx.submittedAt);
+  },
+  read(v, kind) {
+    return {
+      ...readHeader(v, kind),
+      energyKWh: 0,
+      amount: 0,
+      powerKW: 0,
+      soc: NaN,
+      submittedAt: v.getFloat64(38, true),
+      payload: [v.getUint32(18, true), v.getFloat64(22, true), v.getFloat64(30, true)],
+    };
+  },
+};
+
+/**
+ * `roaming-settlement` (code 7): the home utility pays one invoice to the visited utility. Signed
+ * by the home utility (key role 'utility', id `tx.ev`). Body ROAMING_SETTLEMENT_BODY_BYTES = 38:
+ *
+ *   offset size type  field
+ *        0    1 u8    version
+ *        1    1 u8    kind (7)
+ *        2    4 u32   id
+ *        6    4 u32   sessionId      (the invoiced session)
+ *       10    4 u32   ev             (the home utility's index: payer and signer)
+ *       14    4 u32   station        (the visited utility's index: payee)
+ *       18    4 u32   invoice txid   payload[0] (the id of the roaming-invoice transaction)
+ *       22    8 f64   amount         payload[1]
+ *       30    8 f64   submittedAt
+ *
+ * Signed size 38 + 64 + 32 = 134 bytes.
+ */
+export const ROAMING_SETTLEMENT_BODY_BYTES = 38;
+export const ROAMING_SETTLEMENT_LAYOUT: TxLayout = {
+  bodyBytes: ROAMING_SETTLEMENT_BODY_BYTES,
+  write(v, tx, code) {
+    writeHeader(v, tx, code);
+    v.setUint32(18, u32(payloadAt(tx, 0), 'payload[0] (invoice txid)', tx), true);
+    f64(v, 22, payloadAt(tx, 1));
+    f64(v, 30, tx.submittedAt);
+  },
+  read(v, kind) {
+    return {
+      ...readHeader(v, kind),
+      energyKWh: 0,
+      amount: 0,
+      powerKW: 0,
+      soc: NaN,
+      submittedAt: v.getFloat64(30, true),
+      payload: [v.getUint32(18, true), v.getFloat64(22, true)],
+    };
+  },
+};
+
 function payloadAt(tx: LedgerTx, i: number): number {
   const p = tx.payload;
   if (p === undefined || p.length <= i) throw new RangeError(`codec: tx ${tx.id} (${tx.kind}) needs payload[${i}]`);
@@ -258,6 +341,8 @@ export const TX_KIND_DEFS = [
   { name: 'payment', code: 3, description: 'a payment from the EV to the station (amount in tariff units)', layout: CANONICAL_LAYOUT, signer: 'ev', optional: false },
   { name: 'reservation', code: 4, description: 'an EV in calculating announces its chosen station and expected arrival', layout: RESERVATION_LAYOUT, signer: 'ev', optional: true },
   { name: 'station-status', code: 5, description: 'a station reports its queue, plugged EVs, free chargers and work ahead', layout: STATUS_LAYOUT, signer: 'station', optional: true },
+  { name: 'roaming-invoice', code: 6, description: 'roaming: the visited utility invoices the home utility for one session (docs/roaming.md)', layout: ROAMING_INVOICE_LAYOUT, signer: 'utility', optional: true },
+  { name: 'roaming-settlement', code: 7, description: 'roaming: the home utility pays one invoice to the visited utility', layout: ROAMING_SETTLEMENT_LAYOUT, signer: 'utility', optional: true },
 ] as const satisfies readonly { name: string; code: number; description: string; layout: TxLayout; signer: KeyRole; optional: boolean }[];
 
 export type TxKind = (typeof TX_KIND_DEFS)[number]['name'];
@@ -272,7 +357,8 @@ export const OPTIONAL_TX_KINDS: ReadonlySet<TxKind> = new Set(TX_KIND_DEFS.filte
 
 /** Who signs a transaction: (role, id). */
 function signerOf(tx: LedgerTx): [KeyRole, number] {
-  return SIGNER.get(tx.kind) === 'station' ? ['station', tx.station] : ['ev', tx.ev];
+  const role = SIGNER.get(tx.kind);
+  return role === 'station' ? ['station', tx.station] : [role === 'utility' ? 'utility' : 'ev', tx.ev];
 }
 const MAX_BODY_BYTES = Math.max(...TX_KIND_DEFS.map((d) => d.layout.bodyBytes));
 
@@ -407,7 +493,7 @@ export class TxCodec {
   private readonly view = new DataView(this.buf);
   private readonly bytes = new Uint8Array(this.buf);
   private macBuf = Buffer.alloc(256);
-  private readonly keys: Record<KeyRole, Map<number, KeyEntry>> = { ev: new Map(), station: new Map(), node: new Map() };
+  private readonly keys: Record<KeyRole, Map<number, KeyEntry>> = { ev: new Map(), station: new Map(), node: new Map(), utility: new Map() };
   // wall-clock accounting of real-mode crypto (never used in simulation results)
   private signs = 0;
   private verifies = 0;

@@ -214,6 +214,9 @@ export function comparisonRows(summaries: readonly Summary[]): (string | number)
   // mobile chargers' columns, only when the scenario has a `mobile` block (summary.json `mobile`)
   const mob = summaries.some((s) => s.mobile !== undefined);
   if (mob) header.push(...MOBILE_COLUMNS);
+  // roaming between utilities: only when some run had a roaming block (summary.json `roaming`)
+  const roam = summaries.some((s) => s.roaming !== undefined);
+  if (roam) header.push(...ROAMING_COLUMNS);
   const rows: (string | number)[][] = [header];
   const r3 = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(3)) : '');
   for (const s of summaries) {
@@ -239,6 +242,7 @@ export function comparisonRows(summaries: readonly Summary[]): (string | number)
       r3(s.stations.utilizationPct), r3(s.sessions.demandMetPct),
       ...(calc ? calculatingCells(s, r3) : []),
       ...(mob ? mobileCells(s, r3) : []),
+      ...(roam ? roamingCells(s, r3) : []),
     ]);
   }
   return rows;
@@ -272,6 +276,24 @@ function mobileCells(s: Summary, r3: (x: number) => number | string): (string | 
   return [
     m.requests, m.served, m.abandoned, r3(m.meanResponseSeconds), m.chain.blocks, m.chain.rejectedBlocks,
     m.storage.parentMeanBytes, m.storage.spvMeanBytes, m.storage.providerLiveBytes + m.storage.providerArchiveBytes, m.billing.problems, m.auditProblems,
+  ];
+}
+
+/** Comparison columns of roaming between utilities (src/simulation/roaming.ts, docs/roaming.md). */
+export const ROAMING_COLUMNS = [
+  'roaming_mode', 'roaming_sessions', 'roaming_kwh', 'refusals', 'auth_first_visit_s', 'auth_cached_s', 'auth_hub_s',
+  'settled', 'settle_mean_s', 'revenue_total', 'consumer_surplus', 'hub_fees', 'roaming_messages', 'roaming_audit_problems',
+] as const;
+
+function roamingCells(s: Summary, r3: (x: number) => number | string): (string | number)[] {
+  const r = s.roaming;
+  if (r === undefined) return ROAMING_COLUMNS.map(() => '');
+  const a = r.authorization;
+  return [
+    r.mode, r.totals.roamingSessions, r3(r.totals.roamingKWh), r.refusals.decisions + r.refusals.atStation,
+    r3(a.firstVisit.meanSeconds), r3(a.cached.meanSeconds), r3(a.hub.meanSeconds),
+    r.settlement.settled, r3(r.settlement.meanSeconds), r3(r.totals.revenue), r3(r.totals.consumerSurplus), r3(r.totals.hubFees),
+    r.messages.total, r.auditProblems,
   ];
 }
 

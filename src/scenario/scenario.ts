@@ -401,6 +401,99 @@ const Mobile = z.strictObject({
     .optional(),
 });
 
+// ---- roaming between utilities (docs/roaming.md; src/roaming/, src/simulation/roaming.ts) -------
+
+const LonLat = z.tuple([z.number().min(-180).max(180), z.number().min(-90).max(90)]);
+const RoamingUtility = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9._-]+$/),
+  /** the first digits of every CIN the utility issues (names its AAA node); prefix-free among utilities */
+  cinPrefix: z.string().regex(/^[0-9]{1,8}$/),
+  /** service area: bbox [minLon, minLat, maxLon, maxLat] or polygon [[lon, lat], ...] (>= 3 vertices) */
+  area: z.union([z.strictObject({ bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]) }), z.strictObject({ polygon: z.array(LonLat).min(3) })]),
+  /** price per kWh the utility bills its own customers at its own stations (p_i) */
+  pricePerKWh: z.number().min(0),
+  /** price per kWh it bills its own customers for charging at another utility (c_i; default pricePerKWh) */
+  roamingPricePerKWh: z.number().min(0).optional(),
+});
+const Roaming = z.strictObject({
+  /** consortium: invoices and settlements on a consortium chain; clearing-house: a central roaming
+   * hub (fee, settlement delay); none: an EV is refused outside its home utility's stations */
+  mode: z.enum(['consortium', 'clearing-house', 'none']).default('consortium'),
+  utilities: z.array(RoamingUtility).min(2).max(32),
+  /** the charging-rules-and-policy database: visited utility × home utility price (default: the visited utility's pricePerKWh) */
+  contracts: z
+    .array(z.strictObject({ visited: z.string(), home: z.string(), pricePerKWh: z.number().min(0), loadFactor: z.number().min(0).default(0) }))
+    .default([]),
+  /** the consortium chain: any chain-capable ledger backend, its parameters (over ledger.backends.<backend>) and node count */
+  chain: z
+    .strictObject({
+      backend: z.enum(BACKEND_LIST.filter((b) => b.capabilities.chain).map((b) => b.name) as [BackendName, ...BackendName[]]).default('qbft'),
+      params: z.record(z.string(), z.unknown()).default({}),
+      nodes: z.number().int().min(1).max(64).default(4),
+    })
+    .prefault({}),
+  clearingHouse: z
+    .strictObject({
+      feePct: z.number().min(0).max(100).default(5),
+      settlementDelay: duration().default(172800),
+      /** where the hub sits (lon, lat); default: the first utility's site */
+      site: LonLat.optional(),
+    })
+    .prefault({}),
+  /** a visiting profile (VCPD) expires this long after it was stored (0 = never) */
+  profileTtl: duration().default(86400),
+  /** a visiting profile is deleted when the EV is seen in another area */
+  expireOnLeave: z.boolean().default(true),
+  /** θ: what a driver values a charged kWh at (consumer surplus) */
+  willingnessToPay: z.number().min(0).default(0.6),
+  network: z
+    .strictObject({
+      accessMs: z.number().min(0).default(50),
+      fiberUsPerKm: z.number().min(0).default(5),
+      linkMs: z.number().min(0).default(1),
+      processingMs: z.number().min(0).default(2),
+      bandwidthMbps: z.number().positive().default(100),
+    })
+    .prefault({}),
+});
+
+/** Cross-field checks of the roaming block (ids, prefixes, contracts, chain parameters). */
+function roamingLines(sc: z.output<typeof ScenarioSchema>, where: string): string[] {
+  const r = sc.roaming;
+  if (!r) return [];
+  const out: string[] = [];
+  if (sc.demand.type !== 'trips') out.push(`${where}: roaming: needs demand.type "trips" (EVs with homes that drive between areas) (got "${sc.demand.type}")`);
+  const ids = new Map<string, number>();
+  r.utilities.forEach((u, i) => {
+    if (ids.has(u.id)) out.push(`${where}: roaming.utilities[${i}].id: "${u.id}" appears twice`);
+    ids.set(u.id, i);
+    if ('bbox' in u.area && (u.area.bbox[0] >= u.area.bbox[2] || u.area.bbox[1] >= u.area.bbox[3]))
+      out.push(`${where}: roaming.utilities[${i}].area.bbox: must be [minLon, minLat, maxLon, maxLat] with min < max (got ${JSON.stringify(u.area.bbox)})`);
+    r.utilities.forEach((o, j) => {
+      if (j !== i && o.cinPrefix.startsWith(u.cinPrefix) && (j > i || o.cinPrefix !== u.cinPrefix))
+        out.push(`${where}: roaming.utilities[${j}].cinPrefix: "${o.cinPrefix}" starts with utility ${u.id}'s prefix "${u.cinPrefix}" (prefixes must be prefix-free)`);
+    });
+  });
+  const pairs = new Set<string>();
+  r.contracts.forEach((c, i) => {
+    for (const k of ['visited', 'home'] as const)
+      if (!ids.has(c[k])) out.push(`${where}: roaming.contracts[${i}].${k}: unknown utility "${c[k]}"; allowed: ${[...ids.keys()].join(' | ')}`);
+    if (c.visited === c.home) out.push(`${where}: roaming.contracts[${i}]: visited and home are both "${c.home}" (a contract is between two utilities)`);
+    if (pairs.has(`${c.visited}/${c.home}`)) out.push(`${where}: roaming.contracts[${i}]: a second contract for visited "${c.visited}", home "${c.home}"`);
+    pairs.add(`${c.visited}/${c.home}`);
+  });
+  const b = r.chain.backend;
+  const base = (sc.ledger.backends as Record<string, Record<string, unknown>>)[b] ?? {};
+  const parsed = BACKENDS[b].params.safeParse({ ...base, ...r.chain.params });
+  if (!parsed.success) out.push(...issueLines(where, { ...base, ...r.chain.params }, parsed.error.issues, BACKENDS[b].params, ['roaming', 'chain', 'params']));
+  else {
+    r.chain.params = parsed.data as Record<string, unknown>;
+    const v = r.chain.params.validators;
+    if (b === 'qbft' && typeof v === 'number' && v > r.chain.nodes) out.push(`${where}: roaming.chain.params.validators: must be <= roaming.chain.nodes (${r.chain.nodes}) (got ${v})`);
+  }
+  return out;
+}
+
 export const ScenarioSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
   description: z.string().optional(),
@@ -419,6 +512,8 @@ export const ScenarioSchema = z.strictObject({
   ledger: Ledger,
   output: Output,
   mobile: Mobile.optional(),
+  /** roaming between utilities (docs/roaming.md); absent = off */
+  roaming: Roaming.optional(),
 });
 
 /** A stack with its backends' parameters merged and validated. */
@@ -805,6 +900,7 @@ export function validateScenario(raw: Record<string, unknown>, file: string, opt
     if (sc.mobile.blockInterval < sc.mobile.profileInterval)
       extra.push(`${where}: mobile.blockInterval: must be >= mobile.profileInterval (${sc.mobile.profileInterval} s; got ${sc.mobile.blockInterval} s)`);
   }
+  extra.push(...roamingLines(sc, where));
   const stacks = resolveStacks(sc, obj, where, extra);
   if (extra.length) throw new UserError(extra);
   const baseDir = dirname(resolve(file));

@@ -46,6 +46,11 @@ export class Decisions {
   private readonly row = { timeS: new Float32Array(0) as ArrayLike<number>, lengthM: new Float32Array(0) as ArrayLike<number>, offset: 0 } satisfies TravelRowView;
   noStation = 0;
   batches = 0;
+  /** roaming (src/simulation/roaming.ts): the stations an EV may choose (undefined: all), and what
+   * the restriction left out (travel time of the nearest excluded station, of the nearest
+   * candidate; Infinity: none) */
+  candidateMask?: (ev: number) => Uint8Array | undefined;
+  restricted?: (ev: number, excludedNearestS: number, nearestCandidateS: number) => void;
 
   constructor(
     private readonly kernel: Kernel,
@@ -118,7 +123,9 @@ export class Decisions {
     for (let q = 0; q < m; q++) {
       const ev = this.pendingEv[start + q]!;
       this.row.offset = table.rowOffset(fleet.nodeOf(fleet.locKind[ev]!, fleet.locIdx[ev]!, ev));
-      this.batchIndex[q] = b.add({ ev, soc: fleet.soc[ev]!, model: fleet.model(ev), targetSoc: target }, this.row, views);
+      const mask = this.candidateMask?.(ev);
+      this.batchIndex[q] = b.add({ ev, soc: fleet.soc[ev]!, model: fleet.model(ev), targetSoc: target }, this.row, views, mask);
+      if (mask !== undefined) this.restricted?.(ev, b.excludedNearestS, this.batchIndex[q]! < 0 ? Infinity : b.travelTimeS[this.batchIndex[q]! * b.K]!);
     }
     const batch = b.finish();
     if (this.picks.length < batch.n) this.picks = new Int32Array(batch.n * 2);

@@ -8,6 +8,8 @@
  *   sites.ts         arrival, queue, plug-in, departure, the minute tick and batched allocation
  *   protocol.ts      what goes to which ledger role when, and what the city waits for
  *   observation.ts   what is recorded for the outputs (events log, samples, summary)
+ *   roaming.ts       only with a `roaming` block: AAA authorisation before the protocol's plug-in,
+ *                    invoices and settlement between utilities, mode none's candidate sets
  *
  * All randomness comes from named streams of the scenario seed: "fleet" (models, homes, initial
  * state of charge), "demand" (day plans, arrivals), "city" (activity places, generated stations)
@@ -34,6 +36,7 @@ import { Fleet } from './fleet.js';
 import { MobileChargers } from './mobile.js';
 import { Observation } from './observation.js';
 import { ledgerProtocol, type ChargingProtocol } from './protocol.js';
+import { Roaming } from './roaming.js';
 import { Sites } from './sites.js';
 import type { SimHooks, SimOptions, SimResult, SimulationParts } from './types.js';
 import type { City } from './world.js';
@@ -67,6 +70,8 @@ export class Simulation {
   readonly mobile: MobileChargers | null;
   readonly stationChoice: StationChoicePolicy;
   readonly allocation: AllocationBatchPolicy;
+  /** roaming between utilities: only with a scenario `roaming` block */
+  readonly roaming: Roaming | null = null;
   private readonly ai: AiSummary | undefined;
   private readonly horizon: number;
 
@@ -85,6 +90,8 @@ export class Simulation {
     this.horizon = sc.duration;
     const k = this.kernel;
     const observers = [hooks, ...(parts.observers ?? [])];
+    // roaming: the EVs' arrivals at destinations expire visiting profiles
+    if (sc.roaming) observers.push({ transition: (_t, ev, _from, to) => this.roaming?.transition(ev, to) });
     this.observation = new Observation(k, sc, city.stations.length, observers);
     if (!parts.allocation && sc.policy.allocation === 'learned')
       throw new UserError([`${sc.file}: policy.allocation: "learned" needs its model loaded first (loadLearnedParts in src/ai/allocation.ts, then createSimulation(sc, city, parts))`]);
@@ -129,6 +136,14 @@ export class Simulation {
       depart: (s, status) => this.sites.depart(s, status),
       infoSettled: (st) => this.calculating.settled(st),
     });
+    // ---- roaming between utilities (src/simulation/roaming.ts): around the ledger protocol
+    if (sc.roaming) {
+      const roaming = new Roaming(k, sc, city, this.stations, this.sessions, this.fleet, this.streams, (s, status) => this.sites.depart(s, status));
+      this.roaming = roaming;
+      this.protocol = roaming.wrap(this.protocol);
+      this.decisions.candidateMask = (ev) => roaming.candidateMask(ev);
+      this.decisions.restricted = (ev, ex, near) => roaming.restricted(ev, ex, near);
+    }
     this.sites.protocol = this.protocol;
     const submitRecord = this.protocol.submitRecord?.bind(this.protocol);
     if (submitRecord) this.calculating.submit = submitRecord;
@@ -142,6 +157,7 @@ export class Simulation {
       sessions: this.sessions,
       arriveAt: (s, at) => this.sites.arriveAt(s, at),
     });
+    this.roaming?.start();
     this.sites.start();
   }
 
@@ -195,6 +211,7 @@ export class Simulation {
     if (calc) summary.calculating = calc;
     if (this.ai) summary.ai = this.ai;
     if (this.mobile) summary.mobile = this.mobile.summary(now);
+    if (this.roaming) summary.roaming = this.roaming.summary(this.horizon);
     return {
       summary,
       sessions: this.sessions,

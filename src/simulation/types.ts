@@ -12,6 +12,7 @@ import type { ResolvedStack } from '../scenario/scenario.js';
 import type { CalculatingSummary } from './calculating.js';
 import type { MobileSummary } from './mobile.js';
 import type { ProtocolFactory } from './protocol.js';
+import type { RoamingSummary } from './roaming.js';
 
 export interface SessionsSummary {
   count: number;
@@ -66,6 +67,8 @@ export interface Summary {
   hub?: HubSummary;
   /** scenario block `mobile` only: mobile chargers and their lightweight chain (src/simulation/mobile.ts) */
   mobile?: MobileSummary;
+  /** only with a scenario `roaming` block (src/simulation/roaming.ts, docs/roaming.md) */
+  roaming?: RoamingSummary;
 }
 
 export interface LedgerPart {

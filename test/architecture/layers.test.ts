@@ -28,6 +28,7 @@ export const LAYERS: Record<string, number> = {
   city: 1,
   charging: 1,
   ledger: 1,
+  roaming: 1,
   scenario: 2,
   optimum: 2,
   ai: 2,

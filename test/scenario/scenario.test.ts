@@ -156,7 +156,7 @@ describe('one line per problem: FILE: field.path: problem (got VALUE)', () => {
 
   it('unknown key: names the path and lists the allowed keys', () => {
     expect(problems({ bogus: 1 })).toEqual([
-      's.yaml: bogus: unknown field; allowed here: name, description, seed, duration, start, city, stations, station, site, fleet, demand, policy, tariff, ledger, output, mobile',
+      's.yaml: bogus: unknown field; allowed here: name, description, seed, duration, start, city, stations, station, site, fleet, demand, policy, tariff, ledger, output, mobile, roaming',
     ]);
     expect(problems({ fleet: { sise: 500 } })).toEqual([
       's.yaml: fleet.sise: unknown field; allowed here: size, models, initialSoc, chargeThreshold, targetSoc, reserveSoc, maxWait, decisionTime, deadlineSlack',
@@ -290,7 +290,7 @@ describe('one line per problem: FILE: field.path: problem (got VALUE)', () => {
     });
     expect([...lines].sort()).toEqual(
       [
-        's.yaml: bogus: unknown field; allowed here: name, description, seed, duration, start, city, stations, station, site, fleet, demand, policy, tariff, ledger, output, mobile',
+        's.yaml: bogus: unknown field; allowed here: name, description, seed, duration, start, city, stations, station, site, fleet, demand, policy, tariff, ledger, output, mobile, roaming',
         's.yaml: fleet.size: must be >= 1 (got 0)',
         's.yaml: fleet.targetSoc: must be <= 1 (got 2)',
         's.yaml: policy.stationChoice: allowed: nearest | min-total-time | min-total-time-reserved | random | learned (got "closest")',
@@ -522,7 +522,7 @@ describe('JSON Schema for editors', () => {
     expect(s.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(Object.keys(s.properties)).toEqual([
       'name', 'description', 'seed', 'duration', 'start', 'city', 'stations', 'station', 'site', 'fleet', 'demand',
-      'policy', 'tariff', 'ledger', 'output', 'mobile',
+      'policy', 'tariff', 'ledger', 'output', 'mobile', 'roaming',
     ]);
     expect(s.additionalProperties).toBe(false);
     expect(s.properties.policy.properties.stationChoice.enum).toEqual(['nearest', 'min-total-time', 'min-total-time-reserved', 'random', 'learned']);

@@ -375,6 +375,12 @@ const TRAINERS: Record<string, (config: string, out: string | undefined) => Prom
     const r = await trainAllocation(config, (l) => void process.stderr.write(`${l}\n`), wallNow, out === undefined ? {} : { out });
     process.stdout.write(`model: ${r.dir} (sha256 ${r.sha256}, ${r.samples} ${r.samplesUnit ?? 'samples'}, ${r.wallSeconds.toFixed(1)} s)\n`);
   },
+  // the forecast tariff's day-ahead grid load forecaster (docs/tariffs.md)
+  'load-forecast': async (config, out) => {
+    const { trainLoadForecast } = await import('../ai/loadForecast.js');
+    const r = await trainLoadForecast(config, { log: (l) => void process.stderr.write(`${l}\n`), ...(out === undefined ? {} : { output: out }) });
+    process.stdout.write(`model: ${r.dir} (sha256 ${r.sha256}, test MAPE ${r.mapeModel.toFixed(2)} % vs seasonal naive ${r.mapeNaive168.toFixed(2)} % (168 h), ${r.mapeNaive24.toFixed(2)} % (24 h), ${r.wallSeconds.toFixed(1)} s)\n`);
+  },
 };
 
 export async function main(argv: string[]): Promise<number> {

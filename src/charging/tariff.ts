@@ -38,7 +38,9 @@ import { UserError } from '../core/errors.js';
 
 export type TariffSpec =
   | { type: 'flat'; pricePerKWh: number; name?: string }
-  | { type: 'tou'; file: string; utcOffsetHours: number; dst?: 'none' | 'us' };
+  | { type: 'tou'; file: string; utcOffsetHours: number; dst?: 'none' | 'us' }
+  /** built by the simulation from a load forecast (src/simulation/tariffRun.ts), not here */
+  | { type: 'forecast'; source: string };
 
 export interface Tariff {
   readonly name: string;
@@ -87,6 +89,7 @@ export function loadTariff(spec: TariffSpec, baseDir?: string): Tariff {
     if (dst !== 'none' && dst !== 'us') throw new Error(`tariff spec: dst must be 'none' or 'us' (got ${JSON.stringify(dst)})`);
     return touTariffFromFile(resolve(baseDir ?? process.cwd(), s.file), off, dst, s.file);
   }
+  if (s.type === 'forecast') throw new UserError([`tariff.type: forecast publishes its prices while a simulation runs (src/simulation/tariffRun.ts); here only flat | tou are allowed`]);
   throw new Error(`tariff spec: type must be 'flat' or 'tou' (got ${JSON.stringify(s.type)})`);
 }
 

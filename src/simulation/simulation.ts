@@ -34,6 +34,7 @@ import { Fleet } from './fleet.js';
 import { Observation } from './observation.js';
 import { ledgerProtocol, type ChargingProtocol } from './protocol.js';
 import { Sites } from './sites.js';
+import { TariffRun } from './tariffRun.js';
 import type { SimHooks, SimOptions, SimResult, SimulationParts } from './types.js';
 import type { City } from './world.js';
 
@@ -62,6 +63,7 @@ export class Simulation {
   readonly sites: Sites;
   readonly protocol: ChargingProtocol;
   readonly observation: Observation;
+  readonly tariffRun: TariffRun;
   readonly stationChoice: StationChoicePolicy;
   readonly allocation: AllocationBatchPolicy;
   private readonly ai: AiSummary | undefined;
@@ -112,6 +114,9 @@ export class Simulation {
       this.calculating,
     );
     this.fleet.needsStation = (ev) => this.decisions.request(ev);
+    // the tariff (forecast tariffs publish day by day) and the fleet's price response
+    this.tariffRun = new TariffRun(sc, k, parts.loadForecaster);
+    if (sc.fleet.priceResponse) this.fleet.prices = this.tariffRun;
     this.stack = parts.stack ?? stack ?? sc.stacks[0]!;
     this.protocol = (parts.protocol ?? ledgerProtocol)({
       sc,
@@ -123,6 +128,7 @@ export class Simulation {
       observers,
       depart: (s, status) => this.sites.depart(s, status),
       infoSettled: (st) => this.calculating.settled(st),
+      tariff: this.tariffRun.tariff,
     });
     this.sites.protocol = this.protocol;
     const submitRecord = this.protocol.submitRecord?.bind(this.protocol);
@@ -189,6 +195,14 @@ export class Simulation {
     const calc = this.calculating.summary();
     if (calc) summary.calculating = calc;
     if (this.ai) summary.ai = this.ai;
+    const tariff = this.tariffRun.summary(this.sessions);
+    if (tariff) {
+      summary.tariff = tariff;
+      if (this.tariffRun.audit.length) {
+        summary.ledger.audit.push(...this.tariffRun.audit);
+        summary.ledger.auditProblems += this.tariffRun.audit.length;
+      }
+    }
     return {
       summary,
       sessions: this.sessions,

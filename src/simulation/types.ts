@@ -11,6 +11,8 @@ import type { LedgerPort, LedgerSummary, Settlement } from '../ledger/ledger.js'
 import type { ResolvedStack } from '../scenario/scenario.js';
 import type { CalculatingSummary } from './calculating.js';
 import type { ProtocolFactory } from './protocol.js';
+import type { TariffSummary } from './tariffRun.js';
+import type { DayForecaster } from '../charging/gridLoad.js';
 
 export interface SessionsSummary {
   count: number;
@@ -63,6 +65,8 @@ export interface Summary {
   calculating?: CalculatingSummary;
   /** demand.type hub only */
   hub?: HubSummary;
+  /** tariff.type forecast or fleet.priceResponse only (src/simulation/tariffRun.ts) */
+  tariff?: TariffSummary;
 }
 
 export interface LedgerPart {
@@ -149,4 +153,7 @@ export interface SimulationParts {
   observers?: SimObserver[];
   /** the ledger stack to run (default: the scenario's first) */
   stack?: ResolvedStack;
+  /** tariff.type forecast with source model: the TF.js load forecaster (src/ai/loadForecast.ts
+   * loadForecastParts); its hash goes to `ai` */
+  loadForecaster?: DayForecaster;
 }

@@ -7,7 +7,8 @@
  * Every problem is one line `SCENARIO: field: FILE: what is wrong`; all problems of a scenario are
  * reported together.
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { readOsm, type OsmData } from '../city/osm.js';
 import { extractStations, snapStations } from '../city/osmStations.js';
@@ -131,6 +132,15 @@ export async function checkScenarioFiles(sc: Scenario, opts: CheckFilesOptions =
     const tf = sc.tariff;
     if (!sc.grid) problems.push(`${sc.file}: tariff: type forecast needs a grid block (grid.load: the hourly grid load CSV)`);
     if (tf.source === 'model' && tf.model === undefined) problems.push(`${sc.file}: tariff.model: needed for source model (a load forecaster folder, e.g. ../models/load-forecast-caiso)`);
+    if (tf.source === 'model' && tf.model !== undefined) {
+      const dir = resolveScenarioPath(sc, tf.model);
+      for (const f of ['model.json', 'weights.bin']) {
+        if (!existsSync(join(dir, f))) {
+          problems.push(`${sc.file}: tariff.model: ${dir}: no ${f} (expected a load forecaster folder written by evsim train load-forecast, e.g. ../models/load-forecast-caiso)`);
+          break;
+        }
+      }
+    }
     if (tf.minFactor > tf.maxFactor) problems.push(`${sc.file}: tariff.minFactor: must be <= tariff.maxFactor (got ${tf.minFactor} > ${tf.maxFactor})`);
     if (tf.calibrate) {
       const p = resolveScenarioPath(sc, tf.calibrate.file);

@@ -44,7 +44,13 @@ export class Fleet {
   readonly kDepart: number;
   private readonly kArriveDest: number;
   /** fleet.priceResponse: prices of the run's tariff at simulated time (src/simulation/tariffRun.ts) */
-  prices: { priceAt(t: number): number; minPriceWithin(t: number, lookaheadS: number): number; deferrals: number } | null = null;
+  prices: {
+    priceAt(t: number): number;
+    minPriceWithin(t: number, lookaheadS: number): number;
+    deferrals: number;
+    /** every price-response decision (for the decision efficiency, src/simulation/tariffRun.ts) */
+    decided?(t: number, lookaheadS: number, needKWh: number, minSavings: number, deferred: boolean): void;
+  } | null = null;
   /** set by the composition: an EV entered `calculating` and needs a station */
   needsStation: (ev: number) => void = () => {
     throw new Error('fleet: no decision maker attached');
@@ -167,7 +173,7 @@ export class Fleet {
    * prices (not future ones), values only the energy price (no time or detour cost), and expects
    * to be able to charge later.
    */
-  private defers(ev: number, soc: number, after: number): boolean {
+  defers(ev: number, soc: number, after: number): boolean {
     const pr = this.sc.fleet.priceResponse;
     const prices = this.prices;
     if (!pr || !prices) return false;
@@ -175,7 +181,9 @@ export class Fleet {
     const now = this.kernel.now;
     const need = Math.max(0, this.sc.fleet.targetSoc - soc) * this.model(ev).capacityKWh;
     const saving = (prices.priceAt(now) - prices.minPriceWithin(now, pr.lookahead)) * need;
-    if (!(saving >= pr.minSavings) || saving <= 0) return false;
+    const defer = saving >= pr.minSavings && saving > 0;
+    prices.decided?.(now, pr.lookahead, need, pr.minSavings, defer);
+    if (!defer) return false;
     prices.deferrals++;
     return true;
   }

@@ -55,6 +55,11 @@ export interface TariffSummary {
   evKWAtSystemPeak?: number;
   /** EVs that deferred a charge for a cheaper hour (fleet.priceResponse), decisions */
   deferrals?: number;
+  /** forecast tariff with price response: price-response decisions taken, and the share (%) that
+   * the same rule on the perfect-foresight schedule (the price rule applied to the actual loads)
+   * would have taken the same way: the decision efficiency (docs/tariffs.md) */
+  decisions?: number;
+  decisionEfficiencyPct?: number;
   /** charge records whose price differs from the published schedule; sessions whose total differs */
   auditMismatches: number;
 }
@@ -69,14 +74,19 @@ export class TariffRun {
   private readonly calibrate: Tariff | null = null;
   private readonly startEpoch: number;
   private readonly dayStartS: number;
-  /** EV energy per absolute UTC hour (epoch / 3600), kWh */
-  private readonly evByHour = new Map<number, number>();
+  /** EV energy per UTC hour of the run, kWh: index = epoch hour − firstHour */
+  private readonly evKWh: Float64Array;
+  private readonly firstHour: number;
   private revenue = 0;
   private mismatches = 0;
   private auditLines: string[] = [];
   deferrals = 0;
   /** forecaster calls of this run (one per published day) */
   private forecastCalls = 0;
+  /** the perfect-foresight schedule (the rule on the actual loads), for the decision efficiency only */
+  private readonly shadow: ScheduleTariff | null = null;
+  private decisions = 0;
+  private agreed = 0;
   private readonly kPublish: number;
 
   constructor(
@@ -86,6 +96,8 @@ export class TariffRun {
   ) {
     this.startEpoch = Date.parse(sc.start) / 1000;
     this.dayStartS = (sc.grid?.dayStartUtcHour ?? 0) * 3600;
+    this.firstHour = Math.floor(this.startEpoch / 3600);
+    this.evKWh = new Float64Array(Math.ceil((this.startEpoch + sc.duration) / 3600) - this.firstHour + 1);
     if (sc.grid) this.grid = readGridLoad(resolveScenarioPath(sc, sc.grid.load), sc.grid.load);
     const t = sc.tariff;
     if (t.type === 'forecast') {
@@ -97,6 +109,7 @@ export class TariffRun {
       } else if (t.source === 'actual') this.forecaster = actualForecaster(this.grid);
       else this.forecaster = naiveForecaster(this.grid, t.source === 'seasonal-naive-24' ? 24 : 168);
       if (t.calibrate) this.calibrate = loadTariff({ type: 'tou', ...t.calibrate, file: resolveScenarioPath(sc, t.calibrate.file) });
+      this.shadow = new ScheduleTariff('perfect foresight (evaluation only)');
       this.schedule = new ScheduleTariff(`forecast (${t.source}${t.calibrate ? `, mean-matched to ${t.calibrate.file}` : `, base ${t.basePricePerKWh} $/kWh`}, k ${t.exponent})`);
       this.base = this.schedule;
     } else {
@@ -126,7 +139,10 @@ export class TariffRun {
     this.forecastCalls++;
     const calib = this.calibrate ? meanHourlyPrice(this.calibrate, dayStart) : undefined;
     const prices = forecastPrices(f, { basePricePerKWh: t.basePricePerKWh, exponent: t.exponent, minFactor: t.minFactor, maxFactor: t.maxFactor }, calib);
-    this.schedule!.publish(dayStart, prices, f, g.mw.slice(h0, h0 + 24));
+    const actual = g.mw.slice(h0, h0 + 24);
+    this.schedule!.publish(dayStart, prices, f, actual);
+    const rule = { basePricePerKWh: t.basePricePerKWh, exponent: t.exponent, minFactor: t.minFactor, maxFactor: t.maxFactor };
+    this.shadow!.publish(dayStart, forecastPrices(actual, rule, calib), actual, actual);
     const next = dayStart + DAY - this.startEpoch;
     if (next < this.sc.duration) this.kernel.schedule(next, PRIORITY.LEDGER, this.kPublish);
   }
@@ -150,7 +166,7 @@ export class TariffRun {
         while (t < end) {
           const hour = Math.floor(t / 3600);
           const next = Math.min(end, (hour + 1) * 3600);
-          self.evByHour.set(hour, (self.evByHour.get(hour) ?? 0) + (kW * (next - t)) / 3600);
+          self.evKWh[hour - self.firstHour]! += (kW * (next - t)) / 3600;
           if (self.schedule) check += self.publishedPrice(hour) * kW * (next - t);
           t = next;
         }
@@ -178,14 +194,14 @@ export class TariffRun {
   }
 
   /** Lowest price over [t, t + lookahead) of simulated time, looking only at published prices. */
-  minPriceWithin(t: number, lookaheadS: number): number {
+  minPriceWithin(t: number, lookaheadS: number, schedule = this.schedule): number {
     let e = this.startEpoch + t;
     const end = e + lookaheadS;
     let m = Infinity;
-    if (this.schedule) {
-      const until = Math.min(end, this.schedule.publishedUntil);
+    if (schedule) {
+      const until = Math.min(end, schedule.publishedUntil);
       while (e < until) {
-        const p = this.schedule.publishedPriceAt(e);
+        const p = schedule.publishedPriceAt(e);
         if (p < m) m = p;
         e = (Math.floor(e / 3600) + 1) * 3600;
       }
@@ -197,6 +213,16 @@ export class TariffRun {
       e = this.base.nextChangeAfter(e);
     }
     return m;
+  }
+
+  /** A price-response decision under the published prices: would the perfect-foresight schedule
+   * (same rule, same published span) have decided the same? */
+  decided(t: number, lookaheadS: number, needKWh: number, minSavings: number, deferred: boolean): void {
+    if (!this.shadow) return;
+    const saving = (this.shadow.priceAt(this.startEpoch + t) - this.minPriceWithin(t, lookaheadS, this.shadow)) * needKWh;
+    const would = saving >= minSavings && saving > 0;
+    this.decisions++;
+    if (would === deferred) this.agreed++;
   }
 
   /** Sessions' totals against the metered records (every session's price is the sum of its records). */
@@ -223,7 +249,9 @@ export class TariffRun {
     const byHour = new Array<number>(24).fill(0);
     let total = 0;
     let peak = 0;
-    for (const [h, e] of [...this.evByHour].sort((a, b) => a[0] - b[0])) {
+    for (let j = 0; j < this.evKWh.length; j++) {
+      const h = this.firstHour + j;
+      const e = this.evKWh[j]!;
       byHour[(((h * 3600 - this.dayStartS) / 3600) % 24 + 24) % 24]! += e;
       total += e;
       if (e > peak) peak = e;
@@ -258,8 +286,9 @@ export class TariffRun {
         const h0 = (d - g.startEpoch) / 3600;
         if (h0 < 0 || h0 + 24 > g.mw.length) continue;
         const top = topK(g.mw.subarray(h0, h0 + 24));
-        for (const i of top) peakE += this.evByHour.get(d / 3600 + i) ?? 0;
-        atPeak += this.evByHour.get(d / 3600 + top[0]!) ?? 0;
+        const ev = (i: number) => this.evKWh[d / 3600 + i - this.firstHour] ?? 0;
+        for (const i of top) peakE += ev(i);
+        atPeak += ev(top[0]!);
         nDays++;
       }
       out.peakHourEnergyKWh = r3(peakE);
@@ -290,6 +319,10 @@ export class TariffRun {
       }
     }
     if (sc.fleet.priceResponse) out.deferrals = this.deferrals;
+    if (sc.fleet.priceResponse && this.shadow) {
+      out.decisions = this.decisions;
+      out.decisionEfficiencyPct = this.decisions ? r3((100 * this.agreed) / this.decisions) : 100;
+    }
     return out;
   }
 }

@@ -15,6 +15,7 @@ import { Fleet } from '../../src/simulation/fleet.js';
 import { createSimulation } from '../../src/simulation/index.js';
 import { buildCity, type City } from '../../src/simulation/world.js';
 import type { Observation } from '../../src/simulation/observation.js';
+import { comparisonRows } from '../../src/output/output.js';
 import { ROOT, scenarioPath } from '../helpers.js';
 
 const SMALL = ['fleet.size=300'];
@@ -24,7 +25,7 @@ describe('price response: the deferral rule', () => {
   const fleet = new Fleet(new Kernel(16), sc, {} as City, [], {} as Observation);
   fleet.alloc(1);
   fleet.models = [{ name: 'test', capacityKWh: 50 } as never];
-  const defers = (soc: number, after: number) => (fleet as unknown as { defers(ev: number, soc: number, after: number): boolean }).defers(0, soc, after);
+  const defers = (soc: number, after: number) => fleet.defers(0, soc, after);
   // now 0.5 $/kWh; 0.1 $/kWh from 2 h on
   const cheapLater = { priceAt: () => 0.5, minPriceWithin: (_t: number, la: number) => (la >= 7200 ? 0.1 : 0.5), deferrals: 0 };
 
@@ -83,6 +84,9 @@ describe('forecast tariff in the loop', () => {
     expect(t.forecastMapePct).toBeGreaterThan(0);
     expect(t.forecastMapePct).toBeLessThan(10);
     expect(a.summary.ai!.models.loadForecast!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(t.decisions).toBeGreaterThan(0);
+    expect(t.decisionEfficiencyPct).toBeGreaterThan(0);
+    expect(t.decisionEfficiencyPct).toBeLessThanOrEqual(100);
   }, 60_000);
 
   it('perfect foresight (source actual) needs no model and has MAPE 0', async () => {
@@ -90,6 +94,9 @@ describe('forecast tariff in the loop', () => {
     const r = createSimulation(sc, await buildCity(sc)).run();
     expect(r.summary.tariff!.forecastMapePct).toBe(0);
     expect(r.summary.tariff!.peakHourHitRate).toBe(1);
+    // its decisions are the perfect-foresight decisions by definition
+    expect(r.summary.tariff!.decisions).toBeGreaterThan(0);
+    expect(r.summary.tariff!.decisionEfficiencyPct).toBe(100);
   }, 60_000);
 
   it('price response on the static TOU: EVs defer and less EV energy falls in the TOU peak (16–21 h local); nobody strands', async () => {
@@ -106,12 +113,17 @@ describe('forecast tariff in the loop', () => {
     expect(peak(rOn.summary.tariff!.evEnergyByHourKWh)).toBeLessThan(peak(rOff.summary.tariff!.evEnergyByHourKWh));
     expect(rOn.summary.tariff!.pricePerKWhCharged).toBeLessThan(rOff.summary.tariff!.pricePerKWhCharged);
     expect(rOn.summary.fleet.stranded).toBe(0);
+    const rows = comparisonRows([rOff.summary, rOn.summary]);
+    const col = rows[0]!.indexOf('deferrals');
+    expect(rows[0]).toContain('tariff_kind');
+    expect(rows[2]![col]).toBe(rOn.summary.tariff!.deferrals);
   }, 60_000);
 
   it('a scenario without the tariff part has no tariff section', async () => {
     const sc = loadScenario(scenarioPath('monaco.yaml'), { overrides: ['fleet.size=100', 'duration=2h', 'ledger.stacks=[none]'] });
     const r = createSimulation(sc, await buildCity(sc)).run();
     expect(r.summary.tariff).toBeUndefined();
+    expect(comparisonRows([r.summary])[0]).not.toContain('tariff_kind');
   }, 60_000);
 });
 

@@ -3,7 +3,11 @@
  * (docs/tariffs.md), on hand-checked values.
  */
 import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseCsvRows } from '../../src/core/csv.js';
+import { modelSha256 } from '../../src/ai/runtime.js';
 import { mape, parseGridLoad, readGridLoad, seasonalNaive } from '../../src/charging/gridLoad.js';
 import { forecastPrices, loadTariff, meanHourlyPrice, ScheduleTariff } from '../../src/charging/tariff.js';
 import { UserError } from '../../src/core/errors.js';
@@ -19,6 +23,22 @@ describe('grid load file', () => {
     expect(new Date(g.startEpoch * 1000).toISOString()).toBe('2015-07-02T00:00:00.000Z');
     expect(Math.min(...g.mw)).toBe(14663);
     expect(Math.max(...g.mw)).toBe(49899);
+  });
+
+  it('integrity of the stored data: sha256 as in PROVENANCE.md, the flagged rows as stated, the licence; the shipped model matches its card', () => {
+    const file = join(ROOT, 'data/grid/eia-caiso-demand-2015-2019-hourly.csv');
+    const bytes = readFileSync(file);
+    const prov = readFileSync(join(ROOT, 'data/grid/PROVENANCE.md'), 'utf8');
+    expect(prov).toContain(`\`${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}\``);
+    const rows = parseCsvRows(bytes.toString('utf8'));
+    const cat = rows[0]!.indexOf('category');
+    const counts = new Map<string, number>();
+    for (const r of rows.slice(1)) counts.set(r[cat]!, (counts.get(r[cat]!) ?? 0) + 1);
+    expect(rows.length - 1 - counts.get('OKAY')!).toBe(349);
+    expect(counts.get('MISSING')).toBe(301);
+    expect(readFileSync(join(ROOT, 'data/LICENSES/eia-cleaned-demand_CC-BY-4.0.txt'), 'utf8')).toContain('Attribution 4.0 International');
+    const card = readFileSync(join(ROOT, 'models/load-forecast-caiso/model-card.md'), 'utf8');
+    expect(card).toContain(modelSha256(join(ROOT, 'models/load-forecast-caiso')));
   });
 
   it('a gap, a bad timestamp or a bad value is one line naming the file and the line', () => {

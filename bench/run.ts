@@ -27,6 +27,7 @@ import { benchHubInference, benchLearnedCity } from './learned.js';
 import { benchCityCache, benchSweep } from './sweep.js';
 import { benchMobileScenario, benchPaths, benchSpv } from './mobile.js';
 import { benchRoaming } from './roaming.js';
+import { benchTariff, type TariffBench } from './tariff.js';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const BIN = join(ROOT, 'bin', 'evsim.js');
@@ -179,11 +180,19 @@ async function main(): Promise<number> {
   console.log(`mobile chargers, paths.ts point-to-point on Monaco: ${JSON.stringify(paths)}`);
   const mobile = { spv, paths, runs: mobileRuns };
 
+  // the tariff part (bench/tariff.ts): forecaster inference per day, price response on 10,000 EVs
+  let tariff: TariffBench | null = null;
+  if (!quick) {
+    tariff = await benchTariff(3);
+    console.log(`tariff: ${JSON.stringify(tariff)}`);
+    checks.push({ what: 'load forecaster inference per simulated day', value: `${tariff.forecastMsPerDay.toFixed(2)} ms`, target: '<= 10 ms', pass: tariff.forecastMsPerDay <= 10 });
+    checks.push({ what: 'liechtenstein-10k price-response decisions (none deferring) vs off, simulation phase', value: `${tariff.decideOverheadPct.toFixed(1)} %`, target: '<= 25 %', pass: tariff.decideOverheadPct <= 25 });
+  }
   console.log('\n| check | measured | target | |\n|---|---|---|---|');
   for (const c of checks) console.log(`| ${c.what} | ${c.value} | ${c.target} | ${c.pass ? 'PASS' : 'FAIL'} |`);
   const dir = join(ROOT, 'results', 'bench');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'bench.json'), JSON.stringify({ machine, kernel: k, sweep, cityCache: cache, routing, ledger: { central, pow, qbft, lightning, tangle }, ai, hub, roaming, learnedCity, mobile, runs, checks }, null, 2) + '\n');
+  writeFileSync(join(dir, 'bench.json'), JSON.stringify({ machine, kernel: k, sweep, cityCache: cache, routing, ledger: { central, pow, qbft, lightning, tangle }, ai, hub, roaming, learnedCity, mobile, tariff, runs, checks }, null, 2) + '\n');
   console.log(`\nwritten: results/bench/bench.json`);
   return checks.every((c) => c.pass) ? 0 : 1;
 }

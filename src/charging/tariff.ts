@@ -27,6 +27,10 @@
  *  - cost(t0, durationS, kW) is the exact integral of price × kW over [t0, t0 + durationS), split
  *    at every block, midnight and DST boundary; demand charges ($/kW, monthly peak) are not part
  *    of per-session prices but are exposed through demandChargeAt.
+ *
+ * A third kind, `schedule` (ScheduleTariff, below), is an hourly price list published day by day
+ * while a run proceeds: the forecast tariff (`tariff.type: forecast`, docs/tariffs.md) publishes
+ * each day's 24 prices from a load forecast with `forecastPrices`.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -34,11 +38,13 @@ import { UserError } from '../core/errors.js';
 
 export type TariffSpec =
   | { type: 'flat'; pricePerKWh: number; name?: string }
-  | { type: 'tou'; file: string; utcOffsetHours: number; dst?: 'none' | 'us' };
+  | { type: 'tou'; file: string; utcOffsetHours: number; dst?: 'none' | 'us' }
+  /** built by the simulation from a load forecast (src/simulation/tariffRun.ts), not here */
+  | { type: 'forecast'; source: string };
 
 export interface Tariff {
   readonly name: string;
-  readonly kind: 'flat' | 'tou';
+  readonly kind: 'flat' | 'tou' | 'schedule';
   /** Energy price at an instant, $/kWh. */
   priceAt(epochSecondsUtc: number): number;
   /** $ for drawing constant `kW` over [epochStartUtc, epochStartUtc + durationS). */
@@ -83,6 +89,7 @@ export function loadTariff(spec: TariffSpec, baseDir?: string): Tariff {
     if (dst !== 'none' && dst !== 'us') throw new Error(`tariff spec: dst must be 'none' or 'us' (got ${JSON.stringify(dst)})`);
     return touTariffFromFile(resolve(baseDir ?? process.cwd(), s.file), off, dst, s.file);
   }
+  if (s.type === 'forecast') throw new UserError([`tariff.type: forecast publishes its prices while a simulation runs (src/simulation/tariffRun.ts); here only flat | tou are allowed`]);
   throw new Error(`tariff spec: type must be 'flat' or 'tou' (got ${JSON.stringify(s.type)})`);
 }
 
@@ -351,4 +358,127 @@ class TouTariff implements Tariff {
     const blockUntil = nextLocal - off;
     return { price: e.prices[k]!, demandCharge: e.demandCharge, until: blockUntil < offUntil ? blockUntil : offUntil };
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hourly schedule tariffs (the forecast tariff, docs/tariffs.md)
+
+/**
+ * An hourly price list ($/kWh per UTC hour) published in whole days while a run proceeds. Prices
+ * are asked for only inside the published span [firstHourEpoch, publishedUntil); anything else is a
+ * programming error (RangeError). Every published day is kept in `days` for summary.json and the
+ * integrity audit (charged prices equal the published schedule).
+ */
+export class ScheduleTariff implements Tariff {
+  readonly kind = 'schedule' as const;
+  readonly warnings: readonly string[] = Object.freeze([]);
+  private firstHour = NaN; // epoch / 3600 of the first published hour
+  private prices: number[] = [];
+  readonly days: { startEpoch: number; prices: Float64Array; forecastMW: Float64Array; actualMW: Float64Array }[] = [];
+
+  constructor(readonly name: string) {}
+
+  /** Publish 24 (or n) hourly prices starting at the hour `startEpoch` (must follow the last published hour). */
+  publish(startEpoch: number, prices: ArrayLike<number>, forecastMW: Float64Array, actualMW: Float64Array): void {
+    if (startEpoch % 3600 !== 0) throw new RangeError(`schedule tariff: a day must start on an hour (got ${startEpoch})`);
+    const h = startEpoch / 3600;
+    if (this.prices.length === 0) this.firstHour = h;
+    else if (h !== this.firstHour + this.prices.length) throw new RangeError(`schedule tariff: day starting ${startEpoch} does not follow the published hours`);
+    for (let i = 0; i < prices.length; i++) {
+      const p = prices[i]!;
+      if (!Number.isFinite(p) || p < 0) throw new RangeError(`schedule tariff: price ${p} of hour ${i} must be finite and >= 0`);
+      this.prices.push(p);
+    }
+    this.days.push({ startEpoch, prices: Float64Array.from(prices), forecastMW, actualMW });
+  }
+
+  /** First instant after the published hours (NaN before the first publication). */
+  get publishedUntil(): number {
+    return (this.firstHour + this.prices.length) * 3600;
+  }
+
+  private index(t: number): number {
+    checkTime(t);
+    const i = Math.floor(t / 3600 - this.firstHour);
+    if (!(i >= 0 && i < this.prices.length)) throw new RangeError(`schedule tariff ${this.name}: no price published for epoch ${t}`);
+    return i;
+  }
+
+  priceAt(t: number): number {
+    return this.prices[this.index(t)]!;
+  }
+
+  /** The published price of the hour containing t, or NaN when it is not published (look-ahead). */
+  publishedPriceAt(t: number): number {
+    const i = Math.floor(t / 3600 - this.firstHour);
+    return i >= 0 && i < this.prices.length ? this.prices[i]! : NaN;
+  }
+
+  cost(t0: number, durationS: number, kW: number): number {
+    checkCostArgs(t0, durationS, kW);
+    let priceSeconds = 0;
+    let t = t0;
+    const end = t0 + durationS;
+    while (t < end) {
+      const next = Math.min(end, (Math.floor(t / 3600) + 1) * 3600);
+      priceSeconds += this.priceAt(t) * (next - t);
+      t = next;
+    }
+    return (priceSeconds * kW) / 3600;
+  }
+
+  demandChargeAt(t: number): number {
+    checkTime(t);
+    return 0;
+  }
+
+  nextChangeAfter(t: number): number {
+    checkTime(t);
+    return (Math.floor(t / 3600) + 1) * 3600;
+  }
+}
+
+/** The price rule of the forecast tariff. */
+export interface ForecastPriceRule {
+  /** $/kWh of a day at its mean forecast load (before calibration) */
+  basePricePerKWh: number;
+  /** elasticity k of price to forecast load */
+  exponent: number;
+  /** clamp of the factor (forecast/mean)^k */
+  minFactor: number;
+  maxFactor: number;
+}
+
+/**
+ * Hourly prices of one day from its forecast loads F_h (MW):
+ *   factor_h = clamp((F_h / mean(F))^k, minFactor, maxFactor),   price_h = base × factor_h.
+ * With `calibrateMean` (the mean of the comparator tariff's 24 hourly prices of the same day), base
+ * is chosen so that the day's mean price equals it: base = calibrateMean / mean(factor). That is
+ * revenue-neutral for a load that is flat over the day (an approximation: the city's EV load is
+ * not flat; the measured revenue difference is reported, docs/tariffs.md).
+ */
+export function forecastPrices(forecastMW: ArrayLike<number>, rule: ForecastPriceRule, calibrateMean?: number): Float64Array {
+  const n = forecastMW.length;
+  let m = 0;
+  for (let i = 0; i < n; i++) m += forecastMW[i]!;
+  m /= n;
+  if (!(m > 0)) throw new RangeError(`forecastPrices: mean forecast load must be > 0 (got ${m})`);
+  const f = new Float64Array(n);
+  let fm = 0;
+  for (let i = 0; i < n; i++) {
+    const x = (forecastMW[i]! / m) ** rule.exponent;
+    f[i] = x < rule.minFactor ? rule.minFactor : x > rule.maxFactor ? rule.maxFactor : x;
+    fm += f[i]!;
+  }
+  fm /= n;
+  const base = calibrateMean === undefined ? rule.basePricePerKWh : calibrateMean / fm;
+  for (let i = 0; i < n; i++) f[i] = base * f[i]!;
+  return f;
+}
+
+/** Time-mean of a tariff's price over the `hours` hours from startEpoch (each hour's exact integral). */
+export function meanHourlyPrice(t: Tariff, startEpoch: number, hours = 24): number {
+  let s = 0;
+  for (let i = 0; i < hours; i++) s += t.cost(startEpoch + i * 3600, 3600, 1);
+  return s / hours;
 }

@@ -21,7 +21,8 @@ import { comparisonCsv, comparisonTable, compareSides, DEFAULT_SPEC, loadCompare
 import { LedgerLoadRun } from '../simulation/ledgerLoad.js';
 import { formatRegistries } from '../simulation/registries.js';
 import { optimumText, scenarioOptimum } from '../simulation/optimumRun.js';
-import { loadScenario, scenarioJsonSchema, UserError, type Scenario } from '../scenario/scenario.js';
+import { loadScenario, resolveScenarioPath, scenarioJsonSchema, UserError, type Scenario } from '../scenario/scenario.js';
+import type { DayForecaster } from '../charging/gridLoad.js';
 import { SHIPPED_STACK_NAMES, SHIPPED_STACKS } from '../ledger/stacks.js';
 import { preflight } from '../scenario/estimate.js';
 import { Simulation, type Summary } from '../simulation/simulation.js';
@@ -347,8 +348,8 @@ function collectSets(v: unknown): string[] {
 }
 
 /** The learned parts a scenario names (TF.js is loaded only when one is named). */
-async function learnedParts(sc: Scenario): Promise<{ allocation?: AllocationBatchPolicy; stationChoice?: StationChoicePolicy; ai?: AiSummary }> {
-  const out: { allocation?: AllocationBatchPolicy; stationChoice?: StationChoicePolicy; ai?: AiSummary } = {};
+async function learnedParts(sc: Scenario): Promise<{ allocation?: AllocationBatchPolicy; stationChoice?: StationChoicePolicy; ai?: AiSummary; loadForecaster?: DayForecaster }> {
+  const out: { allocation?: AllocationBatchPolicy; stationChoice?: StationChoicePolicy; ai?: AiSummary; loadForecaster?: DayForecaster } = {};
   if (sc.policy.allocation === 'learned') {
     const { loadLearnedParts } = await import('../ai/allocation.js');
     Object.assign(out, await loadLearnedParts(sc));
@@ -356,6 +357,15 @@ async function learnedParts(sc: Scenario): Promise<{ allocation?: AllocationBatc
   if (sc.policy.stationChoice === 'learned') {
     const { loadLearnedChoice } = await import('../ai/choiceModel.js');
     Object.assign(out, await loadLearnedChoice(sc));
+  }
+  // the forecast tariff's TF.js load forecaster (docs/tariffs.md); its hash joins `ai`
+  if (sc.tariff.type === 'forecast' && sc.tariff.source === 'model' && sc.tariff.model && sc.grid) {
+    const { loadForecastParts } = await import('../ai/loadForecast.js');
+    const { readGridLoad } = await import('../charging/gridLoad.js');
+    const grid = readGridLoad(resolveScenarioPath(sc, sc.grid.load), sc.grid.load);
+    const p = await loadForecastParts(sc, sc.tariff.model, grid, sc.grid.dayStartUtcHour);
+    out.loadForecaster = p.forecaster;
+    out.ai = out.ai ? { ...out.ai, models: { ...out.ai.models, ...p.ai.models } } : p.ai;
   }
   return out;
 }
@@ -367,6 +377,10 @@ async function learnedModelHashes(sc: Scenario): Promise<Record<string, string>>
   for (const kind of ['stationChoice', 'allocation'] as const) {
     const rel = sc.policy.models[kind];
     if (sc.policy[kind] === 'learned' && rel) out[kind] = modelSha256(isAbsolute(rel) ? rel : resolve(sc.baseDir, rel));
+  }
+  if (sc.tariff.type === 'forecast' && sc.tariff.source === 'model' && sc.tariff.model) {
+    const rel = sc.tariff.model;
+    out.loadForecast = modelSha256(isAbsolute(rel) ? rel : resolve(sc.baseDir, rel));
   }
   return out;
 }
@@ -385,6 +399,12 @@ const TRAINERS: Record<string, (config: string, out: string | undefined) => Prom
     const { trainAllocation } = await import('../simulation/trainAllocation.js');
     const r = await trainAllocation(config, (l) => void process.stderr.write(`${l}\n`), wallNow, out === undefined ? {} : { out });
     process.stdout.write(`model: ${r.dir} (sha256 ${r.sha256}, ${r.samples} ${r.samplesUnit ?? 'samples'}, ${r.wallSeconds.toFixed(1)} s)\n`);
+  },
+  // the forecast tariff's day-ahead grid load forecaster (docs/tariffs.md)
+  'load-forecast': async (config, out) => {
+    const { trainLoadForecast } = await import('../ai/loadForecast.js');
+    const r = await trainLoadForecast(config, { log: (l) => void process.stderr.write(`${l}\n`), ...(out === undefined ? {} : { output: out }) });
+    process.stdout.write(`model: ${r.dir} (sha256 ${r.sha256}, test MAPE ${r.mapeModel.toFixed(2)} % vs seasonal naive ${r.mapeNaive168.toFixed(2)} % (168 h), ${r.mapeNaive24.toFixed(2)} % (24 h), ${r.wallSeconds.toFixed(1)} s)\n`);
   },
 };
 

@@ -217,6 +217,9 @@ export function comparisonRows(summaries: readonly Summary[]): (string | number)
   // roaming between utilities: only when some run had a roaming block (summary.json `roaming`)
   const roam = summaries.some((s) => s.roaming !== undefined);
   if (roam) header.push(...ROAMING_COLUMNS);
+  // the tariff part's columns, only when some run has summary.json `tariff` (docs/tariffs.md)
+  const tariff = summaries.some((s) => s.tariff !== undefined);
+  if (tariff) header.push(...TARIFF_COLUMNS);
   const rows: (string | number)[][] = [header];
   const r3 = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(3)) : '');
   for (const s of summaries) {
@@ -243,6 +246,7 @@ export function comparisonRows(summaries: readonly Summary[]): (string | number)
       ...(calc ? calculatingCells(s, r3) : []),
       ...(mob ? mobileCells(s, r3) : []),
       ...(roam ? roamingCells(s, r3) : []),
+      ...(tariff ? tariffCells(s, r3) : []),
     ]);
   }
   return rows;
@@ -297,10 +301,24 @@ function roamingCells(s: Summary, r3: (x: number) => number | string): (string |
   ];
 }
 
+/** Comparison columns of the tariff part (src/simulation/tariffRun.ts). */
+export const TARIFF_COLUMNS = [
+  'tariff_kind', 'revenue', 'price_per_kwh_charged', 'ev_energy_kwh', 'peak_hour_share_pct', 'ev_kw_at_system_peak',
+  'deferrals', 'forecast_mape_pct', 'decision_efficiency_pct',
+] as const;
+
+function tariffCells(s: Summary, r3: (x: number) => number | string): (string | number)[] {
+  const t = s.tariff;
+  if (t === undefined) return ['', '', '', '', '', '', '', '', ''];
+  const o = (x: number | undefined) => (x === undefined ? '' : r3(x));
+  return [t.kind, r3(t.revenue), r3(t.pricePerKWhCharged), r3(t.evEnergyKWh), o(t.peakHourSharePct), o(t.evKWAtSystemPeak), o(t.deferrals), o(t.forecastMapePct), o(t.decisionEfficiencyPct)];
+}
+
 export function comparisonMarkdown(summaries: readonly Summary[]): string {
   const rows = comparisonRows(summaries);
   const keep = ['stack', 'records', 'payments', 'submitted', 'final', 'failed', 'success_pct', 'throughput_tps_caliper', 'latency_p50_s', 'latency_p99_s', 'blocks', 'stale_rate', 'bytes_stored_per_node', 'audit_problems', 'abandoned', 'mean_wait_s', 'auth_delay_s', 'start_timeouts', 'payment_hold_s', 'utilization_pct', 'demand_met_pct'];
   if (rows[0]!.includes('calc_mean_s')) keep.push('reservations', 'reservation_timeouts', 'calc_mean_s', 'calc_p95_s', 'mean_travel_wait_s');
+  if (rows[0]!.includes('tariff_kind')) keep.push('tariff_kind', 'revenue', 'peak_hour_share_pct', 'deferrals', 'decision_efficiency_pct');
   const idx = keep.map((k) => rows[0]!.indexOf(k));
   const lines = [`| ${keep.join(' | ')} |`, `|${keep.map(() => '---').join('|')}|`];
   for (const r of rows.slice(1)) lines.push(`| ${idx.map((i) => String(r[i])).join(' | ')} |`);

@@ -7,7 +7,8 @@
  * Every problem is one line `SCENARIO: field: FILE: what is wrong`; all problems of a scenario are
  * reported together.
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { readOsm, type OsmData } from '../city/osm.js';
 import { extractStations, snapStations } from '../city/osmStations.js';
@@ -15,6 +16,7 @@ import { buildRoadNetwork, type RoadNetwork } from '../city/roads.js';
 import { loadEvModels } from '../charging/evModels.js';
 import { readReplaySessions, replayChargerIds } from '../charging/replay.js';
 import { loadTariff } from '../charging/tariff.js';
+import { readGridLoad } from '../charging/gridLoad.js';
 import { resolveScenarioPath, type Scenario } from './scenario.js';
 import { scenarioSiteNetwork } from './site.js';
 
@@ -123,6 +125,45 @@ export async function checkScenarioFiles(sc: Scenario, opts: CheckFilesOptions =
     if (notEmpty('tariff.file', p)) {
       const t = attempt('tariff.file', () => loadTariff({ ...sc.tariff, file: p } as Parameters<typeof loadTariff>[0]));
       if (t) facts.warnings.push(...t.warnings.map((w) => `${sc.file}: tariff.file: warning: ${w}`));
+    }
+  }
+  // the forecast tariff and its grid (docs/tariffs.md)
+  if (sc.tariff.type === 'forecast') {
+    const tf = sc.tariff;
+    if (!sc.grid) problems.push(`${sc.file}: tariff: type forecast needs a grid block (grid.load: the hourly grid load CSV)`);
+    if (tf.source === 'model' && tf.model === undefined) problems.push(`${sc.file}: tariff.model: needed for source model (a load forecaster folder, e.g. ../models/load-forecast-caiso)`);
+    if (tf.source === 'model' && tf.model !== undefined) {
+      const dir = resolveScenarioPath(sc, tf.model);
+      for (const f of ['model.json', 'weights.bin']) {
+        if (!existsSync(join(dir, f))) {
+          problems.push(`${sc.file}: tariff.model: ${dir}: no ${f} (expected a load forecaster folder written by evsim train load-forecast, e.g. ../models/load-forecast-caiso)`);
+          break;
+        }
+      }
+    }
+    if (tf.minFactor > tf.maxFactor) problems.push(`${sc.file}: tariff.minFactor: must be <= tariff.maxFactor (got ${tf.minFactor} > ${tf.maxFactor})`);
+    if (tf.calibrate) {
+      const p = resolveScenarioPath(sc, tf.calibrate.file);
+      if (notEmpty('tariff.calibrate.file', p)) attempt('tariff.calibrate.file', () => loadTariff({ type: 'tou', ...tf.calibrate!, file: p }));
+    }
+  }
+  if (sc.grid) {
+    const g = sc.grid;
+    const p = resolveScenarioPath(sc, g.load);
+    if (notEmpty('grid.load', p)) {
+      const load = attempt('grid.load', () => readGridLoad(p, g.load));
+      if (load) {
+        const first = load.startEpoch;
+        const last = load.startEpoch + load.mw.length * 3600;
+        const t0 = Date.parse(sc.start) / 1000;
+        // the first day starts at or before `start`; forecasts need 168 h before it; the last day ends after the horizon
+        const day0 = Math.floor((t0 - g.dayStartUtcHour * 3600) / 86400) * 86400 + g.dayStartUtcHour * 3600;
+        const dayEnd = day0 + Math.ceil((t0 + sc.duration - day0) / 86400) * 86400;
+        if (day0 - 168 * 3600 < first || dayEnd > last) {
+          const iso = (t: number) => new Date(t * 1000).toISOString();
+          problems.push(`${sc.file}: start: the run's tariff days ${iso(day0)} … ${iso(dayEnd)} (and the 168 h before) must lie inside grid.load ${g.load} (${iso(first)} … ${iso(last)})`);
+        }
+      }
     }
   }
   if (sc.demand.type === 'replay') {

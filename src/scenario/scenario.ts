@@ -151,6 +151,18 @@ const Fleet = z
     decisionTime: duration().default(0),
     /** planned departure = plug-in estimate + expected charging time x (1 + slack) */
     deadlineSlack: z.number().min(0).default(0.5),
+    /** price response (docs/tariffs.md): an EV that wants to charge but need not (the leg keeps it
+     * at or above minSoc) drives on instead when a published price within `lookahead` is lower
+     * by enough to save at least minSavings on its charge; absent = off (no default object) */
+    priceResponse: z
+      .strictObject({
+        lookahead: duration({ min: 0 }).default(4 * 3600),
+        /** $ (tariff currency) the EV must save on its charge to defer */
+        minSavings: z.number().min(0).default(0.5),
+        /** defer only when the state of charge after the leg is at least this (and fleet.reserveSoc) */
+        minSoc: frac().default(0.15),
+      })
+      .optional(),
   })
   .prefault({});
 
@@ -293,8 +305,41 @@ const Tariff = z
       /** daylight-saving rule on top of the offset: none, or US (2nd Sunday of March – 1st Sunday of November) */
       dst: z.enum(['none', 'us']).default('none'),
     }),
+    // the forecast tariff (docs/tariffs.md): each day's 24 hourly prices from a day-ahead forecast of
+    // the grid load of the scenario's `grid` block, price = base × clamp((F_h / mean F)^k, min, max)
+    z.strictObject({
+      type: z.literal('forecast'),
+      /** where the day-ahead loads come from: the TF.js forecaster (`model`), the actual loads
+       * (perfect foresight), or a seasonal-naive forecast (same hour a week / a day before) */
+      source: z.enum(['model', 'actual', 'seasonal-naive-168', 'seasonal-naive-24']).default('model'),
+      /** forecaster folder (model.json + weights.bin), relative to the scenario; needed for source model */
+      model: z.string().min(1).optional(),
+      basePricePerKWh: z.number().min(0).default(0.3),
+      exponent: z.number().min(0).max(20).default(2),
+      minFactor: z.number().min(0).default(0.5),
+      maxFactor: z.number().min(0).default(2),
+      /** a TOU tariff whose mean price over each day the forecast tariff matches (base is then
+       * set per day; basePricePerKWh is ignored) */
+      calibrate: z
+        .strictObject({
+          file: z.string().min(1),
+          utcOffsetHours: z.number().min(-14).max(14).default(0),
+          dst: z.enum(['none', 'us']).default('none'),
+        })
+        .optional(),
+    }),
   ])
   .prefault({ type: 'flat' });
+
+/** the grid the tariff part measures against (docs/tariffs.md): hourly system load; absent = none */
+const Grid = z.strictObject({
+  /** hourly grid load CSV (date_time UTC, `cleaned demand (MW)`), relative to the scenario */
+  load: z.string().min(1),
+  /** UTC hour at which a tariff day starts and its forecast is issued (8 = local midnight PST) */
+  dayStartUtcHour: z.number().int().min(0).max(23).default(8),
+  /** the system's peak hours of a day: its `peakHours` hours of highest actual load */
+  peakHours: z.number().int().min(1).max(23).default(4),
+});
 
 const BackendRefSchema = z.strictObject({
   backend: z.enum(BACKEND_NAMES),
@@ -509,6 +554,8 @@ export const ScenarioSchema = z.strictObject({
   demand: Demand.prefault({ type: 'trips' }),
   policy: Policy,
   tariff: Tariff,
+  /** grid load and peak hours (tariff part, docs/tariffs.md); optional, no default */
+  grid: Grid.optional(),
   ledger: Ledger,
   output: Output,
   mobile: Mobile.optional(),

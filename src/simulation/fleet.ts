@@ -43,6 +43,14 @@ export class Fleet {
 
   readonly kDepart: number;
   private readonly kArriveDest: number;
+  /** fleet.priceResponse: prices of the run's tariff at simulated time (src/simulation/tariffRun.ts) */
+  prices: {
+    priceAt(t: number): number;
+    minPriceWithin(t: number, lookaheadS: number): number;
+    deferrals: number;
+    /** every price-response decision (for the decision efficiency, src/simulation/tariffRun.ts) */
+    decided?(t: number, lookaheadS: number, needKWh: number, minSavings: number, deferred: boolean): void;
+  } | null = null;
   /** set by the composition: an EV entered `calculating` and needs a station */
   needsStation: (ev: number) => void = () => {
     throw new Error('fleet: no decision maker attached');
@@ -143,12 +151,41 @@ export class Fleet {
     const [, len] = this.travel(ev, this.locKind[ev]!, this.locIdx[ev]!, this.destKind[ev]!, dest);
     const soc = this.soc[ev]!;
     const fl = this.sc.fleet;
-    if (soc < fl.chargeThreshold || soc - this.socUse(ev, len) < fl.reserveSoc) {
+    const after = soc - this.socUse(ev, len);
+    if (soc < fl.chargeThreshold || after < fl.reserveSoc) {
+      if (after >= fl.reserveSoc && this.defers(ev, soc, after)) {
+        this.driveToDestination(ev);
+        return;
+      }
       this.setState(ev, EvState.calculating);
       this.needsStation(ev);
     } else {
       this.driveToDestination(ev);
     }
+  }
+
+  /**
+   * fleet.priceResponse (docs/tariffs.md): an EV that wants to charge but need not — the leg keeps
+   * it at or above max(priceResponse.minSoc, fleet.reserveSoc) — drives on instead when a published
+   * price within the look-ahead is lower than now by enough that charging its need (targetSoc − soc)
+   * then saves at least minSavings. It decides again at its next departure; an EV that must charge
+   * (the leg would leave it below that floor) always does. Assumptions: the EV knows the published
+   * prices (not future ones), values only the energy price (no time or detour cost), and expects
+   * to be able to charge later.
+   */
+  defers(ev: number, soc: number, after: number): boolean {
+    const pr = this.sc.fleet.priceResponse;
+    const prices = this.prices;
+    if (!pr || !prices) return false;
+    if (after < Math.max(pr.minSoc, this.sc.fleet.reserveSoc)) return false;
+    const now = this.kernel.now;
+    const need = Math.max(0, this.sc.fleet.targetSoc - soc) * this.model(ev).capacityKWh;
+    const saving = (prices.priceAt(now) - prices.minPriceWithin(now, pr.lookahead)) * need;
+    const defer = saving >= pr.minSavings && saving > 0;
+    prices.decided?.(now, pr.lookahead, need, pr.minSavings, defer);
+    if (!defer) return false;
+    prices.deferrals++;
+    return true;
   }
 
   private onArriveDestination(ev: number): void {

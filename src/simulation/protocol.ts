@@ -44,6 +44,8 @@ export interface ProtocolContext {
   depart(s: Session, status: number): void;
   /** settlements of the calculating phase's records (reservation, station-status) */
   infoSettled?(st: Settlement): void;
+  /** the run's tariff (src/simulation/tariffRun.ts); absent: loaded from sc.tariff (flat or tou) */
+  readonly tariff?: Tariff;
 }
 
 export interface ChargingProtocol {
@@ -91,7 +93,7 @@ export class LedgerProtocol implements ChargingProtocol {
   constructor(private readonly ctx: ProtocolContext) {
     const { sc, kernel, stack } = ctx;
     this.startEpoch = Date.parse(sc.start) / 1000;
-    this.tariff = loadTariff(sc.tariff.type === 'tou' ? { ...sc.tariff, file: resolveScenarioPath(sc, sc.tariff.file) } : sc.tariff);
+    this.tariff = ctx.tariff ?? loadTariff(sc.tariff.type === 'tou' ? { ...sc.tariff, file: resolveScenarioPath(sc, sc.tariff.file) } : sc.tariff);
     this.kStartTimeout = kernel.register('start-timeout', (sid) => this.onStartTimeout(sid));
     this.kPaymentTimeout = kernel.register('payment-timeout', (sid) => this.onPaymentTimeout(sid));
     this.waitForStart = sc.ledger.coupling.waitForStart;

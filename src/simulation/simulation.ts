@@ -38,6 +38,7 @@ import { Observation } from './observation.js';
 import { ledgerProtocol, type ChargingProtocol } from './protocol.js';
 import { Roaming } from './roaming.js';
 import { Sites } from './sites.js';
+import { TariffRun } from './tariffRun.js';
 import type { SimHooks, SimOptions, SimResult, SimulationParts } from './types.js';
 import type { City } from './world.js';
 
@@ -68,6 +69,7 @@ export class Simulation {
   readonly observation: Observation;
   /** mobile chargers (scenario block `mobile`; null without it) */
   readonly mobile: MobileChargers | null;
+  readonly tariffRun: TariffRun;
   readonly stationChoice: StationChoicePolicy;
   readonly allocation: AllocationBatchPolicy;
   /** roaming between utilities: only with a scenario `roaming` block */
@@ -124,6 +126,9 @@ export class Simulation {
     // mobile chargers: an EV that requests a van is handled there, the others go the station way
     const mobile = (this.mobile = sc.mobile ? new MobileChargers(k, sc, city, this.fleet, this.streams) : null);
     this.fleet.needsStation = mobile ? (ev) => void (mobile.request(ev) || this.decisions.request(ev)) : (ev) => this.decisions.request(ev);
+    // the tariff (forecast tariffs publish day by day) and the fleet's price response
+    this.tariffRun = new TariffRun(sc, k, parts.loadForecaster);
+    if (sc.fleet.priceResponse) this.fleet.prices = this.tariffRun;
     this.stack = parts.stack ?? stack ?? sc.stacks[0]!;
     this.protocol = (parts.protocol ?? ledgerProtocol)({
       sc,
@@ -135,6 +140,7 @@ export class Simulation {
       observers,
       depart: (s, status) => this.sites.depart(s, status),
       infoSettled: (st) => this.calculating.settled(st),
+      tariff: this.tariffRun.tariff,
     });
     // ---- roaming between utilities (src/simulation/roaming.ts): around the ledger protocol
     if (sc.roaming) {
@@ -212,6 +218,14 @@ export class Simulation {
     if (this.ai) summary.ai = this.ai;
     if (this.mobile) summary.mobile = this.mobile.summary(now);
     if (this.roaming) summary.roaming = this.roaming.summary(this.horizon);
+    const tariff = this.tariffRun.summary(this.sessions);
+    if (tariff) {
+      summary.tariff = tariff;
+      if (this.tariffRun.audit.length) {
+        summary.ledger.audit.push(...this.tariffRun.audit);
+        summary.ledger.auditProblems += this.tariffRun.audit.length;
+      }
+    }
     return {
       summary,
       sessions: this.sessions,

@@ -13,6 +13,8 @@ import type { CalculatingSummary } from './calculating.js';
 import type { MobileSummary } from './mobile.js';
 import type { ProtocolFactory } from './protocol.js';
 import type { RoamingSummary } from './roaming.js';
+import type { TariffSummary } from './tariffRun.js';
+import type { DayForecaster } from '../charging/gridLoad.js';
 
 export interface SessionsSummary {
   count: number;
@@ -69,6 +71,8 @@ export interface Summary {
   mobile?: MobileSummary;
   /** only with a scenario `roaming` block (src/simulation/roaming.ts, docs/roaming.md) */
   roaming?: RoamingSummary;
+  /** tariff.type forecast or fleet.priceResponse only (src/simulation/tariffRun.ts) */
+  tariff?: TariffSummary;
 }
 
 export interface LedgerPart {
@@ -155,4 +159,7 @@ export interface SimulationParts {
   observers?: SimObserver[];
   /** the ledger stack to run (default: the scenario's first) */
   stack?: ResolvedStack;
+  /** tariff.type forecast with source model: the TF.js load forecaster (src/ai/loadForecast.ts
+   * loadForecastParts); its hash goes to `ai` */
+  loadForecaster?: DayForecaster;
 }

@@ -156,10 +156,10 @@ describe('one line per problem: FILE: field.path: problem (got VALUE)', () => {
 
   it('unknown key: names the path and lists the allowed keys', () => {
     expect(problems({ bogus: 1 })).toEqual([
-      's.yaml: bogus: unknown field; allowed here: name, description, seed, duration, start, city, stations, station, site, fleet, demand, policy, tariff, ledger, output, mobile, roaming',
+      's.yaml: bogus: unknown field; allowed here: name, description, seed, duration, start, city, stations, station, site, fleet, demand, policy, tariff, grid, ledger, output, mobile, roaming',
     ]);
     expect(problems({ fleet: { sise: 500 } })).toEqual([
-      's.yaml: fleet.sise: unknown field; allowed here: size, models, initialSoc, chargeThreshold, targetSoc, reserveSoc, maxWait, decisionTime, deadlineSlack',
+      's.yaml: fleet.sise: unknown field; allowed here: size, models, initialSoc, chargeThreshold, targetSoc, reserveSoc, maxWait, decisionTime, deadlineSlack, priceResponse',
     ]);
   });
 
@@ -219,7 +219,7 @@ describe('one line per problem: FILE: field.path: problem (got VALUE)', () => {
   it('bad discriminator lists the allowed types', () => {
     expect(problems({ city: { type: 'moon' } })).toEqual(['s.yaml: city.type: allowed: osm | grid | radial | none (got "moon")']);
     expect(problems({ city: { rows: 5 } })).toEqual(['s.yaml: city.type: allowed: osm | grid | radial | none (got nothing)']);
-    expect(problems({ tariff: { type: 'free' } })).toEqual(['s.yaml: tariff.type: allowed: flat | tou (got "free")']);
+    expect(problems({ tariff: { type: 'free' } })).toEqual(['s.yaml: tariff.type: allowed: flat | tou | forecast (got "free")']);
   });
 
   it('missing required field', () => {
@@ -290,7 +290,7 @@ describe('one line per problem: FILE: field.path: problem (got VALUE)', () => {
     });
     expect([...lines].sort()).toEqual(
       [
-        's.yaml: bogus: unknown field; allowed here: name, description, seed, duration, start, city, stations, station, site, fleet, demand, policy, tariff, ledger, output, mobile, roaming',
+        's.yaml: bogus: unknown field; allowed here: name, description, seed, duration, start, city, stations, station, site, fleet, demand, policy, tariff, grid, ledger, output, mobile, roaming',
         's.yaml: fleet.size: must be >= 1 (got 0)',
         's.yaml: fleet.targetSoc: must be <= 1 (got 2)',
         's.yaml: policy.stationChoice: allowed: nearest | min-total-time | min-total-time-reserved | random | learned (got "closest")',
@@ -407,7 +407,7 @@ describe('--set overrides', () => {
       `${MONACO} (with --set): policy.allocation: allowed: ${[...ALLOCATION_POLICY_NAMES, 'learned'].join(' | ')} (got "lottery")`,
     ]);
     expect(userErrorLines(() => load('fleet.sise=5'))).toEqual([
-      `${MONACO} (with --set): fleet.sise: unknown field; allowed here: size, models, initialSoc, chargeThreshold, targetSoc, reserveSoc, maxWait, decisionTime, deadlineSlack`,
+      `${MONACO} (with --set): fleet.sise: unknown field; allowed here: size, models, initialSoc, chargeThreshold, targetSoc, reserveSoc, maxWait, decisionTime, deadlineSlack, priceResponse`,
     ]);
     expect(userErrorLines(() => load('duration=3 weeks'))).toEqual([
       `${MONACO} (with --set): duration: expected seconds or a duration such as 90s, 30m, 36h, 30d (got "3 weeks")`,
@@ -522,7 +522,7 @@ describe('JSON Schema for editors', () => {
     expect(s.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(Object.keys(s.properties)).toEqual([
       'name', 'description', 'seed', 'duration', 'start', 'city', 'stations', 'station', 'site', 'fleet', 'demand',
-      'policy', 'tariff', 'ledger', 'output', 'mobile', 'roaming',
+      'policy', 'tariff', 'grid', 'ledger', 'output', 'mobile', 'roaming',
     ]);
     expect(s.additionalProperties).toBe(false);
     expect(s.properties.policy.properties.stationChoice.enum).toEqual(['nearest', 'min-total-time', 'min-total-time-reserved', 'random', 'learned']);

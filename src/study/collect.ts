@@ -114,7 +114,9 @@ export function pairedCsv(plan: Plan, c: Collected): string {
   const params = plan.factors.map((f) => f.name);
   let out = row([...params, 'factor', 'reference', 'metric', 'n', 'mean_diff', 'sd', 'ci95_lo', 'ci95_hi', 'ci95_half']);
   for (const ref of plan.references) {
-    const others = params.filter((p) => p !== ref.factor);
+    // a zipped factor varies together with the rest of the zip: one factor, so its partners are not held fixed
+    const refZip = plan.factors.find((f) => f.name === ref.factor)?.source === 'zip';
+    const others = plan.factors.filter((f) => f.name !== ref.factor && !(refZip && f.source === 'zip')).map((f) => f.name);
     const key = (p: Record<string, unknown>) => JSON.stringify([others.map((k) => cellText(p[k])), cellText(p[ref.factor])]);
     for (const members of groups(plan, key).values()) {
       const first = plan.runs[members[0]!]!;

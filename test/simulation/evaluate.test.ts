@@ -148,7 +148,7 @@ describe('evaluation config', () => {
   it('each problem is one line naming the file, the field and what is allowed', () => {
     const f1 = write('unknown.yaml', base(', colour: red'));
     expect(problems(f1)).toEqual([
-      `${f1}: cases[0].colour: unknown field; allowed here: name, kind, scenario, set, description, heldOutCity, uncongested, metrics, policies, learned, model, optimum, targets`,
+      `${f1}: cases[0].colour: unknown field; allowed here: name, kind, scenario, set, description, heldOutCity, uncongested, metrics, policies, learned, model, optimum, targets, bound`,
     ]);
     const f0 = write('unknown-top.yaml', base() + 'jobs: 4\n');
     expect(problems(f0)).toEqual([`${f0}: jobs: unknown field; allowed here: name, description, seeds, tfBackend, policies, cases`]);
@@ -160,6 +160,10 @@ describe('evaluation config', () => {
     expect(problems(f4)[0]).toBe(`${f4}: cases[0].targets[0]: name exactly one of maxRelativePct, notWorseThan, minPctOfOptimum, maxPctOfOptimum`);
     const f5 = write('set.yaml', base(', set: [fleet.size=0]'));
     expect(problems(f5)).toEqual([`${f5}: cases[0] (m): ${monaco} (with --set): fleet.size: must be >= 1 (got 0)`]);
+    const f7 = write('bound.yaml', base(', bound: { policy: random }'));
+    expect(problems(f7)).toEqual([`${f7}: cases[0].bound.policy: "random" is not a policy of this case; allowed: nearest, min-total-time, learned`]);
+    expect(loadEvalConfig(write('bound-ok.yaml', base(', bound: { policy: nearest }, metrics: [travel_wait_min, travel_min, wait_min]'))).cases[0]!.bound).toEqual({ policy: 'nearest', slotS: 300 });
+    expect(loadEvalConfig(write('no-bound.yaml', base())).cases[0]!.bound).toBeUndefined();
     const f6 = write('opt.yaml', base(', optimum: { goal: energy }'));
     expect(problems(f6)).toEqual([`${f6}: cases[0].optimum: the offline optimum needs a replay scenario (demand.type replay; got trips)`]);
   });

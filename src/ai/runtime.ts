@@ -221,8 +221,9 @@ export class DenseKernels {
     let y: tf.Tensor = tf.tensor3d(x.subarray(0, rows * F), [1, rows, F], 'float32');
     for (let j = 0; j < this.kernels.length; j++) {
       const b = this.biases[j];
-      const ins: Record<string, tf.Tensor> = b ? { a: y, b: this.kernels[j]!, bias: b } : { a: y, b: this.kernels[j]! };
-      const next = eng.runKernel('_FusedMatMul', ins as unknown as tf.NamedTensorMap, { transposeA: false, transposeB: false, activation: this.activations[j]! } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      const ins: tf.NamedTensorMap = b ? { a: y, b: this.kernels[j]!, bias: b } : { a: y, b: this.kernels[j]! };
+      const attrs: tf.NamedAttrMap = { transposeA: false, transposeB: false, activation: this.activations[j]! };
+      const next = eng.runKernel('_FusedMatMul', ins, attrs) as tf.Tensor;
       y.dispose();
       y = next;
     }

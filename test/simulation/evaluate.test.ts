@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
 import { studentTQuantile } from '../../src/core/stats.js';
-import { caseSeeds, evaluationCsv, metricValues, pickReference, runEvaluation, summariseCase, type CaseRuns } from '../../src/simulation/evaluate.js';
+import { caseSeeds, evaluationCsv, evaluationMd, metricValues, pickReference, runEvaluation, summariseCase, type CaseRuns, type EvaluationResult } from '../../src/simulation/evaluate.js';
+import { meanCi } from '../../src/core/stats.js';
 import { caseScenario, loadEvalConfig, type EvalCase } from '../../src/simulation/evaluateConfig.js';
 import { runEpisode } from '../../src/simulation/episodes.js';
 import { ROOT } from '../cli/helpers.js';
@@ -92,6 +93,24 @@ describe('evaluation statistics', () => {
     expect(lr.diff!.n).toBe(1);
     expect(Number.isNaN(lr.diff!.lo)).toBe(true); // n = 1: no CI
     expect(lr.targets[0]!.met).toBe(true);
+  });
+
+  it('a case bound: two CSV rows and a line in evaluation.md saying whether −15 % lies above it', () => {
+    const s = summariseCase(synthCase(), [1, 2, 3], RUNS, null);
+    s.bound = { policy: 'min-total-time', slotS: 300, travelFloor: meanCi([1, 1.2, 1.1]), lp: meanCi([9, 10, 11]), dropShare: 0.25, requests: meanCi([100, 110, 120]) };
+    const r: EvaluationResult = { config: { file: 't.yaml', dir: '.', sha256: '', name: 't', description: undefined, seeds: [1, 2, 3], tfBackend: 'wasm', models: {}, cases: [s.case] }, cases: [s], runs: [], ai: null, models: {} };
+    const rows = evaluationCsv(r).split('\n').filter((l) => l.includes('bound-'));
+    expect(rows).toEqual([
+      expect.stringMatching(/^synthetic,choice,bound-travel-floor \(min-total-time\),travel_wait_min,min,lower,3,1\.1,/),
+      expect.stringMatching(/^synthetic,choice,bound-lp \(min-total-time\),travel_wait_min,min,lower,3,10,/),
+    ]);
+    // reference min-total-time, mean 12: −15 % is 10.2, above the bound's mean 10
+    const md = evaluationMd(r);
+    expect(md).toMatch(/LP \(300 s slots, capacity per station\) 10\.00 \[/);
+    expect(md).toMatch(/min-total-time 120 %/);
+    expect(md).toMatch(/reaches 10\.20 min: above the bound \(not ruled out\)/);
+    s.bound.lp = meanCi([11, 11, 11]);
+    expect(evaluationMd(r)).toMatch(/below the bound: unreachable/);
   });
 
   it('a replay case runs once: the seed does not change a replay', async () => {

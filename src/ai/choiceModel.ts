@@ -10,8 +10,8 @@
  *   score = travel_time_min + predicted_outcome_min + chargeWeight × expected_charge_min
  *
  * (float64; the model's float32 output is the only inexact term) and chooses the lowest score.
- * At most ONE forward pass per batch (runtime.ts forwardRows: one input tensor, the model's layer
- * chain, one readback): all n deciding EVs × K candidate rows (padding rows included and ignored);
+ * At most ONE forward pass per batch (runtime.ts forwardRows: one input tensor, one fused TF.js
+ * kernel call per Dense layer (DenseKernels), one readback): all n deciding EVs × K candidate rows (padding rows included and ignored);
  * none when no EV of the batch has more than one candidate.
  *
  * Tie rule (so that ~1e-7 differences between TF.js backends cannot flip a decision silently):
@@ -28,7 +28,7 @@ import { readFileSync } from 'node:fs';
 import type { ChoiceBatch, StationChoicePolicy } from '../charging/choice.js';
 import { featureDef } from '../charging/features.js';
 import { UserError } from '../core/errors.js';
-import { chainLayers, forwardRows, initTf, loadModel, modelSha256, runtimeInfo, type RuntimeInfo, type TfBackendName, type tfl } from './runtime.js';
+import { chainLayers, DenseKernels, forwardRows, initTf, loadModel, modelSha256, runtimeInfo, type RuntimeInfo, type TfBackendName, type tfl } from './runtime.js';
 
 /** scores within this many minutes of the best are tied */
 export const EPSILON_MIN = 1e-4;
@@ -59,6 +59,7 @@ export class LearnedChoice implements StationChoicePolicy {
   readonly stats: ChoiceStats = { decisions: 0, batches: 0, tied: 0, fragile: 0 };
   private scores = new Float64Array(16);
   private readonly chain: tfl.layers.Layer[] | null;
+  private readonly fast: DenseKernels | null;
 
   constructor(
     private readonly model: tfl.LayersModel,
@@ -68,12 +69,13 @@ export class LearnedChoice implements StationChoicePolicy {
   ) {
     this.features = meta.features;
     this.chain = chainLayers(model);
+    this.fast = DenseKernels.from(this.chain);
   }
 
   /** Predicted outcome (min) of every row of the batch: one input tensor made from the batch's
    * feature buffer, one forward pass, one readback (runtime.ts forwardRows). */
   predictRows(b: ChoiceBatch): Float32Array {
-    return forwardRows(this.model, this.chain, b.features, b.n * b.K, b.nFeatures);
+    return forwardRows(this.model, this.chain, b.features, b.n * b.K, b.nFeatures, this.fast);
   }
 
   decideBatch(b: ChoiceBatch, out: Int32Array): void {

@@ -171,17 +171,82 @@ export function chainLayers(model: tfl.LayersModel): tfl.layers.Layer[] | null {
 }
 
 /**
+ * Direct kernel calls for a chain of Dense layers whose activations the fused matMul kernel
+ * applies itself (relu, linear): per layer ONE `_FusedMatMul` kernel call (matMul + bias +
+ * activation), on tensors kept in the kernel's own rank-3 layout ([1, rows, F] input, [1, F, units]
+ * kernels, reshaped once at load), so a forward pass is one input tensor, one kernel call per
+ * layer and one readback. `tf.fused.matMul` (what a Dense layer's `call` runs) wraps the same
+ * kernel call in three reshapes, a custom-gradient scope and a tidy per layer, which cost about
+ * 2/3 of a 10-row pass; the kernel, its inputs and so its float32 outputs are the same, bit for
+ * bit (test/ai/choice.test.ts compares them with `model.predict`). Only on the backends whose
+ * `_FusedMatMul` takes rank-3 inputs (wasm, cpu); `denseKernels` returns null for others.
+ */
+export class DenseKernels {
+  private constructor(
+    private readonly kernels: tf.Tensor[],
+    private readonly biases: (tf.Tensor | null)[],
+    private readonly activations: ('relu' | 'linear')[],
+    private readonly inputs: number,
+  ) {}
+
+  /** null unless every layer is a Dense layer with a fused activation and the backend is wasm or cpu. */
+  static from(chain: readonly tfl.layers.Layer[] | null): DenseKernels | null {
+    if (!chain || chain.length === 0) return null;
+    const backend = tf.getBackend();
+    if (backend !== 'wasm' && backend !== 'cpu') return null;
+    const kernels: tf.Tensor[] = [];
+    const biases: (tf.Tensor | null)[] = [];
+    const acts: ('relu' | 'linear')[] = [];
+    for (const l of chain) {
+      if (l.getClassName() !== 'Dense') return null;
+      const cfg = l.getConfig() as { activation?: unknown; useBias?: boolean };
+      const act = cfg.activation;
+      if (act !== 'relu' && act !== 'linear') return null;
+      const w = l.getWeights();
+      const k = w[0];
+      if (!k || k.rank !== 2) return null;
+      kernels.push(tf.reshape(k, [1, k.shape[0]!, k.shape[1]!]));
+      biases.push(cfg.useBias === false ? null : (w[1] ?? null));
+      acts.push(act);
+    }
+    for (let j = 1; j < kernels.length; j++) if (kernels[j]!.shape[1] !== kernels[j - 1]!.shape[2]) return null;
+    return new DenseKernels(kernels, biases, acts, kernels[0]!.shape[1]!);
+  }
+
+  /** The chain's outputs for the first `rows` rows of x (rows × F, row-major); F must be the
+   * chain's input width. All tensors of the pass are disposed before it returns. */
+  run(x: Float32Array, rows: number, F: number): Float32Array {
+    if (F !== this.inputs) throw new Error(`forward pass: ${F} features, the model reads ${this.inputs}`);
+    const eng = tf.engine();
+    let y: tf.Tensor = tf.tensor3d(x.subarray(0, rows * F), [1, rows, F], 'float32');
+    for (let j = 0; j < this.kernels.length; j++) {
+      const b = this.biases[j];
+      const ins: tf.NamedTensorMap = b ? { a: y, b: this.kernels[j]!, bias: b } : { a: y, b: this.kernels[j]! };
+      const attrs: tf.NamedAttrMap = { transposeA: false, transposeB: false, activation: this.activations[j]! };
+      const next = eng.runKernel('_FusedMatMul', ins, attrs) as tf.Tensor;
+      y.dispose();
+      y = next;
+    }
+    const out = y.dataSync() as Float32Array;
+    y.dispose();
+    return out;
+  }
+}
+
+/**
  * The model's outputs for the first `rows` rows of `x` (rows × F, row-major, float32): one input
- * tensor, one forward pass, one readback, all intermediate tensors freed (tf.tidy).
+ * tensor, one forward pass, one readback, all intermediate tensors freed.
  *
- * For a chain model (`chain` from chainLayers) the forward pass calls each layer's own `call`
- * (the same TF.js kernels, e.g. one fused matMul + bias + activation per Dense layer, as
- * `model.predict`, so the outputs are identical). It bypasses two costs of `model.predict` that
+ * With `fast` (DenseKernels.from(chain)) the pass is one fused kernel call per layer (see
+ * DenseKernels). Otherwise, for a chain model (`chain` from chainLayers) it calls each layer's own
+ * `call` (the same TF.js kernels, e.g. one fused matMul + bias + activation per Dense layer, as
+ * `model.predict`, so the outputs are identical). Both bypass two costs of `model.predict` that
  * dominate small inputs: predict cuts its input into batches of 32 rows (one forward pass and one
  * concat per 32 rows) and runs the symbolic-graph executor (feed dicts, input-spec checks, name
  * scopes) around each. Other topologies use `model.predict` with one batch of all rows.
  */
-export function forwardRows(model: tfl.LayersModel, chain: readonly tfl.layers.Layer[] | null, x: Float32Array, rows: number, F: number): Float32Array {
+export function forwardRows(model: tfl.LayersModel, chain: readonly tfl.layers.Layer[] | null, x: Float32Array, rows: number, F: number, fast: DenseKernels | null = null): Float32Array {
+  if (fast) return fast.run(x, rows, F);
   return tf.tidy(() => {
     const input = tf.tensor2d(x.subarray(0, rows * F), [rows, F], 'float32');
     let y: tf.Tensor;

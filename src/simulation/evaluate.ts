@@ -18,6 +18,8 @@ import type { Scenario } from '../scenario/scenario.js';
 import { EPISODE_OVERRIDES } from './episodes.js';
 import { caseScenario, METRICS, optimumKey, type EvalCase, type EvalConfig, type MetricName, type TargetSpec } from './evaluateConfig.js';
 import { scenarioOptimum, type OptimumReport } from './optimumRun.js';
+import type { ChoiceBound } from '../optimum/choiceBound.js';
+import { ChoiceRequestLog, runChoiceBound } from './choiceBound.js';
 import { createSimulation, type SimResult } from './simulation.js';
 import { buildCity } from './world.js';
 
@@ -25,17 +27,22 @@ import { buildCity } from './world.js';
 export function metricValues(r: SimResult): Record<MetricName, number> {
   const horizon = r.summary.simulatedSeconds;
   let tw = 0;
+  let tr = 0;
   let tis = 0;
   let n = 0;
   for (const s of r.sessions) {
     if (Number.isNaN(s.arrivedAt)) continue;
     const until = !Number.isNaN(s.pluggedAt) ? s.pluggedAt : s.status === SessionStatus.abandoned ? s.unpluggedAt : horizon;
-    tw += (s.travelS > 0 ? s.travelS : 0) + (until - s.arrivedAt);
+    const travel = s.travelS > 0 ? s.travelS : 0;
+    tw += travel + (until - s.arrivedAt);
+    tr += travel;
     tis += (Number.isNaN(s.unpluggedAt) ? horizon : s.unpluggedAt) - s.arrivedAt;
     n++;
   }
   return {
     travel_wait_min: n ? tw / n / 60 : 0,
+    travel_min: n ? tr / n / 60 : 0,
+    wait_min: n ? (tw - tr) / n / 60 : 0,
     abandoned: r.summary.sessions.abandoned,
     demand_met_pct: r.summary.sessions.demandMetPct,
     energy_kwh: r.summary.sessions.energyDeliveredKWh,
@@ -76,6 +83,19 @@ export interface MetricRow {
   targets: TargetResult[];
 }
 
+/** The station-choice bound of a case (over the runs of `policy`, one value per seed). */
+export interface CaseBound {
+  policy: string;
+  slotS: number;
+  /** mean of the nearest candidate's travel time (min) */
+  travelFloor: MeanCi;
+  /** LP bound on the mean travel + wait (min) */
+  lp: MeanCi;
+  /** mean share of the requests the LP leaves uncharged */
+  dropShare: number;
+  requests: MeanCi;
+}
+
 export interface CaseSummary {
   case: EvalCase;
   seeds: number[];
@@ -83,6 +103,7 @@ export interface CaseSummary {
   reference: string;
   rows: MetricRow[];
   optimum: OptimumReport | null;
+  bound?: CaseBound;
 }
 
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d).replace(/^-(?=.*[1-9])/, '−').replace(/^-/, '') : '–');
@@ -199,6 +220,7 @@ export async function runEvaluation(cfg: EvalConfig, hooks: EvaluationHooks = {}
     const seeds = caseSeeds(c, cfg.seeds);
     const policies = [...c.hand, ...(c.learnedModel ? ['learned'] : [])];
     const runs: CaseRuns = Object.fromEntries(policies.map((p) => [p, Object.fromEntries(c.metrics.map((m) => [m, [] as number[]]))]));
+    const bounds: ChoiceBound[] = [];
     const field = c.kind === 'choice' ? 'stationChoice' : 'allocation';
     for (const seed of seeds) {
       // one city per seed (it depends on the seed, never on the policy), shared by the policies
@@ -218,7 +240,13 @@ export async function runEvaluation(cfg: EvalConfig, hooks: EvaluationHooks = {}
           const info = runtimeInfo();
           if (info) ai = { backend: info.backend, tfjsVersion: info.tfjsVersion, simd: info.simd };
         }
-        const r = createSimulation(sc, city, parts).run();
+        const log = c.bound?.policy === p ? new ChoiceRequestLog() : null;
+        const r = createSimulation(sc, city, log ? { ...parts, observers: [log] } : parts).run();
+        if (log) {
+          await hooks.check?.();
+          hooks.onRun?.(`${c.name}: bound on ${p}'s requests, seed ${seed}`, k, total);
+          bounds.push(await runChoiceBound(log, r.sessions, r.summary.simulatedSeconds, sc.fleet.maxWait, c.bound!.slotS));
+        }
         const values = metricValues(r);
         all.push({ case: c.name, policy: p, seed, values });
         for (const m of c.metrics) runs[p]![m]!.push(values[m]);
@@ -230,7 +258,18 @@ export async function runEvaluation(cfg: EvalConfig, hooks: EvaluationHooks = {}
       hooks.onRun?.(`${c.name}: offline optimum (${c.optimum.goal})`, k, total);
       optimum = await scenarioOptimum(caseScenario(c, seeds[0]!), c.optimum.goal, c.optimum.share);
     }
-    summaries.push(summariseCase(c, seeds, runs, optimum));
+    const cs = summariseCase(c, seeds, runs, optimum);
+    if (c.bound) {
+      cs.bound = {
+        policy: c.bound.policy,
+        slotS: c.bound.slotS,
+        travelFloor: meanCi(bounds.map((b) => b.travelFloorMin)),
+        lp: meanCi(bounds.map((b) => b.lpBoundMin)),
+        dropShare: bounds.reduce((a, b) => a + b.lpDropShare, 0) / Math.max(1, bounds.length),
+        requests: meanCi(bounds.map((b) => b.requests)),
+      };
+    }
+    summaries.push(cs);
   }
   return { config: cfg, cases: summaries, runs: all, ai, models };
 }
@@ -303,6 +342,14 @@ export function evaluationCsv(r: EvaluationResult): string {
       ];
       lines.push(cells.map(csvCell).join(','));
     }
+    const b = cs.bound;
+    if (b) {
+      for (const [policy, st] of [[`bound-travel-floor (${b.policy})`, b.travelFloor], [`bound-lp (${b.policy})`, b.lp]] as const) {
+        const cells = [cs.case.name, cs.case.kind, policy, 'travel_wait_min', METRICS.travel_wait_min.unit, METRICS.travel_wait_min.direction, String(st.n), num(st.mean), num(st.sd), num(st.lo), num(st.hi), cs.reference];
+        while (cells.length < CSV_HEADER.length) cells.push('');
+        lines.push(cells.map(csvCell).join(','));
+      }
+    }
   }
   return lines.join('\n') + '\n';
 }
@@ -365,6 +412,22 @@ export function evaluationMd(r: EvaluationResult): string {
       const o = cs.optimum;
       L.push(
         `Offline optimum (${c.optimum!.goal}, ${o.limit}): ${f(o.energyKWh, 1)} kWh of ${f(o.requestedKWh, 1)} kWh requested${o.upperKWh > o.energyKWh + 1e-9 ? ` (upper bound ${f(o.upperKWh, 1)} kWh)` : ''}${o.peakKW !== undefined ? `; least peak delivering ${f(100 * (o.share ?? 1), 1)} % of it: ${f(o.peakKW, 2)} kW` : ''}.`,
+        '',
+      );
+    }
+    if (cs.bound) {
+      const b = cs.bound;
+      const m = METRICS.travel_wait_min;
+      const pct = cs.policies
+        .map((p) => cs.rows.find((x) => x.policy === p && x.metric === 'travel_wait_min'))
+        .filter((x) => x !== undefined)
+        .map((x) => `${x.policy} ${f((100 * x.stats.mean) / b.lp.mean, 0)} %`);
+      const ref = cs.rows.find((x) => x.policy === cs.reference && x.metric === 'travel_wait_min');
+      L.push(
+        `Lower bounds on ${m.label} (${m.unit}), on the requests of ${b.policy}'s runs (${f(b.requests.mean, 0)} per day; src/optimum/choiceBound.ts): ` +
+          `travel floor (nearest candidate, no wait) ${meanCell(b.travelFloor)}; time-indexed LP (${b.slotS} s slots, capacity per station) ${meanCell(b.lp)}, ` +
+          `leaving ${f(100 * b.dropShare, 1)} % of the requests uncharged.${pct.length ? ` Mean as % of the LP bound: ${pct.join(', ')}.` : ''}` +
+          `${ref ? ` A 15 % cut from the reference reaches ${f(0.85 * ref.stats.mean)} min: ${0.85 * ref.stats.mean >= b.lp.mean ? 'above the bound (not ruled out)' : '**below the bound: unreachable**'}.` : ''}`,
         '',
       );
     }

@@ -41,6 +41,18 @@ export const METRICS = {
     description:
       'mean over sessions whose EV reached its station of travel to the station + (plug-in − arrival); for an EV that gave up, (leaving − arrival); for one still queued at the horizon, (horizon − arrival)',
   },
+  travel_min: {
+    label: 'travel',
+    unit: 'min',
+    direction: 'lower',
+    description: 'the travel part of travel_wait_min: mean over the same sessions of the travel time to the station',
+  },
+  wait_min: {
+    label: 'wait',
+    unit: 'min',
+    direction: 'lower',
+    description: 'the wait part of travel_wait_min: mean over the same sessions of (plug-in, give-up or horizon) − arrival',
+  },
   abandoned: { label: 'abandoned', unit: 'sessions', direction: 'lower', description: 'sessions whose EV gave up in the queue (maxWait)' },
   demand_met_pct: { label: 'demand met', unit: '%', direction: 'higher', description: 'energy delivered / energy requested over all sessions' },
   energy_kwh: { label: 'energy delivered', unit: 'kWh', direction: 'higher', description: 'energy delivered over all sessions' },
@@ -105,6 +117,9 @@ const CaseSchema = z.strictObject({
     .nullable()
     .default(null),
   targets: z.array(TargetSchema).default([]),
+  /** choice cases: lower bounds on travel + wait from the requests of one policy's runs
+   * (src/optimum/choiceBound.ts); absent: none */
+  bound: z.strictObject({ policy: z.string().min(1), slotS: z.number().int().min(10).max(3600).default(300) }).optional(),
 });
 
 const PolicyKindSchema = z.strictObject({
@@ -138,6 +153,8 @@ export interface EvalCase {
   metrics: MetricName[];
   /** hand-written policies, in table order */
   hand: string[];
+  /** the station-choice bound: on the runs of this policy, LP slots of slotS seconds */
+  bound?: { policy: string; slotS: number } | undefined;
   /** absolute model folder of `learned`, or null when the case has no learned policy */
   learnedModel: string | null;
   optimum: { goal: 'energy' | 'peak'; share: number } | null;
@@ -359,6 +376,10 @@ export function evalConfigFrom(raw: unknown, where: string, dir: string, sha256:
       if ((t.minPctOfOptimum !== undefined || t.maxPctOfOptimum !== undefined) && optimumKey(t.metric, c.optimum?.goal ?? null) === null)
         problems.push(`${at}.targets[${j}]: % of the optimum needs optimum.goal energy (metric energy_kwh) or peak (energy_kwh, peak_kw)`);
     });
+    if (c.bound) {
+      if (c.kind !== 'choice') problems.push(`${at}.bound: only choice cases have a bound (this case is ${c.kind})`);
+      else if (!policies.includes(c.bound.policy)) problems.push(`${at}.bound.policy: ${JSON.stringify(c.bound.policy)} is not a policy of this case; allowed: ${policies.join(', ')}`);
+    }
     if (sc) {
       const replay = sc.demand.type === 'replay';
       if (c.optimum && !replay) problems.push(`${at}.optimum: the offline optimum needs a replay scenario (demand.type replay; got ${sc.demand.type})`);
@@ -390,6 +411,7 @@ export function evalConfigFrom(raw: unknown, where: string, dir: string, sha256:
         optimum: c.optimum,
         targets: c.targets,
         replay,
+        ...(c.bound ? { bound: c.bound } : {}),
       });
     }
   });

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EPSILON_MIN, LearnedChoice, loadChoicePolicy, loadLearnedChoice, type ChoiceModelMeta } from '../../src/ai/choiceModel.js';
-import { chainLayers, forwardRows, initTf, loadModel, tf, tfl } from '../../src/ai/runtime.js';
+import { chainLayers, DenseKernels, forwardRows, initTf, loadModel, tf, tfl } from '../../src/ai/runtime.js';
 import { readTrainChoiceConfig, trainStationChoice } from '../../src/ai/trainChoice.js';
 import { decideStations } from '../../src/charging/testing.js';
 import { UserError } from '../../src/core/errors.js';
@@ -93,6 +93,33 @@ describe('learned station choice: scores, tie rule, fragile decisions', () => {
       expect(Array.from(forwardRows(m, null, x, rows, F))).toEqual(Array.from(want));
       expect(tf.memory().numTensors).toBe(before);
     }
+  });
+
+  it('DenseKernels (one fused kernel call per layer) gives exactly model.predict\'s outputs on wasm and cpu', async () => {
+    const m = await loadModel(MODEL);
+    const F = m.inputs[0]!.shape[1]!;
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await tf.setBackend(backend);
+      const fast = DenseKernels.from(chainLayers(m));
+      expect(fast).not.toBeNull();
+      for (const rows of [1, 10, 33, 300]) {
+        const x = new Float32Array(rows * F).map((_, i) => ((i * 7919) % 101) / 7 - 3);
+        const t = tf.tensor2d(x, [rows, F]);
+        const p = m.predict(t) as tf.Tensor;
+        const want = p.dataSync();
+        t.dispose();
+        p.dispose();
+        const before = tf.memory().numTensors;
+        expect(Array.from(forwardRows(m, null, x, rows, F, fast))).toEqual(Array.from(want));
+        expect(tf.memory().numTensors).toBe(before);
+      }
+      expect(() => fast!.run(new Float32Array(F + 1), 1, F + 1)).toThrow(/features/);
+    }
+    await tf.setBackend('wasm');
+    // not a chain of fused-activation Dense layers: no fast path
+    const s = tfl.sequential();
+    s.add(tfl.layers.dense({ units: 2, inputShape: [3], activation: 'tanh' }));
+    expect(DenseKernels.from(chainLayers(s))).toBeNull();
   });
 
   it('needs no model call when no deciding EV has more than one candidate', () => {

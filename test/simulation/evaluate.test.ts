@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
 import { studentTQuantile } from '../../src/core/stats.js';
-import { caseSeeds, evaluationCsv, metricValues, pickReference, runEvaluation, summariseCase, type CaseRuns } from '../../src/simulation/evaluate.js';
+import { caseSeeds, evaluationCsv, evaluationMd, metricValues, pickReference, runEvaluation, summariseCase, type CaseRuns, type EvaluationResult } from '../../src/simulation/evaluate.js';
+import { meanCi } from '../../src/core/stats.js';
 import { caseScenario, loadEvalConfig, type EvalCase } from '../../src/simulation/evaluateConfig.js';
 import { runEpisode } from '../../src/simulation/episodes.js';
 import { ROOT } from '../cli/helpers.js';
@@ -94,6 +95,24 @@ describe('evaluation statistics', () => {
     expect(lr.targets[0]!.met).toBe(true);
   });
 
+  it('a case bound: two CSV rows and a line in evaluation.md saying whether −15 % lies above it', () => {
+    const s = summariseCase(synthCase(), [1, 2, 3], RUNS, null);
+    s.bound = { policy: 'min-total-time', slotS: 300, travelFloor: meanCi([1, 1.2, 1.1]), lp: meanCi([9, 10, 11]), dropShare: 0.25, requests: meanCi([100, 110, 120]) };
+    const r: EvaluationResult = { config: { file: 't.yaml', dir: '.', sha256: '', name: 't', description: undefined, seeds: [1, 2, 3], tfBackend: 'wasm', models: {}, cases: [s.case] }, cases: [s], runs: [], ai: null, models: {} };
+    const rows = evaluationCsv(r).split('\n').filter((l) => l.includes('bound-'));
+    expect(rows).toEqual([
+      expect.stringMatching(/^synthetic,choice,bound-travel-floor \(min-total-time\),travel_wait_min,min,lower,3,1\.1,/),
+      expect.stringMatching(/^synthetic,choice,bound-lp \(min-total-time\),travel_wait_min,min,lower,3,10,/),
+    ]);
+    // reference min-total-time, mean 12: −15 % is 10.2, above the bound's mean 10
+    const md = evaluationMd(r);
+    expect(md).toMatch(/LP \(300 s slots, capacity per station\) 10\.00 \[/);
+    expect(md).toMatch(/min-total-time 120 %/);
+    expect(md).toMatch(/reaches 10\.20 min: above the bound \(not ruled out\)/);
+    s.bound.lp = meanCi([11, 11, 11]);
+    expect(evaluationMd(r)).toMatch(/below the bound: unreachable/);
+  });
+
   it('a replay case runs once: the seed does not change a replay', async () => {
     const file = join(ROOT, 'training', 'allocation-heldout.yaml');
     const set = ['duration=1d', 'site.capKW=15', 'policy.allocation=llf'];
@@ -148,7 +167,7 @@ describe('evaluation config', () => {
   it('each problem is one line naming the file, the field and what is allowed', () => {
     const f1 = write('unknown.yaml', base(', colour: red'));
     expect(problems(f1)).toEqual([
-      `${f1}: cases[0].colour: unknown field; allowed here: name, kind, scenario, set, description, heldOutCity, uncongested, metrics, policies, learned, model, optimum, targets`,
+      `${f1}: cases[0].colour: unknown field; allowed here: name, kind, scenario, set, description, heldOutCity, uncongested, metrics, policies, learned, model, optimum, targets, bound`,
     ]);
     const f0 = write('unknown-top.yaml', base() + 'jobs: 4\n');
     expect(problems(f0)).toEqual([`${f0}: jobs: unknown field; allowed here: name, description, seeds, tfBackend, policies, cases`]);
@@ -160,6 +179,10 @@ describe('evaluation config', () => {
     expect(problems(f4)[0]).toBe(`${f4}: cases[0].targets[0]: name exactly one of maxRelativePct, notWorseThan, minPctOfOptimum, maxPctOfOptimum`);
     const f5 = write('set.yaml', base(', set: [fleet.size=0]'));
     expect(problems(f5)).toEqual([`${f5}: cases[0] (m): ${monaco} (with --set): fleet.size: must be >= 1 (got 0)`]);
+    const f7 = write('bound.yaml', base(', bound: { policy: random }'));
+    expect(problems(f7)).toEqual([`${f7}: cases[0].bound.policy: "random" is not a policy of this case; allowed: nearest, min-total-time, learned`]);
+    expect(loadEvalConfig(write('bound-ok.yaml', base(', bound: { policy: nearest }, metrics: [travel_wait_min, travel_min, wait_min]'))).cases[0]!.bound).toEqual({ policy: 'nearest', slotS: 300 });
+    expect(loadEvalConfig(write('no-bound.yaml', base())).cases[0]!.bound).toBeUndefined();
     const f6 = write('opt.yaml', base(', optimum: { goal: energy }'));
     expect(problems(f6)).toEqual([`${f6}: cases[0].optimum: the offline optimum needs a replay scenario (demand.type replay; got trips)`]);
   });

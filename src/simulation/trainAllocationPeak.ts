@@ -58,7 +58,11 @@ export const PeakTrainConfig = z.strictObject({
   }),
   /** output folder, relative to the config */
   out: z.string().min(1),
-  heldOut: z.strictObject({ scenario: z.string().min(1) }),
+  heldOut: z.strictObject({
+    scenario: z.string().min(1),
+    /** override of the held-out scenario's duration (e.g. 2d for a quick check) */
+    duration: z.string().optional(),
+  }),
 });
 export type PeakTrainConfig = z.output<typeof PeakTrainConfig>;
 
@@ -190,7 +194,7 @@ export async function trainPeakForecast(file: string, log: (l: string) => void, 
   writeFileSync(resolve(out, 'model.json'), json);
   const sha256 = createHash('sha256').update(json).digest('hex');
   // held-out: sessions arriving from trainUntil on, never seen above
-  const held = loadScenario(abs(dir, cfg.heldOut.scenario), { overrides: [`site.capKW=${cfg.capKW}`, 'site.network=null', 'policy.allocation=llf'] });
+  const held = loadScenario(abs(dir, cfg.heldOut.scenario), { overrides: [...(cfg.heldOut.duration ? [`duration=${cfg.heldOut.duration}`] : []), `site.capKW=${cfg.capKW}`, 'site.network=null', 'policy.allocation=llf'] });
   if (Date.parse(held.start) < Date.parse(cfg.trainUntil)) throw new UserError([`${file}: heldOut.scenario: starts ${held.start}, before trainUntil ${cfg.trainUntil}`]);
   const heldOpt = await scenarioOptimum(held, 'peak', cfg.share);
   const rows = [

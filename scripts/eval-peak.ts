@@ -3,11 +3,13 @@
  * scenario, against the hindsight optima of the same sessions (src/optimum/optimum.ts).
  *
  *   npm run build && node dist/scripts/eval-peak.js [SCENARIO] [--share 0.995] [--set K=V]...
- *     [--model models/allocation-caltech]
+ *     [--model models/allocation-caltech] [--peak-model models/allocation-peak-caltech]
  *
  * Default scenario: scenarios/validation/acn-caltech-2019-03-demand-charge.yaml. Policies: llf,
  * need-proportional, peak-aware (llf under the Optimal-Available target, src/charging/peakControl.ts),
- * need-proportional and learned with site.peakControl=optimal-available, and learned without it.
+ * peak-aware with the learned forecast of later arrivals (site.peakModel, --peak-model, default
+ * models/allocation-peak-caltech, at the model's q), need-proportional and learned with
+ * site.peakControl=optimal-available, and learned without it.
  * Per policy: delivered energy (% of the max-energy optimum, the deliverable energy), the peak site
  * power (largest instantaneous aggregate, summary stations.peakKW) and its ratio to the hindsight
  * minimum peak that still delivers --share of the deliverable energy (costOptimum goal peak), and
@@ -16,6 +18,7 @@
  * Deterministic; prints a Markdown table.
  */
 import { loadLearnedParts } from '../src/ai/allocation.js';
+import { loadPeakForecastModel } from '../src/charging/peakControl.js';
 import { loadTariff } from '../src/charging/tariff.js';
 import { loadScenario, resolveScenarioPath, type Scenario } from '../src/scenario/scenario.js';
 import { scenarioOptimum } from '../src/simulation/optimumRun.js';
@@ -58,12 +61,14 @@ async function main(argv: string[]): Promise<void> {
   let file = 'scenarios/validation/acn-caltech-2019-03-demand-charge.yaml';
   let share = 0.995;
   let model = 'models/allocation-caltech';
+  let peakModel = 'models/allocation-peak-caltech';
   const sets: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--share') share = Number(argv[++i]);
     else if (a === '--set') sets.push(argv[++i]!);
     else if (a === '--model') model = argv[++i]!;
+    else if (a === '--peak-model') peakModel = argv[++i]!;
     else file = a;
   }
   const sc = (alloc: string, extra: string[] = []) => loadScenario(file, { overrides: [...sets, `policy.allocation=${alloc}`, ...extra] });
@@ -74,6 +79,9 @@ async function main(argv: string[]): Promise<void> {
   rows.push(await runPolicy(sc('need-proportional', off), 'need-proportional'));
   rows.push(await runPolicy(sc('peak-aware', off), 'peak-aware (llf + OA target)'));
   rows.push(await runPolicy(sc('need-proportional', on), 'need-proportional + OA target'));
+  // the learned forecast of later arrivals in peak-aware's target, at the model's own q
+  const pm = loadPeakForecastModel(resolve(process.cwd(), peakModel), '--peak-model');
+  rows.push(await runPolicy(sc('peak-aware', [...off, `site.peakModel=${resolve(process.cwd(), peakModel)}`, `site.peakLevelFactor=${pm.levelFactor}`]), `peak-aware + learned forecast (q = ${pm.levelFactor})`));
   const modelAbs = resolve(process.cwd(), model);
   for (const [label, extra] of [['learned', off], ['learned + OA target', on]] as const) {
     const s = sc('learned', [...extra, `policy.models.allocation=${modelAbs}`]);

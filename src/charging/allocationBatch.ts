@@ -17,7 +17,7 @@
 import { z } from 'zod';
 import { growF64, growI32 } from '../core/typed.js';
 import { needWeights, WeightedFillPolicy } from './fill.js';
-import { PeakControlledAllocation } from './peakControl.js';
+import { PeakControlledAllocation, type PeakForecastModel } from './peakControl.js';
 import { GreedyKeyAllocation } from './allocationDc.js';
 import { makeAllocationPolicy, type AllocationPolicy, type PluggedSessionView, type SiteNetworkView, type SiteView } from './allocation.js';
 
@@ -102,6 +102,8 @@ export interface AllocationContext {
   peakFloorKW?: number;
   /** scenario site.peakLevelFactor (peak-aware: q of qOA; default 1) */
   peakLevelFactor?: number;
+  /** scenario site.peakModel, loaded (peak-aware: the learned forecast added to its level) */
+  peakForecast?: { model: PeakForecastModel; startEpochS: number };
 }
 
 export interface AllocationPolicyEntry {
@@ -136,7 +138,7 @@ export const ALLOCATION_POLICIES = [
   {
     name: 'peak-aware',
     description: 'llf under an Optimal-Available site power target, max(peak so far, least constant power finishing every plugged EV) (demand charges)',
-    create: (ctx: AllocationContext) => new PeakControlledAllocation('peak-aware', perSite('llf')(ctx), { floorKW: ctx.peakFloorKW ?? 0, levelFactor: ctx.peakLevelFactor ?? 1 }),
+    create: (ctx: AllocationContext) => new PeakControlledAllocation('peak-aware', perSite('llf')(ctx), { floorKW: ctx.peakFloorKW ?? 0, levelFactor: ctx.peakLevelFactor ?? 1, ...(ctx.peakForecast ? { forecast: ctx.peakForecast } : {}) }),
   },
   // DC fast-charging hubs (src/charging/allocationDc.ts)
   { name: 'srpt', description: 'greedy fill by shortest remaining charging time at full power along the DC curve (taper-aware SRPT)', create: () => new GreedyKeyAllocation('srpt') },

@@ -46,8 +46,13 @@
  * not guaranteed to realise L exactly under rate limits, but L is recomputed at every allocation,
  * so a shortfall raises the next target rather than losing energy.
  */
+import { readFileSync } from 'node:fs';
+import { UserError } from '../core/errors.js';
 import type { AllocationBatch, AllocationBatchPolicy } from './allocationBatch.js';
 import type { PluggedSessionView, SiteNetworkView } from './allocation.js';
+
+/** the power limit of a forecast job (kW): large and finite (so r·0 stays 0) */
+const UNLIMITED_KW = 1e9;
 
 /** Scratch for optimalAvailableKW (grown as needed). */
 export class LevelScratch {
@@ -77,8 +82,10 @@ export function optimalAvailableKW(
   maxKW: ArrayLike<number>,
   minHours: number,
   scratch: LevelScratch,
+  extra?: { n: number; kWh: ArrayLike<number>; hours: ArrayLike<number> },
 ): number {
-  scratch.grow(n);
+  const nx = extra ? extra.n : 0;
+  scratch.grow(n + nx);
   const { e, r, tau } = scratch;
   let k = 0;
   for (let i = 0; i < n; i++) {
@@ -89,6 +96,15 @@ export function optimalAvailableKW(
     tau[k] = h;
     r[k] = mk;
     e[k] = Math.min(rem, mk * h);
+    k++;
+  }
+  // forecast arrivals (PeakForecast): energy due by a deadline, no power limit of their own
+  for (let i = 0; i < nx; i++) {
+    const x = extra!.kWh[i]!;
+    if (!(x > 1e-9)) continue;
+    tau[k] = Math.max(extra!.hours[i]!, minHours);
+    r[k] = UNLIMITED_KW;
+    e[k] = x;
     k++;
   }
   let level = 0;
@@ -138,9 +154,146 @@ class TargetBatch implements AllocationBatch {
   }
 }
 
+/** One day type of a peak forecast: per local time-of-day slot, the mean energy (kWh per day) of the
+ * sessions arriving in it and their energy-weighted mean departure (hours after local midnight). */
+export interface PeakForecastProfile {
+  kWh: number[];
+  departureH: number[];
+}
+
+/** models/allocation-peak-<name>/model.json (written by `evsim train allocation` with `objective: peak-forecast`, src/simulation/trainAllocationPeak.ts) */
+export interface PeakForecastModel {
+  format: 'evsim-peak-forecast';
+  version: 1;
+  name: string;
+  slotMinutes: number;
+  /** local time = UTC + utcOffsetHours (fixed; no daylight saving) */
+  utcOffsetHours: number;
+  weekday: PeakForecastProfile;
+  weekend: PeakForecastProfile;
+  /** β: the forecast energy counts β times */
+  beta: number;
+  /** w (kWh): today's arrivals so far scale the rest of the day's forecast by (A + w) / (Â + w) */
+  adaptKWh: number;
+  /** q of qOA fitted with it */
+  levelFactor: number;
+}
+
+/**
+ * The learned part of peak control: the energy still to ARRIVE today, by local time-of-day slot,
+ * from the training days' mean profile (weekdays and weekends apart), scaled by β and by how
+ * today's arrivals so far compare with the profile. Each remaining slot becomes one job "released
+ * now" with its energy due at its mean departure, added to the Optimal-Available level: a site
+ * level that anticipates the day's later arrivals instead of reacting to them. An approximation,
+ * stated: the forecast jobs are treated as available now (they are not: the level is a lower bound
+ * of what the forecast day needs, with β fitted to make up for it), the profile is a mean (a heavy
+ * day is caught by the adaptation and by OA itself), local time is a fixed UTC offset.
+ */
+export class PeakForecast {
+  private readonly slotS: number;
+  private readonly nSlots: number;
+  private readonly offS: number;
+  readonly kWh: Float64Array;
+  readonly hours: Float64Array;
+  /** energy requested by the sessions first seen on local day `day` (ids seen ever, so a stay over
+   * midnight counts once) */
+  private day = NaN;
+  private arrived = 0;
+  private readonly seen = new Set<number>();
+
+  constructor(readonly model: PeakForecastModel, private readonly startEpochS: number) {
+    this.slotS = model.slotMinutes * 60;
+    this.nSlots = model.weekday.kWh.length;
+    this.offS = model.utcOffsetHours * 3600;
+    this.kWh = new Float64Array(this.nSlots);
+    this.hours = new Float64Array(this.nSlots);
+  }
+
+  /** note a plugged session (first sight counts its remaining energy as arrived today) */
+  observe(now: number, sessionId: number, remainingKWh: number): void {
+    const local = this.startEpochS + now + this.offS;
+    const day = Math.floor(local / 86400);
+    if (day !== this.day) {
+      this.day = day;
+      this.arrived = 0;
+    }
+    if (!this.seen.has(sessionId)) {
+      this.seen.add(sessionId);
+      this.arrived += remainingKWh;
+    }
+  }
+
+  /** fill kWh/hours with the forecast jobs at `now`; returns their count */
+  forecast(now: number): number {
+    const m = this.model;
+    const local = this.startEpochS + now + this.offS;
+    const day = Math.floor(local / 86400);
+    if (day !== this.day) {
+      this.day = day;
+      this.arrived = 0;
+    }
+    const sod = local - day * 86400;
+    const weekDay = new Date(day * 86400_000).getUTCDay();
+    const p = weekDay === 0 || weekDay === 6 ? m.weekend : m.weekday;
+    const slot = Math.min(this.nSlots - 1, Math.floor(sod / this.slotS));
+    const frac = (sod - slot * this.slotS) / this.slotS;
+    let expected = 0;
+    for (let b = 0; b < slot; b++) expected += p.kWh[b]!;
+    expected += frac * p.kWh[slot]!;
+    const w = m.adaptKWh;
+    const scale = m.beta * (w > 0 ? (this.arrived + w) / (expected + w) : 1);
+    let k = 0;
+    for (let b = slot; b < this.nSlots; b++) {
+      const x = p.kWh[b]! * (b === slot ? 1 - frac : 1) * scale;
+      if (!(x > 1e-9)) continue;
+      this.kWh[k] = x;
+      this.hours[k] = p.departureH[b]! - sod / 3600;
+      k++;
+    }
+    return k;
+  }
+}
+
+/** Read and check a peak-forecast model (model.json, or its folder); problems name the file and
+ * field (`where`: who names the file, e.g. "scenario.yaml: site.peakModel"). */
+export function loadPeakForecastModel(file: string, where = 'site.peakModel'): PeakForecastModel {
+  const path = file.endsWith('.json') ? file : `${file.replace(/\/$/, '')}/model.json`;
+  let o: unknown;
+  try {
+    o = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UserError([`${where}: cannot read the peak-forecast model ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); expected a folder written by evsim train allocation (objective: peak-forecast)`]);
+  }
+  const m = o as Partial<PeakForecastModel>;
+  const bad = (what: string) => new UserError([`${path}: ${what}`]);
+  if (!m || m.format !== 'evsim-peak-forecast' || m.version !== 1) throw bad(`format: expected "evsim-peak-forecast" version 1 (written by evsim train allocation, objective: peak-forecast)`);
+  const num = (k: keyof PeakForecastModel, lo: number, hi: number) => {
+    const v = m[k];
+    if (typeof v !== 'number' || !(v >= lo && v <= hi)) throw bad(`${k}: a number in [${lo}, ${hi}] (got ${JSON.stringify(v)})`);
+  };
+  num('slotMinutes', 1, 1440);
+  num('utcOffsetHours', -14, 14);
+  num('beta', 0, 100);
+  num('adaptKWh', 0, 1e6);
+  num('levelFactor', 1, 10);
+  const n = 1440 / m.slotMinutes!;
+  if (!Number.isInteger(n)) throw bad(`slotMinutes: must divide 1440 (got ${m.slotMinutes})`);
+  for (const t of ['weekday', 'weekend'] as const) {
+    const p = m[t];
+    for (const k of ['kWh', 'departureH'] as const) {
+      const a = p?.[k];
+      if (!Array.isArray(a) || a.length !== n || !a.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0))
+        throw bad(`${t}.${k}: ${n} finite numbers >= 0 (one per ${m.slotMinutes}-minute slot)`);
+    }
+  }
+  return m as PeakForecastModel;
+}
+
 export interface PeakControlOptions {
   /** a site power the target never goes below (kW; 0 = none) */
   floorKW?: number;
+  /** the learned forecast of the day's later arrivals added to the level (PeakForecast, one per site) */
+  forecast?: { model: PeakForecastModel; startEpochS: number };
   /** q: the target uses q · L(now) ("qOA", Bansal, Kimbrel & Pruhs, JACM 2007: running a little
    * faster than OA keeps slack for later arrivals); default 1 */
   levelFactor?: number;
@@ -157,6 +310,8 @@ export class PeakControlledAllocation implements AllocationBatchPolicy {
   private readonly peak: number[] = [];
   private readonly floorKW: number;
   private readonly levelFactor: number;
+  private readonly forecastModel: { model: PeakForecastModel; startEpochS: number } | null;
+  private readonly forecasts: PeakForecast[] = [];
   /** the target of the last allocation of each station id (kW), for tests and inspection */
   readonly lastTargetKW: number[] = [];
 
@@ -167,6 +322,7 @@ export class PeakControlledAllocation implements AllocationBatchPolicy {
   ) {
     this.floorKW = Math.max(0, opts.floorKW ?? 0);
     this.levelFactor = opts.levelFactor ?? 1;
+    this.forecastModel = opts.forecast ?? null;
     if (inner.ignoresLimits) this.ignoresLimits = true;
   }
 
@@ -183,7 +339,14 @@ export class PeakControlledAllocation implements AllocationBatchPolicy {
       const o = b.offset[j]!;
       const n = b.offset[j + 1]! - o;
       const id = b.site[j]!;
-      const level = optimalAvailableKW(b.now, n, o, b.deadline, b.remainingKWh, b.maxKW, b.periodS[j]! / 3600, this.scratch);
+      let extra: { n: number; kWh: Float64Array; hours: Float64Array } | undefined;
+      const fm = this.forecastModel;
+      if (fm) {
+        const fc = (this.forecasts[id] ??= new PeakForecast(fm.model, fm.startEpochS));
+        for (let r = o; r < o + n; r++) fc.observe(b.now, b.sessionId[r]!, b.remainingKWh[r]!);
+        extra = { n: fc.forecast(b.now), kWh: fc.kWh, hours: fc.hours };
+      }
+      const level = optimalAvailableKW(b.now, n, o, b.deadline, b.remainingKWh, b.maxKW, b.periodS[j]! / 3600, this.scratch, extra);
       const target = Math.max(this.floorKW, this.peak[id] ?? 0, this.levelFactor * level);
       const cap = b.capKW[j]! > 0 ? b.capKW[j]! : 0;
       tb.capKW[j] = Math.min(cap, target);

@@ -256,6 +256,10 @@ const Site = z
     peakFloorKW: z.number().min(0).max(100_000).optional(),
     /** with peakControl or peak-aware: q, the target uses q × the Optimal-Available level (qOA; absent = 1) */
     peakLevelFactor: z.number().min(1).max(10).optional(),
+    /** with peakControl or peak-aware: a learned forecast of the day's later arrivals added to the
+     * target's level (a folder written by `evsim train allocation` with `objective: peak-forecast`, relative to the scenario; absent = none);
+     * its fitted q is used unless peakLevelFactor is set */
+    peakModel: z.string().min(1).optional(),
   })
   .prefault({});
 

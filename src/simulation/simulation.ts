@@ -20,7 +20,7 @@
  * src/charging/allocationBatch.ts, demandModels.ts).
  */
 import { allocationPolicyEntry, type AllocationBatchPolicy } from '../charging/allocationBatch.js';
-import { PeakControlledAllocation } from '../charging/peakControl.js';
+import { PeakControlledAllocation, loadPeakForecastModel } from '../charging/peakControl.js';
 import { choicePolicyEntry, type StationChoicePolicy } from '../charging/choice.js';
 import { SessionStatus, type Session, type Station } from '../charging/station.js';
 import { Kernel } from '../core/kernel.js';
@@ -28,7 +28,7 @@ import { UserError } from '../core/errors.js';
 import type { AiSummary } from '../ai/allocation.js';
 import { Streams } from '../core/random.js';
 import type { LedgerPort } from '../ledger/ledger.js';
-import type { ResolvedStack, Scenario } from '../scenario/scenario.js';
+import { resolveScenarioPath, type ResolvedStack, type Scenario } from '../scenario/scenario.js';
 import { Calculating } from './calculating.js';
 import { Decisions } from './decisions.js';
 import { DEMAND_MODELS } from './demandModels.js';
@@ -97,12 +97,17 @@ export class Simulation {
     this.observation = new Observation(k, sc, city.stations.length, observers);
     if (!parts.allocation && sc.policy.allocation === 'learned')
       throw new UserError([`${sc.file}: policy.allocation: "learned" needs its model loaded first (loadLearnedParts in src/ai/allocation.ts, then createSimulation(sc, city, parts))`]);
+    // site.peakModel: the learned forecast of later arrivals in the peak target (src/charging/peakControl.ts)
+    const peakModel = sc.site.peakModel === undefined ? null : loadPeakForecastModel(resolveScenarioPath(sc, sc.site.peakModel), `${sc.file}: site.peakModel`);
+    const peakForecast = peakModel ? { model: peakModel, startEpochS: Date.parse(sc.start) / 1000 } : undefined;
+    const peakLevelFactor = sc.site.peakLevelFactor ?? peakModel?.levelFactor ?? 1;
     const allocation =
-      parts.allocation ?? allocationPolicyEntry(sc.policy.allocation).create({ incrementKW: sc.policy.incrementKW, energyBound: false, peakFloorKW: sc.site.peakFloorKW ?? 0, peakLevelFactor: sc.site.peakLevelFactor ?? 1 });
+      parts.allocation ??
+      allocationPolicyEntry(sc.policy.allocation).create({ incrementKW: sc.policy.incrementKW, energyBound: false, peakFloorKW: sc.site.peakFloorKW ?? 0, peakLevelFactor, ...(peakForecast ? { peakForecast } : {}) });
     // site.peakControl: the Optimal-Available site target around whatever policy allocates
     this.allocation =
       sc.site.peakControl === 'optimal-available' && !(allocation instanceof PeakControlledAllocation)
-        ? new PeakControlledAllocation(allocation.name, allocation, { floorKW: sc.site.peakFloorKW ?? 0, levelFactor: sc.site.peakLevelFactor ?? 1 })
+        ? new PeakControlledAllocation(allocation.name, allocation, { floorKW: sc.site.peakFloorKW ?? 0, levelFactor: peakLevelFactor, ...(peakForecast ? { forecast: peakForecast } : {}) })
         : allocation;
     this.ai = parts.ai;
     // the fleet needs the stations (their road nodes) and the sites need the fleet: the station

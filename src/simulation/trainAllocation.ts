@@ -233,12 +233,14 @@ export interface TrainOutcome {
   sha256: string;
   samples: number;
   /** what `samples` counts when it is not training samples (the hub trainer: simulated days);
-   * trainMse is then the best validation objective (min) */
+   * trainMse is then the best validation objective (min); the peak forecast: the chosen grid
+   * point's training peak, kW) */
   samplesUnit?: string;
   trainMse: number;
   heldOut: HeldOutRow[];
   wallSeconds: number;
-  runtime: RuntimeInfo;
+  /** the TF.js runtime (absent for the peak forecast, which uses no TF.js) */
+  runtime?: RuntimeInfo;
 }
 
 /** Train, save and evaluate; `log` gets one line per step. `now` is a wall clock (model card only). */
@@ -248,6 +250,12 @@ export async function trainAllocation(file: string, log: (l: string) => void, no
     const { trainHubAllocation } = await import('./trainAllocationHub.js');
     const r = await trainHubAllocation(file, log, now, opts);
     return { dir: r.dir, sha256: r.sha256, samples: r.episodes, samplesUnit: 'simulated hub days', trainMse: r.bestValidation, heldOut: [], wallSeconds: r.wallSeconds, runtime: r.runtime };
+  }
+  // `objective: peak-forecast`: the demand-charge peak forecast (trainAllocationPeak.ts)
+  if (configObjective(file) === 'peak-forecast') {
+    const { trainPeakForecast } = await import('./trainAllocationPeak.js');
+    const r = await trainPeakForecast(file, log, now, opts);
+    return { dir: r.dir, sha256: r.sha256, samples: r.grid.length, samplesUnit: 'simulated training runs', trainMse: r.chosenPeakKW, heldOut: [], wallSeconds: r.wallSeconds };
   }
   const t0 = now();
   const { cfg, dir } = loadTrainConfig(file);

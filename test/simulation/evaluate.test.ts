@@ -204,7 +204,7 @@ describe('evaluation config', () => {
     const d = loadEvalConfig(join(ROOT, 'evaluation', 'default.yaml'));
     expect(d.seeds.length).toBeGreaterThanOrEqual(10);
     expect(d.cases.filter((c) => c.heldOutCity).map((c) => c.name)).toEqual(['helsinki']);
-    expect(d.cases.filter((c) => c.replay).length).toBe(9);
+    expect(d.cases.filter((c) => c.replay).length).toBe(10);
     // the DC hub case names its own model (not the kind's Caltech model)
     expect(d.cases.find((c) => c.name === 'dc-hub')!.learnedModel).toBe(join(ROOT, 'models', 'allocation-dc-hub'));
     const ci = loadEvalConfig(join(ROOT, 'evaluation', 'ci.yaml'));

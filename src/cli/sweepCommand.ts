@@ -17,7 +17,7 @@ import { pidAlive } from '../output/folder.js';
 import { loadSweepSpec, cellText } from '../study/spec.js';
 import { planSweep, prepareSweepDir, readPlan } from '../study/plan.js';
 import { executeRun, runState, type Runner } from '../study/execute.js';
-import { runSweep, sweepExitCode } from '../study/sweep.js';
+import { endWorkers, forkWorkers, runSweep, sweepExitCode } from '../study/sweep.js';
 import { collectSweep } from '../study/collect.js';
 import { checkPartition, checkPath, k8sName, parseMem, parseSlurmTime, parseTasks, parseThrottle, slurmHms, writeK8s, writeSlurm } from '../study/emit.js';
 import { evsimVersion, packageRoot, runScenario, type AbortFlag } from './main.js';
@@ -122,62 +122,72 @@ export function registerSweep(parser: Argv<object>, root: string, setExit: (code
       if (emit && args.jobs !== undefined) throw new UserError([`--jobs: not with --emit (the scheduler runs one run per task); use --throttle N to limit runs at once`]);
       const spec = loadSweepSpec(specFile);
       const version = evsimVersion(root);
-      const { plan } = planSweep(spec, version, root);
-      const out = resolve(args.out ?? join('results', 'sweeps', basename(specFile, extname(specFile))));
-      if (emit) {
-        emitFiles(emit, spec, plan, out, specFile, args, root);
-        return;
-      }
-      if (args['dry-run']) {
-        const there = existsSync(join(out, 'plan.json'));
-        const params = plan.factors.map((f) => f.name);
-        const lines = [['run', 'id', ...params, 'replication', 'seed', ...(there ? ['state'] : [])].join('\t')];
-        for (const r of plan.runs) lines.push([String(r.index), r.id, ...params.map((p) => cellText(r.params[p])), String(r.replication), String(r.seed), ...(there ? [runState(out, r).status] : [])].join('\t'));
-        process.stdout.write(`${lines.join('\n')}\n${plan.runs.length} runs (${plan.factors.length} varied parameters, ${spec.replications} replications); nothing written\n`);
-        return;
-      }
       let workerPath: string | undefined;
-      if (jobs > 0) {
+      if (jobs > 0 && !emit && !args['dry-run']) {
         workerPath = join(root, 'dist', 'src', 'cli', 'sweepWorker.js');
         if (!existsSync(workerPath)) throw new UserError([`--jobs ${jobs}: the compiled sweep worker ${workerPath} is missing; run \`npm run build\` first, or use --jobs 0 (runs in this process)`]);
       }
-      makeParents(out, '--out');
-      if (existsSync(out) && !statSync(out).isDirectory()) throw new UserError([`--out ${out}: is a file, not a folder; name a new or empty folder`]);
-      const prep = prepareSweepDir(out, spec, plan, root, { allowChanged: args['allow-changed'] });
-      const unlock = takeLock(out);
-      const abort: AbortFlag = { signal: null };
-      const onSignal = (sig: NodeJS.Signals) => (abort.signal = sig);
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      // the workers load their modules while the plan is built; ended on any error before the pool takes them
+      const prefork = workerPath ? forkWorkers(workerPath, jobs) : [];
       try {
-        if (prep.orphans.length) process.stderr.write(`evsim sweep: the plan changed; ${prep.orphans.length} earlier run(s) stay in ${join(out, 'runs')} but are left out of the index\n`);
-        const cacheDir = args.cache === false ? null : resolve(args['cache-dir'] ?? join(out, 'cache'));
-        const tty = process.stderr.isTTY === true;
-        const showProgress = !args.quiet && (args.progress === true || (args.progress === undefined && tty && !process.env.CI));
-        const r = await runSweep(out, plan, {
-          jobs,
-          rerunFailed: args['rerun-failed'],
-          ...(workerPath ? { workerPath } : {}),
-          runner: sweepRunner(cacheDir, abort),
-          cacheDir,
-          packageRoot: root,
-          progress: showProgress,
-          abort,
-        });
-        const c = r.collected;
-        const files = ['index.csv', 'aggregate.csv', ...(plan.references.length ? ['paired.csv'] : [])].join(', ');
-        if (!args.quiet && c.failed > 0) {
-          for (const rec of c.records.filter((x) => x.status === 'failed').slice(0, 5)) process.stderr.write(`evsim sweep: run ${rec.index} (${rec.id}) failed: ${rec.error}\n`);
-          if (c.failed > 5) process.stderr.write(`evsim sweep: ... and ${c.failed - 5} more failed runs (index.csv lists them)\n`);
-        }
-        process.stdout.write(`sweep: ${plan.runs.length} runs: ${c.done} done, ${c.failed} failed, ${c.pending} pending (${r.ran} run now, ${r.skipped} already there); results: ${out}/ (${files})\n`);
-        if (r.interrupted) throw new UserError([`evsim sweep: interrupted by ${abort.signal}; ${c.done} finished runs are kept in ${out}; run the same command again to resume`], 130);
-        if (c.pending > 0) throw new UserError([`evsim sweep: internal error: ${c.pending} runs did not run (the worker processes ended early; see the lines above); run the same command again to resume`], 1);
-        setExit(sweepExitCode(c.failed));
+        await sweepWithPlan();
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        unlock();
+        endWorkers(prefork);
+      }
+      async function sweepWithPlan(): Promise<void> {
+        const { plan } = planSweep(spec, version, root);
+        const out = resolve(args.out ?? join('results', 'sweeps', basename(specFile, extname(specFile))));
+        if (emit) {
+          emitFiles(emit, spec, plan, out, specFile, args, root);
+          return;
+        }
+        if (args['dry-run']) {
+          const there = existsSync(join(out, 'plan.json'));
+          const params = plan.factors.map((f) => f.name);
+          const lines = [['run', 'id', ...params, 'replication', 'seed', ...(there ? ['state'] : [])].join('\t')];
+          for (const r of plan.runs) lines.push([String(r.index), r.id, ...params.map((p) => cellText(r.params[p])), String(r.replication), String(r.seed), ...(there ? [runState(out, r).status] : [])].join('\t'));
+          process.stdout.write(`${lines.join('\n')}\n${plan.runs.length} runs (${plan.factors.length} varied parameters, ${spec.replications} replications); nothing written\n`);
+          return;
+        }
+        makeParents(out, '--out');
+        if (existsSync(out) && !statSync(out).isDirectory()) throw new UserError([`--out ${out}: is a file, not a folder; name a new or empty folder`]);
+        const prep = prepareSweepDir(out, spec, plan, root, { allowChanged: args['allow-changed'] });
+        const unlock = takeLock(out);
+        const abort: AbortFlag = { signal: null };
+        const onSignal = (sig: NodeJS.Signals) => (abort.signal = sig);
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        try {
+          if (prep.orphans.length) process.stderr.write(`evsim sweep: the plan changed; ${prep.orphans.length} earlier run(s) stay in ${join(out, 'runs')} but are left out of the index\n`);
+          const cacheDir = args.cache === false ? null : resolve(args['cache-dir'] ?? join(out, 'cache'));
+          const tty = process.stderr.isTTY === true;
+          const showProgress = !args.quiet && (args.progress === true || (args.progress === undefined && tty && !process.env.CI));
+          const r = await runSweep(out, plan, {
+            jobs,
+            rerunFailed: args['rerun-failed'],
+            ...(workerPath ? { workerPath } : {}),
+            runner: sweepRunner(cacheDir, abort),
+            cacheDir,
+            packageRoot: root,
+            progress: showProgress,
+            abort,
+            prefork,
+          });
+          const c = r.collected;
+          const files = ['index.csv', 'aggregate.csv', ...(plan.references.length ? ['paired.csv'] : [])].join(', ');
+          if (!args.quiet && c.failed > 0) {
+            for (const rec of c.records.filter((x) => x.status === 'failed').slice(0, 5)) process.stderr.write(`evsim sweep: run ${rec.index} (${rec.id}) failed: ${rec.error}\n`);
+            if (c.failed > 5) process.stderr.write(`evsim sweep: ... and ${c.failed - 5} more failed runs (index.csv lists them)\n`);
+          }
+          process.stdout.write(`sweep: ${plan.runs.length} runs: ${c.done} done, ${c.failed} failed, ${c.pending} pending (${r.ran} run now, ${r.skipped} already there); results: ${out}/ (${files})\n`);
+          if (r.interrupted) throw new UserError([`evsim sweep: interrupted by ${abort.signal}; ${c.done} finished runs are kept in ${out}; run the same command again to resume`], 130);
+          if (c.pending > 0) throw new UserError([`evsim sweep: internal error: ${c.pending} runs did not run (the worker processes ended early; see the lines above); run the same command again to resume`], 1);
+          setExit(sweepExitCode(c.failed));
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          unlock();
+        }
       }
     },
   );

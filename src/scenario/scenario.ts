@@ -807,6 +807,23 @@ export interface LoadOptions {
 }
 
 /** Read a YAML/JSON scenario file, apply overrides and validate; throws UserError on any problem. */
+/**
+ * The parsed document of a scenario file's text, memoised by the text (a sweep resolves the same
+ * base file hundreds of times; parsing it is most of that): each call gets its own deep copy, so
+ * nothing downstream can change the memo. Parse errors are not memoised (they throw each time).
+ */
+const parsedMemo = new Map<string, unknown>();
+function parsedText(text: string, json: boolean): unknown {
+  const key = (json ? 'j' : 'y') + text;
+  let v = parsedMemo.get(key);
+  if (v === undefined && !parsedMemo.has(key)) {
+    v = json ? JSON.parse(text) : parseYaml(text);
+    if (parsedMemo.size >= 16) parsedMemo.clear();
+    parsedMemo.set(key, v);
+  }
+  return structuredClone(v);
+}
+
 export function loadScenario(file: string, opts: LoadOptions = {}): Scenario {
   let text: string;
   try {
@@ -817,7 +834,7 @@ export function loadScenario(file: string, opts: LoadOptions = {}): Scenario {
   }
   let raw: unknown;
   try {
-    raw = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+    raw = parsedText(text, extname(file).toLowerCase() === '.json');
   } catch (e) {
     const msg = e instanceof YAMLParseError ? e.message.split('\n')[0]!.replace(/:\s*$/, '') : (e as Error).message;
     throw new UserError([`${file}: not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${msg}`]);

@@ -34,6 +34,26 @@ export interface SweepRunOptions {
   progress: boolean;
   out?: { write(s: string): unknown; columns?: number };
   abort?: { signal: string | null };
+  /** worker processes forked earlier (forkWorkers), used before forking new ones; the pool ends every one it does not use */
+  prefork?: ChildProcess[];
+}
+
+/**
+ * Fork `n` sweep workers now: a worker spends its first ~0.6 s loading its modules, so forking
+ * them before the plan is built overlaps that with planning. They wait for the pool's init message.
+ */
+export function forkWorkers(workerPath: string, n: number): ChildProcess[] {
+  const out: ChildProcess[] = [];
+  for (let k = 0; k < n; k++) out.push(fork(workerPath, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json' }));
+  return out;
+}
+
+/** End pre-forked workers that will not be used (they have had no init message). */
+export function endWorkers(children: ChildProcess[]): void {
+  for (const c of children.splice(0)) {
+    if (c.connected) c.disconnect();
+    c.kill('SIGTERM');
+  }
 }
 
 export interface SweepOutcome {
@@ -154,8 +174,10 @@ function runPool(dir: string, plan: Plan, todo: number[], opts: SweepRunOptions,
   let live = 0;
   let stopping = false;
   const children = new Set<ChildProcess>();
+  const prefork = opts.prefork ?? [];
   return new Promise<boolean>((resolveAll) => {
     if (remaining() === 0) {
+      endWorkers(prefork);
       resolveAll(false);
       return;
     }
@@ -174,7 +196,7 @@ function runPool(dir: string, plan: Plan, todo: number[], opts: SweepRunOptions,
     };
     const spawnOne = () => {
       live++;
-      const child = fork(opts.workerPath!, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json' });
+      const child = prefork.shift() ?? fork(opts.workerPath!, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json' });
       children.add(child);
       let current: number | null = null;
       let group: number | null = null;
@@ -212,6 +234,7 @@ function runPool(dir: string, plan: Plan, todo: number[], opts: SweepRunOptions,
       child.send({ type: 'init', dir, rerunFailed: opts.rerunFailed, cacheDir: opts.cacheDir } satisfies ToWorker);
     };
     for (let k = 0; k < jobs; k++) spawnOne();
+    endWorkers(prefork);
   });
 }
 

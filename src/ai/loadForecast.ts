@@ -21,9 +21,9 @@
  * 2019-01-01 … 2019-06-30, the last full day of the file). MAPE is reported for the model and for
  * the two seasonal-naive forecasts (same hour one week earlier, one day earlier) on the test days.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readConfigFile } from '../core/configFile.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve, join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { mape, readGridLoad, seasonalNaive, type DayForecaster, type GridLoad } from '../charging/gridLoad.js';
 import { UserError } from '../core/errors.js';
@@ -186,18 +186,7 @@ export interface LoadForecastReport {
 }
 
 export function readTrainLoadForecastConfig(configPath: string): TrainLoadForecastConfig {
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(configPath, 'utf8'));
-  } catch (e) {
-    throw new UserError([`${configPath}: cannot read the training config: ${(e as Error).message.split('\n')[0]}`]);
-  }
-  const r = TrainLoadForecastConfig.safeParse(raw);
-  if (!r.success) {
-    const is = r.error.issues[0]!;
-    throw new UserError([`${configPath}: ${is.path.join('.') || '(top level)'}: ${is.message}`]);
-  }
-  const c = r.data;
+  const c = readConfigFile(configPath, TrainLoadForecastConfig);
   if (c.trainYears[0] > c.trainYears[1]) throw new UserError([`${configPath}: trainYears: first year must not be after the last (got ${c.trainYears.join(', ')})`]);
   if (c.testYear <= c.trainYears[1]) throw new UserError([`${configPath}: testYear: must be after the training years (got ${c.testYear}, training ends ${c.trainYears[1]})`]);
   return c;

@@ -14,6 +14,7 @@
  *      learned, and the offline optimum of the same sessions, as % of that optimum.
  * Everything is deterministic for one backend: the same config gives the same sha256.
  */
+import { readConfigFile } from '../core/configFile.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -78,18 +79,7 @@ export const AllocationTrainConfig = z.strictObject({
 export type AllocationTrainConfig = z.output<typeof AllocationTrainConfig>;
 
 export function loadTrainConfig(file: string): { cfg: AllocationTrainConfig; dir: string } {
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UserError([`${file}: cannot read the training config: ${(e as Error).message.split('\n')[0]}`]);
-  }
-  const r = AllocationTrainConfig.safeParse(raw);
-  if (!r.success) {
-    const i = r.error.issues[0]!;
-    throw new UserError([`${file}: ${i.path.join('.') || '(top level)'}: ${i.message}`]);
-  }
-  const cfg = r.data;
+  const cfg = readConfigFile(file, AllocationTrainConfig);
   if (Date.parse(cfg.trainUntil) <= Date.parse(cfg.start)) throw new UserError([`${file}: trainUntil: must be after start (got ${cfg.trainUntil})`]);
   return { cfg, dir: dirname(resolve(file)) };
 }

@@ -18,9 +18,9 @@
  * held-out table of the model card and scripts/eval-hub.ts). Everything is float64 JavaScript
  * and seeded: the same config gives the same weights and sha256 on every machine.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readConfigFile } from '../core/configFile.js';
+import { writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { HubAllocationPolicy, hubModelOf, initParams, mlpFromParams, mlpParamCount, type Mlp } from '../ai/allocationHub.js';
 import { HUB_FEATURES, N_HUB_FEATURES } from '../ai/allocationFeatures.js';
@@ -79,18 +79,7 @@ const abs = (dir: string, p: string) => (isAbsolute(p) ? p : resolve(dir, p));
 const range = ([a, b]: readonly [number, number]) => Array.from({ length: Math.max(0, b - a + 1) }, (_, i) => a + i);
 
 export function loadHubTrainConfig(file: string): { cfg: HubTrainConfig; dir: string } {
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UserError([`${file}: cannot read the training config: ${(e as Error).message.split('\n')[0]}`]);
-  }
-  const r = HubTrainConfig.safeParse(raw);
-  if (!r.success) {
-    const i = r.error.issues[0]!;
-    throw new UserError([`${file}: ${i.path.join('.') || '(top level)'}: ${i.message}`]);
-  }
-  const cfg = r.data;
+  const cfg = readConfigFile(file, HubTrainConfig);
   for (const k of ['trainSeeds', 'validationSeeds'] as const) {
     if (cfg[k][0] < 101) throw new UserError([`${file}: ${k}: must start at >= 101 (seeds 1–100 are evaluation seeds; got ${cfg[k][0]})`]);
     if (cfg[k][1] < cfg[k][0]) throw new UserError([`${file}: ${k}: must be [first, last] with first <= last (got [${cfg[k].join(', ')}])`]);

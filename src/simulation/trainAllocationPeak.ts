@@ -18,10 +18,10 @@
  *      deliverable energy and the hindsight least peak at `share`.
  * Deterministic: the same config writes byte-identical files (the wall time goes to the log only).
  */
+import { readConfigFile } from '../core/configFile.js';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { allocationPolicyEntry } from '../charging/allocationBatch.js';
 import { PeakControlledAllocation, type PeakForecastModel, type PeakForecastProfile } from '../charging/peakControl.js';
@@ -69,18 +69,7 @@ export type PeakTrainConfig = z.output<typeof PeakTrainConfig>;
 const abs = (dir: string, p: string) => (isAbsolute(p) ? p : resolve(dir, p));
 
 function loadConfig(file: string): { cfg: PeakTrainConfig; dir: string } {
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UserError([`${file}: cannot read the training config: ${(e as Error).message.split('\n')[0]}`]);
-  }
-  const r = PeakTrainConfig.safeParse(raw);
-  if (!r.success) {
-    const i = r.error.issues[0]!;
-    throw new UserError([`${file}: ${i.path.join('.') || '(top level)'}: ${i.message}`]);
-  }
-  const cfg = r.data;
+  const cfg = readConfigFile(file, PeakTrainConfig);
   if (Date.parse(cfg.trainUntil) <= Date.parse(cfg.start)) throw new UserError([`${file}: trainUntil: must be after start (got ${cfg.trainUntil})`]);
   if (!Number.isInteger(1440 / cfg.slotMinutes)) throw new UserError([`${file}: slotMinutes: must divide 1440 (got ${cfg.slotMinutes})`]);
   return { cfg, dir: dirname(resolve(file)) };

@@ -13,13 +13,15 @@
  *   sweep) / (2 × T(jobs 2)); cache speed-up = T(separate) / T(jobs 1) (same number of cores).
  *   Targets: efficiency ≥ 0.9; speed-up ≥ 3.
  *
- *   npm run build && node dist/bench/sweep.js [--quick] [--runs N] [--no-sweep]
+ *   npm run build && node dist/bench/sweep.js [--quick] [--runs N] [--no-sweep] [--no-separate]
+ *   (--no-separate: skip the N separate runs, so no cache speed-up; efficiency only)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseCsvRows } from '../src/core/csv.js';
 import { loadScenario } from '../src/scenario/scenario.js';
 import { readCity, writeCity } from '../src/simulation/cityCache.js';
 import { buildCity } from '../src/simulation/world.js';
@@ -70,6 +72,10 @@ export interface SweepBench {
   jobs1Seconds: number;
   jobs2Seconds: number;
   sumRunWallSeconds: number;
+  /** Σ run wall times inside the jobs-2 sweep (two runs at once on two cores) */
+  sumRunWallJobs2Seconds: number;
+  /** mean run wall time with two runs at once over that of one at a time */
+  runSlowdownJobs2: number;
   efficiency: number;
   efficiencyVsRunSum: number;
   cacheSpeedup: number;
@@ -81,7 +87,7 @@ function evsim(args: string[]): void {
   if (r.status !== 0) throw new Error(`evsim ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
 }
 
-export function benchSweep(runs = 200): SweepBench {
+export function benchSweep(runs = 200, separate = true): SweepBench {
   const replications = runs >= 200 ? 10 : 5;
   const waits = runs / (2 * replications);
   if (!Number.isInteger(waits) || waits < 1) throw new Error(`bench: --runs must be a multiple of ${2 * replications}`);
@@ -93,19 +99,24 @@ export function benchSweep(runs = 200): SweepBench {
     const { plan } = planSweep(loadSweepSpec(spec), VERSION, ROOT);
     // N separate runs, exactly the sweep's scenarios
     let t = now();
-    for (const r of plan.runs) {
+    for (const r of separate ? plan.runs : []) {
       const out = join(dir, 'separate');
       evsim(['run', plan.base, '--quiet', '--out', out, '--seed', String(r.seed), ...r.overrides.flatMap((o) => ['--set', o])]);
     }
-    const separateSeconds = now() - t;
+    const separateSeconds = separate ? now() - t : NaN;
     t = now();
     evsim(['sweep', spec, '--out', join(dir, 'j1'), '--jobs', '1', '--quiet']);
     const jobs1Seconds = now() - t;
     t = now();
     evsim(['sweep', spec, '--out', join(dir, 'j2'), '--jobs', '2', '--quiet']);
     const jobs2Seconds = now() - t;
-    const index = readFileSync(join(dir, 'j1', 'index.csv'), 'utf8').trimEnd().split('\n').slice(1);
-    const sumRunWallSeconds = index.reduce((a, l) => a + Number(l.slice(l.lastIndexOf(',') + 1)), 0);
+    const runWalls = (d: string) => {
+      const [head, ...rows] = parseCsvRows(readFileSync(join(dir, d, 'index.csv'), 'utf8'));
+      const col = head!.indexOf('wall_s');
+      return rows.reduce((a, r) => a + Number(r[col]), 0);
+    };
+    const sumRunWallSeconds = runWalls('j1');
+    const sumRunWallJobs2Seconds = runWalls('j2');
     return {
       runs: plan.runs.length,
       replications,
@@ -113,6 +124,8 @@ export function benchSweep(runs = 200): SweepBench {
       jobs1Seconds,
       jobs2Seconds,
       sumRunWallSeconds,
+      sumRunWallJobs2Seconds,
+      runSlowdownJobs2: sumRunWallJobs2Seconds / sumRunWallSeconds,
       efficiency: jobs1Seconds / (2 * jobs2Seconds),
       efficiencyVsRunSum: sumRunWallSeconds / (2 * jobs2Seconds),
       cacheSpeedup: separateSeconds / jobs1Seconds,
@@ -130,7 +143,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const c = await benchCityCache();
   console.log(`city cache, ${c.scenario}: build ${c.buildSeconds.toFixed(2)} s, file ${c.fileMB.toFixed(1)} MB, load best ${c.loadSecondsBest.toFixed(3)} s (median ${c.loadSecondsMedian.toFixed(3)} s); target <= 0.3 s`);
   if (!process.argv.includes('--no-sweep')) {
-    const s = benchSweep(runs);
+    const s = benchSweep(runs, !process.argv.includes('--no-separate'));
     console.log(JSON.stringify(s, null, 2));
   }
 }

@@ -220,6 +220,9 @@ export function comparisonRows(summaries: readonly Summary[]): (string | number)
   // the tariff part's columns, only when some run has summary.json `tariff` (docs/tariffs.md)
   const tariff = summaries.some((s) => s.tariff !== undefined);
   if (tariff) header.push(...TARIFF_COLUMNS);
+  // a ledger attack's outcome (the Tangle's parasite-chain and splitting attacks), only when some stack ran one
+  const attack = summaries.some((s) => s.ledger.backends.some((x) => x.extra.attackShare !== undefined));
+  if (attack) header.push(...ATTACK_COLUMNS);
   const rows: (string | number)[][] = [header];
   const r3 = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(3)) : '');
   for (const s of summaries) {
@@ -247,9 +250,24 @@ export function comparisonRows(summaries: readonly Summary[]): (string | number)
       ...(mob ? mobileCells(s, r3) : []),
       ...(roam ? roamingCells(s, r3) : []),
       ...(tariff ? tariffCells(s, r3) : []),
+      ...(attack ? attackCells(s, r3) : []),
     ]);
   }
   return rows;
+}
+
+/**
+ * Comparison columns of a ledger attack (src/ledger/backends/tangle.ts attackMetrics): the
+ * attacker's share q of the issuing rate, whether the conflict was decided and the honest
+ * transaction orphaned, after how long (s from the attack), and by a milestone.
+ */
+export const ATTACK_COLUMNS = ['attack_share', 'attack_decided', 'attack_orphaned', 'attack_decided_after_s', 'attack_by_milestone'] as const;
+
+function attackCells(s: Summary, r3: (x: number) => number | string): (string | number)[] {
+  const x = s.ledger.backends.find((b) => b.extra.attackShare !== undefined)?.extra;
+  if (x === undefined) return ATTACK_COLUMNS.map(() => '');
+  const decided = x.attackDecided === 1;
+  return [r3(x.attackShare!), decided ? 1 : 0, x.attackOrphaned ?? 0, decided ? r3(x.attackDecidedAfterS!) : '', x.attackDecidedByMilestone ?? 0];
 }
 
 /** Comparison columns of the calculating phase (src/simulation/calculating.ts). */
@@ -318,6 +336,7 @@ export function comparisonMarkdown(summaries: readonly Summary[]): string {
   const rows = comparisonRows(summaries);
   const keep = ['stack', 'records', 'payments', 'submitted', 'final', 'failed', 'success_pct', 'throughput_tps_caliper', 'latency_p50_s', 'latency_p99_s', 'blocks', 'stale_rate', 'bytes_stored_per_node', 'audit_problems', 'abandoned', 'mean_wait_s', 'auth_delay_s', 'start_timeouts', 'payment_hold_s', 'utilization_pct', 'demand_met_pct'];
   if (rows[0]!.includes('calc_mean_s')) keep.push('reservations', 'reservation_timeouts', 'calc_mean_s', 'calc_p95_s', 'mean_travel_wait_s');
+  if (rows[0]!.includes('attack_share')) keep.push(...ATTACK_COLUMNS);
   if (rows[0]!.includes('tariff_kind')) keep.push('tariff_kind', 'revenue', 'peak_hour_share_pct', 'deferrals', 'decision_efficiency_pct');
   const idx = keep.map((k) => rows[0]!.indexOf(k));
   const lines = [`| ${keep.join(' | ')} |`, `|${keep.map(() => '---').join('|')}|`];

@@ -39,7 +39,8 @@ import { UserError } from '../core/errors.js';
 import { Rng } from '../core/random.js';
 import { LearnedChoice, readChoiceMeta, type ChoiceModelMeta } from '../ai/choiceModel.js';
 import { FIRST_TRAINING_SEED, HELD_OUT_CITY_FILES } from '../ai/trainChoice.js';
-import { chainLayers, fileHandler, initTf, loadModel, modelSha256, tf, type RuntimeInfo, type tfl } from '../ai/runtime.js';
+import { chainLayers, fileHandler, initTf, loadModel, modelSha256, tf, tfl, type RuntimeInfo } from '../ai/runtime.js';
+import { featureDef } from '../charging/features.js';
 import { loadScenario, type Scenario } from '../scenario/scenario.js';
 import { EPISODE_OVERRIDES } from './episodes.js';
 import { createSimulation, type SimResult } from './simulation.js';
@@ -58,8 +59,18 @@ export const EsChoiceConfig = z.strictObject({
   method: z.literal('es'),
   /** model folder to write (relative to the config file) */
   output: z.string().min(1),
-  /** the regression model whose weights θ starts from (relative to the config file) */
-  init: z.string().min(1),
+  /** where θ starts: a regression model folder (relative to the config file), all its weights
+   * trained; or a linear score head over `features` (one Dense unit, no hidden layer) whose
+   * initial weights are `weights` (feature → weight, others 0) */
+  init: z.union([
+    z.string().min(1),
+    z.strictObject({
+      features: z.array(z.string().min(1)).min(1),
+      weights: z.record(z.string(), z.number()).default({}),
+      /** weight of expected_charge_min in the policy's score (outside the model) */
+      chargeWeight: z.number().min(0).default(1),
+    }),
+  ]),
   backend: z.enum(['wasm', 'cpu']).default('wasm'),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
   episodes: z.array(Episodes).min(1),
@@ -290,6 +301,33 @@ class ParamMap {
   }
 }
 
+/** The model θ starts from: a regression model folder, or a fresh linear score head. */
+async function initialModel(cfg: EsChoiceConfig, dir: string, configPath: string): Promise<{ model: tfl.LayersModel; meta: ChoiceModelMeta; from: string }> {
+  if (typeof cfg.init === 'string') {
+    const initDir = abs(dir, cfg.init);
+    const meta = readChoiceMeta(initDir);
+    return { model: await loadModel(initDir), meta, from: `the model \`${basename(initDir)}\` (sha256 \`${modelSha256(initDir)}\`)` };
+  }
+  const { features, weights, chargeWeight } = cfg.init;
+  for (const f of features) {
+    try {
+      featureDef(f);
+    } catch (e) {
+      throw new UserError([`${configPath}: init.features: ${(e as Error).message}`]);
+    }
+  }
+  for (const k of Object.keys(weights)) if (!features.includes(k)) throw new UserError([`${configPath}: init.weights.${k}: not one of init.features (${features.join(', ')})`]);
+  const m = tfl.sequential({ name: 'station_choice_score' });
+  m.add(tfl.layers.dense({ name: 'score_min', units: 1, inputShape: [features.length], activation: 'linear', kernelInitializer: 'zeros', biasInitializer: 'zeros' }));
+  const k = tf.tensor2d(Float32Array.from(features.map((f) => weights[f] ?? 0)), [features.length, 1]);
+  const b = tf.zeros([1]);
+  m.getLayer('score_min').setWeights([k, b]);
+  k.dispose();
+  b.dispose();
+  const init = Object.entries(weights).map(([f, w]) => `${w} × ${f}`).join(' + ') || '0';
+  return { model: m, meta: { kind: 'station-choice-score', features: [...features], chargeWeight, abandonPenaltyMin: cfg.abandonPenaltyMin }, from: `a linear score head (Dense 1, linear) initialised to ${init}` };
+}
+
 /** Train by ES from the config; writes model.json, weights.bin and model-card.md. */
 export async function trainStationChoiceEs(
   configPath: string,
@@ -302,12 +340,9 @@ export async function trainStationChoiceEs(
   const dir = dirname(resolve(configPath));
   const runtime = await initTf(cfg.backend);
   if (runtime.backend !== cfg.backend) throw new UserError([`${configPath}: backend: "${cfg.backend}" could not be initialised (${runtime.fallbacks.join('; ')}); allowed: wasm | cpu`]);
-  const initDir = abs(dir, cfg.init);
-  const initMeta = readChoiceMeta(initDir);
-  const initSha = modelSha256(initDir);
-  const model = await loadModel(initDir);
+  const { model, meta: initMeta, from } = await initialModel(cfg, dir, configPath);
   const chain = chainLayers(model);
-  if (!chain) throw new UserError([`${configPath}: init: ${initDir} is not a chain of Dense layers`]);
+  if (!chain) throw new UserError([`${configPath}: init: the initial model is not a chain of Dense layers`]);
   const meta: ChoiceModelMeta = { ...initMeta, kind: 'station-choice-score', abandonPenaltyMin: cfg.abandonPenaltyMin };
   const days = new Days(dir, now);
   const trainDays = days.list(cfg.episodes);
@@ -329,7 +364,7 @@ export async function trainStationChoiceEs(
   };
   const initValidation = await score(theta, valDays);
   let best = { value: initValidation, theta: Float64Array.from(theta), iter: 0 };
-  log(`station-choice ES: ${P} parameters from ${basename(initDir)}, ${trainDays.length} training / ${valDays.length} validation days; validation objective at init ${initValidation.toFixed(3)} min`);
+  log(`station-choice ES: ${P} parameters from ${from}, ${trainDays.length} training / ${valDays.length} validation days; validation objective at init ${initValidation.toFixed(3)} min`);
   const m = new Float64Array(P);
   const v = new Float64Array(P);
   const b1 = 0.9;
@@ -398,12 +433,12 @@ export async function trainStationChoiceEs(
     wallSeconds,
     secondsPerDay: days.runs ? days.runSeconds / days.runs : 0,
   };
-  writeFileSync(join(out, 'model-card.md'), esCard(cfg, configPath, report, initDir, initSha, meta));
+  writeFileSync(join(out, 'model-card.md'), esCard(cfg, configPath, report, from, meta));
   log(`model: ${out} (sha256 ${sha256})`);
   return report;
 }
 
-function esCard(cfg: EsChoiceConfig, configPath: string, r: EsChoiceReport, initDir: string, initSha: string, meta: ChoiceModelMeta): string {
+function esCard(cfg: EsChoiceConfig, configPath: string, r: EsChoiceReport, from: string, meta: ChoiceModelMeta): string {
   const ep = (l: readonly z.output<typeof Episodes>[]) => l.map((x) => `- ${x.scenario}, seeds ${x.seeds[0]}–${x.seeds[1]}${x.set.length ? `, --set ${x.set.join(' ')}` : ''}`).join('\n');
   const e = cfg.es;
   return `# Model card: ${basename(r.dir)} (learned station choice, system objective)
@@ -429,7 +464,7 @@ ${meta.features.map((f, i) => `${i}. ${f}`).join('\n')}
 
 ## Architecture
 
-The Dense chain of the initial model \`${basename(initDir)}\` (sha256 \`${initSha}\`), ${r.parameters} parameters, all trained.
+Dense chain started from ${from}; ${r.parameters} parameters, all trained.
 
 ## Training (evolution strategies over simulated days)
 

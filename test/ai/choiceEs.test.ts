@@ -28,7 +28,7 @@ describe('station choice trained by ES on the system objective (CI-sized config)
     expect(readFileSync(join(d1, 'model-card.md'), 'utf8')).toContain(r1.sha256);
     expect(readChoiceMeta(d1).kind).toBe('station-choice-score');
     const pol = await loadChoicePolicy(d1);
-    expect(pol.features).toEqual(readChoiceMeta(join(ROOT, 'models/station-choice-monaco')).features);
+    expect(pol.features).toEqual(readChoiceMeta(join(ROOT, 'models/station-choice-regression')).features);
   });
 
   it('a run with an ES model is deterministic and reports the model kind', async () => {
@@ -63,7 +63,8 @@ describe('station choice trained by ES on the system objective (CI-sized config)
     const meth = join(dir, 'meth.yaml');
     writeFileSync(meth, base.replace('method: es', 'method: genetic'));
     expect(() => choiceTrainingMethod(meth)).toThrow(/meth\.yaml: method: "genetic"; allowed: regression/);
-    expect(choiceTrainingMethod(join(ROOT, 'training/station-choice.yaml'))).toBe('regression');
+    expect(choiceTrainingMethod(join(ROOT, 'training/station-choice-regression.yaml'))).toBe('regression');
+    expect(choiceTrainingMethod(join(ROOT, 'training/station-choice.yaml'))).toBe('es');
     expect(choiceTrainingMethod(CI)).toBe('es');
   });
 });

@@ -6,7 +6,8 @@
  * are what loses (docs/evaluation.md, "Room for station choice").
  *
  * Model: the same TF.js Dense chain as the regression model (model.json + weights.bin), started
- * from a shipped regression model's weights (`init`), so the policy `learned` loads it and runs it
+ * from a regression model's weights (`init: <folder>`; or `init: { features, weights }`, a fresh
+ * linear score head, one Dense unit), so the policy `learned` loads it and runs it
  * through the same inference path (src/ai/choiceModel.ts, DenseKernels) with the same rule
  * argmin(travel + output + chargeWeight × charge). Its metadata says `kind: station-choice-score`:
  * the output is a learned score term in minutes, no longer a predicted wait.
@@ -122,7 +123,12 @@ export function choiceTrainingMethod(file: string): string {
 }
 
 export function readEsChoiceConfig(file: string): EsChoiceConfig {
-  const raw = parseYaml(readFileSync(file, 'utf8'));
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UserError([`${file}: cannot read the training config: ${(e as Error).message.split('\n')[0]}`]);
+  }
   const r = EsChoiceConfig.safeParse(raw);
   if (!r.success) {
     const is = r.error.issues[0]!;
@@ -140,6 +146,7 @@ export function readEsChoiceConfig(file: string): EsChoiceConfig {
       } catch {
         throw new UserError([`${file}: ${field}[${i}].scenario: cannot read ${sc}`]);
       }
+      for (const held of HELD_OUT_CITY_FILES) if (e.set.some((x) => x.includes(held))) throw new UserError([`${file}: ${field}[${i}].set: names the held-out city ${held}; it is never trained on`]);
       for (const held of HELD_OUT_CITY_FILES) if (text.includes(held)) throw new UserError([`${file}: ${field}[${i}].scenario: uses the held-out city ${held}; allowed: scenarios of other cities (it is never trained on)`]);
     });
   }

@@ -47,7 +47,7 @@ function parseArgs(argv: string[]): Record<string, unknown> {
     name: 'eval-choice',
     seeds,
     tfBackend: backend,
-    policies: { choice: { hand: ['nearest', 'min-total-time', 'min-total-time-reserved'], learned: { model, training: ['training/station-choice.yaml'] } } },
+    policies: { choice: { hand: ['nearest', 'min-total-time', 'min-total-time-reserved'], learned: { model, training: ['training/station-choice.yaml', 'training/station-choice-regression.yaml'] } } },
     cases,
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Train the learned station-choice policy from a config file:
- *   npm run build && node dist/scripts/train-choice.js training/station-choice.yaml
- * (the same as `evsim train station-choice CONFIG` once the train command dispatches to it).
+ *   npm run build && node dist/scripts/train-choice.js training/station-choice-regression.yaml
+ * (the regression method; `evsim train station-choice CONFIG` runs it too, and `method: es` configs).
  */
 import { trainStationChoice } from '../src/ai/trainChoice.js';
 import { UserError } from '../src/core/errors.js';

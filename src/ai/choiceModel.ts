@@ -1,7 +1,9 @@
 /**
  * The learned station-choice policy (`policy.stationChoice: learned`).
  *
- * A TF.js model (a wait predictor, trained by src/ai/trainChoice.ts) maps the feature vector of one
+ * A TF.js model (a wait predictor, trained by src/ai/trainChoice.ts; or, metadata kind
+ * `station-choice-score`, a score term trained for the system objective by
+ * src/simulation/trainChoiceEs.ts) maps the feature vector of one
  * candidate (the features named in the model's metadata, from src/charging/features.ts, in that
  * order, raw units: the input normalisation is folded into the first layer) to the predicted
  * outcome in minutes: the wait from arrival until plug-in, or, for an EV that gives up, its wait
@@ -37,7 +39,10 @@ export const FRAGILE_BAND_MIN = 1e-6;
 
 /** What a station-choice model's model.json carries in `userDefinedMetadata.stationChoice`. */
 export interface ChoiceModelMeta {
-  kind: 'station-choice-wait';
+  /** station-choice-wait: the output is a predicted wait (src/ai/trainChoice.ts, regression);
+   * station-choice-score: a learned score term in minutes for the system objective
+   * (src/simulation/trainChoiceEs.ts, evolution strategies). The policy's rule is the same. */
+  kind: 'station-choice-wait' | 'station-choice-score';
   /** feature names, in input order */
   features: string[];
   /** weight of expected_charge_min in the score */
@@ -138,6 +143,8 @@ export class LearnedChoice implements StationChoicePolicy {
   summary(): Record<string, number | string> {
     return {
       modelSha256: this.sha256,
+      // only for the ES-trained kind, so that summaries with a regression model stay as they were
+      ...(this.meta.kind === 'station-choice-score' ? { modelKind: this.meta.kind } : {}),
       backend: this.runtime?.backend ?? 'unknown',
       tfjsVersion: this.runtime?.tfjsVersion ?? 'unknown',
       epsilonMin: EPSILON_MIN,
@@ -159,8 +166,8 @@ export function readChoiceMeta(dir: string): ChoiceModelMeta {
     throw new UserError([`${file}: cannot read the model: ${(e as Error).message.split('\n')[0]}`]);
   }
   const m = json.userDefinedMetadata?.stationChoice;
-  if (!m || m.kind !== 'station-choice-wait' || !Array.isArray(m.features) || m.features.length === 0 || typeof m.chargeWeight !== 'number') {
-    throw new UserError([`${file}: userDefinedMetadata.stationChoice: expected { kind: "station-choice-wait", features: [names], chargeWeight: number } (a model from evsim train station-choice)`]);
+  if (!m || (m.kind !== 'station-choice-wait' && m.kind !== 'station-choice-score') || !Array.isArray(m.features) || m.features.length === 0 || typeof m.chargeWeight !== 'number') {
+    throw new UserError([`${file}: userDefinedMetadata.stationChoice: expected { kind: "station-choice-wait" | "station-choice-score", features: [names], chargeWeight: number } (a model from evsim train station-choice)`]);
   }
   for (const f of m.features) {
     try {
@@ -169,7 +176,7 @@ export function readChoiceMeta(dir: string): ChoiceModelMeta {
       throw new UserError([`${file}: userDefinedMetadata.stationChoice.features: ${(e as Error).message}`]);
     }
   }
-  return { kind: 'station-choice-wait', features: m.features.map(String), chargeWeight: m.chargeWeight, abandonPenaltyMin: Number(m.abandonPenaltyMin ?? 0) };
+  return { kind: m.kind, features: m.features.map(String), chargeWeight: m.chargeWeight, abandonPenaltyMin: Number(m.abandonPenaltyMin ?? 0) };
 }
 
 /** Load the learned policy from a model folder (TF.js must be initialised: initTf). */

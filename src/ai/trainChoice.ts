@@ -47,6 +47,8 @@ const Episodes = z.strictObject({
 });
 
 export const TrainChoiceConfig = z.strictObject({
+  /** regression (this file); `es` configs go to src/simulation/trainChoiceEs.ts (the CLI dispatches) */
+  method: z.literal('regression').optional(),
   /** model folder to write (relative to the config file) */
   output: z.string().min(1),
   backend: z.enum(['wasm', 'cpu', 'tensorflow']).default('wasm'),

@@ -391,6 +391,12 @@ export const COMPARE_EXIT = { regressed: 4, incomparable: 5 } as const;
 /** `evsim train <kind>`: one trainer per learned policy kind (config file, optional --out). */
 const TRAINERS: Record<string, (config: string, out: string | undefined) => Promise<void>> = {
   'station-choice': async (config, out) => {
+    const { choiceTrainingMethod, trainStationChoiceEs } = await import('../simulation/trainChoiceEs.js');
+    if (choiceTrainingMethod(config) === 'es') {
+      const r = await trainStationChoiceEs(config, { log: (l: string) => void process.stderr.write(`${l}\n`), now: wallNow, ...(out === undefined ? {} : { output: out }) });
+      process.stdout.write(`${r.dir}: sha256 ${r.sha256}; validation objective ${r.initValidation.toFixed(3)} → ${r.bestValidation.toFixed(3)} min (iteration ${r.bestIteration}); ${r.days} days, ${r.wallSeconds.toFixed(1)} s\n`);
+      return;
+    }
     const { trainStationChoice } = await import('../ai/trainChoice.js');
     const { runEpisode } = await import('../simulation/episodes.js');
     await trainStationChoice(config, runEpisode, { log: (l: string) => void process.stderr.write(`${l}\n`), ...(out === undefined ? {} : { output: out }) });

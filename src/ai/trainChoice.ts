@@ -23,8 +23,8 @@
  * layer (ai, 2) may not import the simulation (3).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readConfigFile } from '../core/configFile.js';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { ChoiceBatch, StationChoicePolicy } from '../charging/choice.js';
 import { featureDef } from '../charging/features.js';
@@ -249,26 +249,19 @@ export interface TrainChoiceReport {
   wallSeconds: number;
 }
 
+/** The hint on a seeds field's error: which seeds training may use. */
+export const seedHint = (path: readonly PropertyKey[]) => (path.includes('seeds') ? ` (training and validation seeds start at ${FIRST_TRAINING_SEED}; 1–100 are evaluation seeds)` : '');
+
 export function readTrainChoiceConfig(configPath: string): TrainChoiceConfig {
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(configPath, 'utf8'));
-  } catch (e) {
-    throw new UserError([`${configPath}: cannot read the training config: ${(e as Error).message.split('\n')[0]}`]);
-  }
-  const r = TrainChoiceConfig.safeParse(raw);
-  if (!r.success) {
-    const is = r.error.issues[0]!;
-    throw new UserError([`${configPath}: ${is.path.join('.') || '(top level)'}: ${is.message}${is.path.includes('seeds') ? ` (training and validation seeds start at ${FIRST_TRAINING_SEED}; 1–100 are evaluation seeds)` : ''}`]);
-  }
-  for (const f of r.data.features) {
+  const data = readConfigFile(configPath, TrainChoiceConfig, 'the training config', seedHint);
+  for (const f of data.features) {
     try {
       featureDef(f);
     } catch (e) {
       throw new UserError([`${configPath}: features: ${(e as Error).message}`]);
     }
   }
-  return r.data;
+  return data;
 }
 
 /** Fit the MLP on the standardised features (fresh seeded initialisation), then fold the

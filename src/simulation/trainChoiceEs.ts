@@ -30,6 +30,7 @@
  * TF.js backend of the config (float32); with the same backend and config the weights and sha256
  * are the same on every run (the test checks this on a tiny config).
  */
+import { readConfigFile } from '../core/configFile.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -39,7 +40,7 @@ import { SessionStatus } from '../charging/station.js';
 import { UserError } from '../core/errors.js';
 import { Rng } from '../core/random.js';
 import { LearnedChoice, readChoiceMeta, type ChoiceModelMeta } from '../ai/choiceModel.js';
-import { FIRST_TRAINING_SEED, HELD_OUT_CITY_FILES } from '../ai/trainChoice.js';
+import { FIRST_TRAINING_SEED, HELD_OUT_CITY_FILES, seedHint } from '../ai/trainChoice.js';
 import { chainLayers, fileHandler, initTf, loadModel, modelSha256, tf, tfl, type RuntimeInfo } from '../ai/runtime.js';
 import { featureDef } from '../charging/features.js';
 import { loadScenario, type Scenario } from '../scenario/scenario.js';
@@ -123,18 +124,7 @@ export function choiceTrainingMethod(file: string): string {
 }
 
 export function readEsChoiceConfig(file: string): EsChoiceConfig {
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UserError([`${file}: cannot read the training config: ${(e as Error).message.split('\n')[0]}`]);
-  }
-  const r = EsChoiceConfig.safeParse(raw);
-  if (!r.success) {
-    const is = r.error.issues[0]!;
-    throw new UserError([`${file}: ${is.path.join('.') || '(top level)'}: ${is.message}${is.path.includes('seeds') ? ` (training and validation seeds start at ${FIRST_TRAINING_SEED}; 1–100 are evaluation seeds)` : ''}`]);
-  }
-  const cfg = r.data;
+  const cfg = readConfigFile(file, EsChoiceConfig, 'the training config', seedHint);
   const dir = dirname(resolve(file));
   for (const [field, list] of [['episodes', cfg.episodes], ['validation', cfg.validation]] as const) {
     list.forEach((e, i) => {

@@ -18,6 +18,7 @@
  * held-out table of the model card and scripts/eval-hub.ts). Everything is float64 JavaScript
  * and seeded: the same config gives the same weights and sha256 on every machine.
  */
+import { EsAdam } from './es.js';
 import { readConfigFile } from '../core/configFile.js';
 import { writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
@@ -128,15 +129,6 @@ class HubDays {
   }
 }
 
-/** Centred ranks in [−0.5, 0.5] of the values (lowest value → +0.5: lower objective is better). */
-function centredRanks(v: readonly number[]): number[] {
-  const idx = v.map((_, i) => i).sort((a, b) => v[a]! - v[b]! || a - b);
-  const out = new Array<number>(v.length);
-  const n = v.length;
-  idx.forEach((i, k) => (out[i] = n > 1 ? 0.5 - k / (n - 1) : 0));
-  return out;
-}
-
 export async function trainHubAllocation(file: string, log: (l: string) => void, now: () => number, opts: { out?: string } = {}): Promise<HubTrainOutcome> {
   const t0 = now(); // wall-clock ok (model card only)
   const { cfg, dir } = loadHubTrainConfig(file);
@@ -148,10 +140,6 @@ export async function trainHubAllocation(file: string, log: (l: string) => void,
   const trainSeeds = range(cfg.trainSeeds);
   const valSeeds = range(cfg.validationSeeds);
   const theta = initParams(sizes, cfg.seed);
-  const m = new Float64Array(P);
-  const v = new Float64Array(P);
-  const b1 = 0.9;
-  const b2 = 0.999;
   const score = async (th: Float64Array, seeds: readonly number[]) => {
     const pol = new HubAllocationPolicy(mlpFromParams(sizes, th));
     let s = 0;
@@ -161,6 +149,7 @@ export async function trainHubAllocation(file: string, log: (l: string) => void,
   let best = { value: await score(theta, valSeeds), theta: Float64Array.from(theta), iter: 0 };
   log(`hub ES: ${P} parameters, validation objective at init ${best.value.toFixed(3)} min`);
   const curve: { iter: number; train: number; validation?: number }[] = [];
+  const adam = new EsAdam(P, cfg.learningRate);
   for (let t = 1; t <= cfg.iterations; t++) {
     const rng = new Rng('es', `${cfg.seed}/es/${t}`);
     const seeds = Array.from({ length: cfg.seedsPerIteration }, (_, k) => trainSeeds[((t - 1) * cfg.seedsPerIteration + k) % trainSeeds.length]!);
@@ -175,21 +164,7 @@ export async function trainHubAllocation(file: string, log: (l: string) => void,
         fit.push(await score(cand, seeds));
       }
     }
-    const rk = centredRanks(fit);
-    const g = new Float64Array(P);
-    for (let p = 0; p < cfg.population; p++) {
-      const w = (rk[2 * p]! - rk[2 * p + 1]!) / (2 * cfg.population * cfg.sigma);
-      const e = eps[p]!;
-      for (let i = 0; i < P; i++) g[i]! += w * e[i]!;
-    }
-    // Adam ascent on the rank utility (g points towards lower objective)
-    for (let i = 0; i < P; i++) {
-      m[i] = b1 * m[i]! + (1 - b1) * g[i]!;
-      v[i] = b2 * v[i]! + (1 - b2) * g[i]! * g[i]!;
-      const mh = m[i]! / (1 - b1 ** t);
-      const vh = v[i]! / (1 - b2 ** t);
-      theta[i]! += (cfg.learningRate * mh) / (Math.sqrt(vh) + 1e-8);
-    }
+    adam.step(theta, t, eps, fit, cfg.sigma);
     const meanFit = fit.reduce((a, c) => a + c, 0) / fit.length;
     const row: { iter: number; train: number; validation?: number } = { iter: t, train: meanFit };
     if (t % cfg.validateEvery === 0 || t === cfg.iterations) {

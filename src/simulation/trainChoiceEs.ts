@@ -30,6 +30,7 @@
  * TF.js backend of the config (float32); with the same backend and config the weights and sha256
  * are the same on every run (the test checks this on a tiny config).
  */
+import { EsAdam } from './es.js';
 import { readConfigFile } from '../core/configFile.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
@@ -240,15 +241,6 @@ class FeatureMoments implements StationChoicePolicy {
   }
 }
 
-/** Centred ranks in [−0.5, 0.5] (lowest value → +0.5: lower objective is better). */
-function centredRanks(v: readonly number[]): number[] {
-  const idx = v.map((_, i) => i).sort((a, b) => v[a]! - v[b]! || a - b);
-  const out = new Array<number>(v.length);
-  const n = v.length;
-  idx.forEach((i, k) => (out[i] = n > 1 ? 0.5 - k / (n - 1) : 0));
-  return out;
-}
-
 /** The chain's weights as one float64 vector (layer order, kernel then bias) and back. */
 class ParamMap {
   readonly shapes: number[][] = [];
@@ -362,16 +354,13 @@ export async function trainStationChoiceEs(
   const initValidation = await score(theta, valDays);
   let best = { value: initValidation, theta: Float64Array.from(theta), iter: 0 };
   log(`station-choice ES: ${P} parameters from ${from}, ${trainDays.length} training / ${valDays.length} validation days; validation objective at init ${initValidation.toFixed(3)} min`);
-  const m = new Float64Array(P);
-  const v = new Float64Array(P);
-  const b1 = 0.9;
-  const b2 = 0.999;
   const { iterations, population, sigma, learningRate, validateEvery } = cfg.es;
   // the days of iteration t: perIteration days of each training set, rotating through its seeds
   const setDays = cfg.episodes.map((ep) => days.list([ep]));
   const daysOf = (t: number) => setDays.flatMap((l, j) => Array.from({ length: cfg.episodes[j]!.perIteration }, (_, k) => l[((t - 1) * cfg.episodes[j]!.perIteration + k) % l.length]!));
   const curve: EsChoiceReport['curve'] = [];
   const cand = new Float64Array(P);
+  const adam = new EsAdam(P, learningRate);
   for (let t = 1; t <= iterations; t++) {
     const rng = new Rng('es', `${cfg.seed}/es/${t}`);
     const list = daysOf(t);
@@ -386,20 +375,7 @@ export async function trainStationChoiceEs(
         fit.push(await score(cand, list));
       }
     }
-    const rk = centredRanks(fit);
-    const g = new Float64Array(P);
-    for (let p = 0; p < population; p++) {
-      const w = (rk[2 * p]! - rk[2 * p + 1]!) / (2 * population * sigma);
-      const e = eps[p]!;
-      for (let i = 0; i < P; i++) g[i]! += w * e[i]!;
-    }
-    for (let i = 0; i < P; i++) {
-      m[i] = b1 * m[i]! + (1 - b1) * g[i]!;
-      v[i] = b2 * v[i]! + (1 - b2) * g[i]! * g[i]!;
-      const mh = m[i]! / (1 - b1 ** t);
-      const vh = v[i]! / (1 - b2 ** t);
-      theta[i]! += (learningRate * mh) / (Math.sqrt(vh) + 1e-8);
-    }
+    adam.step(theta, t, eps, fit, sigma);
     const meanFit = fit.reduce((a, c) => a + c, 0) / fit.length;
     const row: EsChoiceReport['curve'][number] = { iter: t, train: meanFit };
     if (t % validateEvery === 0 || t === iterations) {

@@ -28,7 +28,7 @@ import { z } from 'zod';
 import { mape, readGridLoad, seasonalNaive, type DayForecaster, type GridLoad } from '../charging/gridLoad.js';
 import { UserError } from '../core/errors.js';
 import { Rng } from '../core/random.js';
-import { chainLayers, fileHandler, forwardRows, initTf, loadModel, modelSha256, tf, tfl, type RuntimeInfo, type TfBackendName } from './runtime.js';
+import { chainLayers, fileHandler, forwardRows, initTf, loadModel, modelSha256, seededMlp, tf, tfl, type RuntimeInfo, type TfBackendName } from './runtime.js';
 
 export const LAGS = 168;
 export const HORIZON = 24;
@@ -107,21 +107,7 @@ export function featureRow(g: GridLoad, h0: number, x: Float32Array, off = 0): n
 }
 
 function buildModel(hidden: readonly number[], seed: number): tfl.LayersModel {
-  const m = tfl.sequential({ name: 'load_forecast' });
-  hidden.forEach((u, j) => {
-    m.add(
-      tfl.layers.dense({
-        name: `hidden_${j + 1}`,
-        units: u,
-        activation: 'relu',
-        ...(j === 0 ? { inputShape: [F_LOAD] } : {}),
-        kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + j }),
-        biasInitializer: 'zeros',
-      }),
-    );
-  });
-  m.add(tfl.layers.dense({ name: 'load_ratio', units: HORIZON, kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + hidden.length }), biasInitializer: 'zeros' }));
-  return m;
+  return seededMlp({ name: 'load_forecast', inputs: F_LOAD, hidden, output: { name: 'load_ratio', units: HORIZON }, seed });
 }
 
 /** The TF.js forecaster: one forward pass per day. */

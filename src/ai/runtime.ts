@@ -259,3 +259,26 @@ export function forwardRows(model: tfl.LayersModel, chain: readonly tfl.layers.L
     return y.dataSync() as Float32Array;
   });
 }
+
+/**
+ * A seeded MLP as a TF.js sequential model: ReLU hidden layers `hidden_1…` of the given widths,
+ * then a linear output layer; Glorot-uniform kernels seeded seed, seed + 1, … per layer, zero
+ * biases, so the same arguments give the same initial weights in every process.
+ */
+export function seededMlp(o: { name: string; inputs: number; hidden: readonly number[]; output: { name: string; units: number }; seed: number }): tfl.LayersModel {
+  const m = tfl.sequential({ name: o.name });
+  o.hidden.forEach((u, j) => {
+    m.add(
+      tfl.layers.dense({
+        name: `hidden_${j + 1}`,
+        units: u,
+        activation: 'relu',
+        ...(j === 0 ? { inputShape: [o.inputs] } : {}),
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: o.seed + j }),
+        biasInitializer: 'zeros',
+      }),
+    );
+  });
+  m.add(tfl.layers.dense({ name: o.output.name, units: o.output.units, kernelInitializer: tfl.initializers.glorotUniform({ seed: o.seed + o.hidden.length }), biasInitializer: 'zeros' }));
+  return m;
+}

@@ -32,7 +32,7 @@ import { SessionStatus } from '../charging/station.js';
 import { UserError } from '../core/errors.js';
 import { Rng } from '../core/random.js';
 import { LearnedChoice, type ChoiceModelMeta } from './choiceModel.js';
-import { fileHandler, initTf, modelSha256, tf, tfl, type RuntimeInfo } from './runtime.js';
+import { fileHandler, initTf, modelSha256, seededMlp, tf, tfl, type RuntimeInfo } from './runtime.js';
 
 /** Evaluation seeds are 1..100: training and validation seeds must be above. */
 export const FIRST_TRAINING_SEED = 101;
@@ -203,21 +203,7 @@ export async function collectChoiceData(
 }
 
 function buildModel(F: number, hidden: readonly number[], seed: number): tfl.LayersModel {
-  const m = tfl.sequential({ name: 'station_choice_wait' });
-  hidden.forEach((u, j) => {
-    m.add(
-      tfl.layers.dense({
-        name: `hidden_${j + 1}`,
-        units: u,
-        activation: 'relu',
-        ...(j === 0 ? { inputShape: [F] } : {}),
-        kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + j }),
-        biasInitializer: 'zeros',
-      }),
-    );
-  });
-  m.add(tfl.layers.dense({ name: 'wait_min', units: 1, kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + hidden.length }), biasInitializer: 'zeros' }));
-  return m;
+  return seededMlp({ name: 'station_choice_wait', inputs: F, hidden, output: { name: 'wait_min', units: 1 }, seed });
 }
 
 function mae(a: ArrayLike<number>, b: ArrayLike<number>, mask?: (i: number) => boolean): number {

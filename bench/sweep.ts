@@ -13,10 +13,13 @@
  *   sweep) / (2 × T(jobs 2)); cache speed-up = T(separate) / T(jobs 1) (same number of cores).
  *   Targets: efficiency ≥ 0.9; speed-up ≥ 3.
  *
+ * - machine capacity (benchMachineCapacity): what two processes at once get from the machine,
+ *   on three small kernels, to read the efficiency against.
+ *
  *   npm run build && node dist/bench/sweep.js [--quick] [--runs N] [--no-sweep] [--no-separate]
  *   (--no-separate: skip the N separate runs, so no cache speed-up; efficiency only)
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +66,60 @@ export async function benchCityCache(file = 'liechtenstein-10k.yaml'): Promise<C
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * What two processes at once get from this machine, measured on three small JavaScript kernels:
+ *   chain   a dependent integer multiply-add chain (latency-bound: one result per few cycles),
+ *   stream  repeated passes over a 512 KiB Float64Array (throughput-bound; fits a 1 MiB L2),
+ *   alloc   short-lived objects (the young-generation allocate-and-collect cycle of a simulation).
+ * Each kernel runs in one process alone, then in two processes started together; capacity =
+ * T(alone) / mean T(two at once): 1.0 when the two vCPUs are independent cores, about 0.5 when
+ * they are two hardware threads of one core or time-share one (so two processes get one
+ * process's throughput). A sweep of throughput-bound runs cannot reach a parallel efficiency above
+ * the stream/alloc capacity, whatever the sweep does; the chain kernel shows the cores themselves
+ * are there.
+ */
+export interface MachineCapacity {
+  /** per kernel: seconds alone, seconds with two at once (mean of the two), capacity */
+  kernels: { name: string; aloneSeconds: number; twoSeconds: number; capacity: number }[];
+}
+
+const KERNELS: Record<string, string> = {
+  chain: 'let x = 0; for (let i = 0; i < 3e8; i++) x = (x * 1103515245 + 12345) | 0; r = x;',
+  stream: 'const a = new Float64Array(1 << 16); let s = 0; for (let k = 0; k < 6000; k++) for (let i = 0; i < a.length; i++) { a[i] = a[i] * 0.5 + i; s += a[i]; } r = s;',
+  alloc: 'let arr = []; for (let k = 0; k < 6e6; k++) { arr.push({ a: k, b: [k] }); if (arr.length > 1e5) arr = []; } r = arr.length;',
+};
+
+function timeKernels(name: string, copies: number): Promise<number[]> {
+  // inside a function, so the loop variables are locals (a script's top-level ones are slow globals)
+  const code = `(() => { let r; const t0 = performance.now(); ${KERNELS[name]} process.stdout.write(String((performance.now() - t0) / 1000) + ' ' + String(r).length); })();`;
+  return Promise.all(
+    Array.from({ length: copies }, () =>
+      new Promise<number>((res, rej) => {
+        const c = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        c.stdout.on('data', (d) => (out += String(d)));
+        c.on('exit', (code) => (code === 0 ? res(Number(out.split(' ')[0])) : rej(new Error(`bench: kernel ${name} exited ${code}`))));
+      }),
+    ),
+  );
+}
+
+export async function benchMachineCapacity(): Promise<MachineCapacity> {
+  const kernels: MachineCapacity['kernels'] = [];
+  for (const name of Object.keys(KERNELS)) {
+    // best of 3 for each, alone and two at once
+    let alone = Infinity;
+    let two = Infinity;
+    for (let rep = 0; rep < 3; rep++) {
+      alone = Math.min(alone, (await timeKernels(name, 1))[0]!);
+      const t = await timeKernels(name, 2);
+      two = Math.min(two, (t[0]! + t[1]!) / 2);
+    }
+    kernels.push({ name, aloneSeconds: alone, twoSeconds: two, capacity: alone / two });
+  }
+  return { kernels };
 }
 
 export interface SweepBench {
@@ -142,6 +199,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const runs = i > 0 ? Number(process.argv[i + 1]) : quick ? 20 : 200;
   const c = await benchCityCache();
   console.log(`city cache, ${c.scenario}: build ${c.buildSeconds.toFixed(2)} s, file ${c.fileMB.toFixed(1)} MB, load best ${c.loadSecondsBest.toFixed(3)} s (median ${c.loadSecondsMedian.toFixed(3)} s); target <= 0.3 s`);
+  const m = await benchMachineCapacity();
+  console.log(`machine, two processes at once: ${m.kernels.map((k) => `${k.name} ${k.capacity.toFixed(2)} (${k.aloneSeconds.toFixed(2)} s alone, ${k.twoSeconds.toFixed(2)} s two at once)`).join('; ')}`);
   if (!process.argv.includes('--no-sweep')) {
     const s = benchSweep(runs, !process.argv.includes('--no-separate'));
     console.log(JSON.stringify(s, null, 2));

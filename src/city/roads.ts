@@ -34,13 +34,13 @@
  *   | road           | 30   | |                 |      |
  *
  * Geometry: every consecutive node pair of a way is one edge (no chain contraction); length is the
- * @turf/turf great-circle `distance` in metres; time = length / speed. Pairs touching a node that
+ * @turf/distance great-circle `distance` in metres; time = length / speed. Pairs touching a node that
  * is missing from the extract are skipped (the way is split there). Nodes are renumbered densely
  * by ascending OSM id, then the graph is restricted to its largest strongly connected component
  * (ties → the component holding the lowest OSM id) and rebuilt with `buildGraph`, so node ids stay
  * in OSM-id order. Data without any drivable edge throws `<source>: no drivable roads found`.
  */
-import { distance } from '@turf/turf';
+import { distance } from '@turf/distance';
 import { buildGraph, type EdgeList, type RoadGraph } from './graph.js';
 import { findNode, type OsmData, type OsmTags } from './osm.js';
 import { largestScc, stronglyConnectedComponents } from './scc.js';

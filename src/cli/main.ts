@@ -15,6 +15,7 @@ import { isSafeName, SAFE_NAME_RULE } from '../core/names.js';
 import { buildCity } from '../simulation/world.js';
 import type { StationChoicePolicy } from '../charging/choice.js';
 import { writeComparison, writeManifest, writeResults } from '../output/output.js';
+import { loadParquetWriter } from '../output/parquet.js';
 import { abortOut, commitOut, prepareOut } from '../output/folder.js';
 import { scenarioHash, type ManifestIdentity } from '../output/manifest.js';
 import { comparisonCsv, comparisonTable, compareSides, DEFAULT_SPEC, loadCompareSpec, loadSide } from '../output/compare.js';
@@ -242,6 +243,7 @@ export async function runScenario(sc: Scenario, outArg: string, opts: RunOptions
       });
       const s2 = wallNow();
       const dir = multi ? join(folder.tmp, stack.name) : folder.tmp;
+      if (sc.output.parquet) await loadParquetWriter();
       const written = writeResults(
         dir,
         result,

@@ -9,8 +9,18 @@
  * `created_by` is pinned so the files are byte-identical run after run.
  */
 import { readFileSync } from 'node:fs';
-import { parquetWriteBuffer } from 'hyparquet-writer';
 import { parseCsvRows } from '../core/csv.js';
+
+type ParquetWriteBuffer = (typeof import('hyparquet-writer'))['parquetWriteBuffer'];
+let writer: ParquetWriteBuffer | null = null;
+
+/**
+ * Load the Parquet writer (once per process). It is loaded only when a scenario asks for Parquet:
+ * importing it costs ~0.1 s of start-up, which every `evsim` call and sweep worker would pay.
+ */
+export async function loadParquetWriter(): Promise<void> {
+  if (!writer) writer = (await import('hyparquet-writer')).parquetWriteBuffer;
+}
 
 export type ColumnType = 'int' | 'double' | 'string';
 
@@ -36,8 +46,9 @@ export function csvColumns(text: string): { header: string[]; columns: string[][
   return { header, columns };
 }
 
-/** The Parquet bytes of a CSV table with the given column types. */
+/** The Parquet bytes of a CSV table with the given column types (after loadParquetWriter). */
 export function csvToParquet(text: string, types: Record<string, ColumnType>): Uint8Array {
+  if (!writer) throw new Error('parquet: loadParquetWriter() was not awaited before writing');
   const { header, columns } = csvColumns(text);
   const columnData = header.map((name, j) => {
     const raw = columns[j]!;
@@ -46,7 +57,7 @@ export function csvToParquet(text: string, types: Record<string, ColumnType>): U
     if (t === 'int') return { name, data: raw.map((v) => (v === '' ? null : BigInt(v))), type: 'INT64' as const };
     return { name, data: raw.map((v) => (v === '' ? null : Number(v))), type: 'DOUBLE' as const };
   });
-  return new Uint8Array(parquetWriteBuffer({ columnData, createdBy: 'evsim (hyparquet-writer 0.17.0)', rowGroupSize: 100_000 }));
+  return new Uint8Array(writer({ columnData, createdBy: 'evsim (hyparquet-writer 0.17.0)', rowGroupSize: 100_000 }));
 }
 
 /** Convert `csvPath` (a table listed in PARQUET_TABLES under `name`) to Parquet bytes. */

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { distance } from '@turf/turf';
+import { distance } from '@turf/distance';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RoadGraph } from '../../src/city/graph.js';
 import { readOsm, type BBox } from '../../src/city/osm.js';

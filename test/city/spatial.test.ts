@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { distance } from '@turf/turf';
+import { distance } from '@turf/distance';
 import fc from 'fast-check';
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
-import { describe, expect, it } from 'vitest';
-import { csvColumns, csvToParquet } from '../../src/output/parquet.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { csvColumns, csvToParquet, loadParquetWriter } from '../../src/output/parquet.js';
 import { scenarioHash } from '../../src/output/manifest.js';
 import { loadScenario } from '../../src/scenario/scenario.js';
 import { cli, GOLDEN_SCENARIOS, ROOT } from '../cli/helpers.js';
@@ -14,6 +14,8 @@ async function read(file: string): Promise<Record<string, unknown>[]> {
 }
 
 describe('output.parquet', () => {
+  beforeAll(loadParquetWriter);
+
   it('parses RFC 4180 CSV into columns', () => {
     const { header, columns } = csvColumns('a,b,c\n1,"x, ""y""",\n2,z,3.5\n');
     expect(header).toEqual(['a', 'b', 'c']);

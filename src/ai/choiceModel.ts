@@ -77,6 +77,23 @@ export class LearnedChoice implements StationChoicePolicy {
     this.fast = DenseKernels.from(this.chain);
   }
 
+  /**
+   * Run the forward pass `calls` times on zero inputs (one EV's 10 candidate rows; every tenth
+   * call 64 rows) and discard the outputs. A TF.js model's first calls are slow: kernel set-up,
+   * then V8 running TF.js's JavaScript unoptimised until it has been called often enough. Measured
+   * on the 2-core machine (loaded), one EV per call: the first Monaco day's calls had a median of
+   * ~200 µs, a second day in the same process ~50 µs. Monaco's day has only ~130 decisions, so
+   * without this its inference cost per decision is mostly the cold start. Called once when the
+   * model is loaded (loadChoicePolicy), so that cost is part of loading, as with inference
+   * servers' model warm-up (~60 ms). It changes nothing a decision reads: no weights, no
+   * statistics, every tensor disposed.
+   */
+  warmUp(calls = 2000): void {
+    const F = this.features.length;
+    const x = new Float32Array(64 * F);
+    for (let c = 0; c < calls; c++) forwardRows(this.model, this.chain, x, c % 10 === 9 ? 64 : 10, F, this.fast);
+  }
+
   /** Predicted outcome (min) of every row of the batch: one input tensor made from the batch's
    * feature buffer, one forward pass, one readback (runtime.ts forwardRows). */
   predictRows(b: ChoiceBatch): Float32Array {
@@ -187,7 +204,9 @@ export async function loadChoicePolicy(dir: string, runtime: RuntimeInfo | null 
   if (!shape || shape.length !== 2 || shape[1] !== meta.features.length) {
     throw new UserError([`${join(dir, 'model.json')}: model input is ${JSON.stringify(shape)}; expected [null, ${meta.features.length}] (one value per listed feature)`]);
   }
-  return new LearnedChoice(model, meta, modelSha256(dir), runtime);
+  const policy = new LearnedChoice(model, meta, modelSha256(dir), runtime);
+  policy.warmUp();
+  return policy;
 }
 
 /** The part of a scenario loadLearnedChoice reads (structural: src/ai may not import src/scenario). */

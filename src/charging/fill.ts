@@ -40,9 +40,11 @@ export class ProgressiveFill {
 
   /**
    * Fill out[0..n) (kW). `w[i]` ≥ 0 (0: the session gets nothing), `maxKW[i]` its limit, `capKW`
-   * the aggregate cap (Infinity: none), `network` optional.
+   * the aggregate cap (Infinity: none), `network` optional. `base` (optional, feasible): the fill
+   * starts from these rates instead of 0 and only raises them (a top-up; a session of weight 0
+   * keeps its base rate).
    */
-  fill(n: number, weights: ArrayLike<number>, maxKW: ArrayLike<number>, capKW: number, network: FillNetwork | null, out: Float64Array): void {
+  fill(n: number, weights: ArrayLike<number>, maxKW: ArrayLike<number>, capKW: number, network: FillNetwork | null, out: Float64Array, base?: ArrayLike<number>): void {
     if (this.active.length < n) {
       this.active = new Uint8Array(n * 2);
       this.wn = new Float64Array(n * 2);
@@ -55,8 +57,8 @@ export class ProgressiveFill {
     const w = this.wn;
     let nActive = 0;
     for (let i = 0; i < n; i++) {
-      out[i] = 0;
-      const on = weights[i]! > 0 && maxKW[i]! > 0 && wmax < Infinity;
+      out[i] = base ? base[i]! : 0;
+      const on = weights[i]! > 0 && maxKW[i]! > out[i]! && wmax < Infinity;
       w[i] = on ? Math.max(weights[i]! / wmax, 1e-9) : 0;
       active[i] = on ? 1 : 0;
       if (on) nActive++;

@@ -49,10 +49,14 @@ import { needWeights, ProgressiveFill, type FillNetwork } from '../charging/fill
 export interface ExchangeOptions {
   /** polygon sides P (default 32) */
   sides?: number;
-  /** lower bounds x⁰ (default true): nobody loses at the step */
-  pareto?: boolean;
-  /** ε of the objective Σ (1 + ε·u_i)·x_i (default 1e-3) */
+  /** lower bounds keep·x⁰ (default 0: free exchanges; 1: the Pareto step, nobody loses — which
+   * finds nothing after a progressive fill, see docs/ai.md) */
+  keep?: number;
+  /** ε of the objective Σ (1 + ε·u_i)·x_i, u scaled to max 1 (default 1: weights in [1, 2]) */
   tieBreak?: number;
+  /** a row Σ x ≥ Σ x⁰ (default true): the step never lowers the site's power, whatever the
+   * tie-break weighs */
+  keepTotal?: boolean;
   /** LP rounds, each re-anchored at the last point (default 1) */
   rounds?: number;
   /** a weighted progressive fill from the LP's point (default true) */
@@ -61,6 +65,8 @@ export interface ExchangeOptions {
    * nothing can be gained otherwise: a work-conserving x⁰ then has every session at its limit
    * or the cap binding) */
   onlyBinding?: boolean;
+  /** HiGHS options for the solves (experiments) */
+  lpOptions?: Record<string, unknown>;
 }
 
 /** Counters of what the step did (for tests and the docs' figures). */
@@ -82,28 +88,34 @@ const GRID = 1e6; // 1e-6 kW
 /** The step for one site; scratch buffers reused between calls. */
 export class ExchangeStep {
   readonly sides: number;
-  readonly pareto: boolean;
+  readonly keep: number;
   readonly tieBreak: number;
   readonly rounds: number;
+  readonly keepTotal: boolean;
   readonly topUp: boolean;
   readonly onlyBinding: boolean;
+  private readonly lpOptions: Record<string, unknown>;
   readonly stats: ExchangeStats = { sites: 0, solves: 0, failed: 0, rejected: 0, gainKW: 0 };
   private readonly filler = new ProgressiveFill();
   private x0 = new Float64Array(16);
   private xt = new Float64Array(16);
   private lo = new Float64Array(16);
   private col = new Int32Array(16);
+  private lp: ReturnType<Highs['createModel']> | null = null;
 
   constructor(
     private readonly h: Highs,
     opts: ExchangeOptions = {},
   ) {
     this.sides = opts.sides ?? 32;
-    this.pareto = opts.pareto ?? true;
-    this.tieBreak = opts.tieBreak ?? 1e-3;
+    this.keep = opts.keep ?? 0;
+    if (!(this.keep >= 0 && this.keep <= 1)) throw new RangeError(`exchange: keep must be in [0, 1] (got ${this.keep})`);
+    this.tieBreak = opts.tieBreak ?? 1;
     this.rounds = opts.rounds ?? 1;
+    this.keepTotal = opts.keepTotal ?? true;
     this.topUp = opts.topUp ?? true;
     this.onlyBinding = opts.onlyBinding ?? true;
+    this.lpOptions = opts.lpOptions ?? {};
     if (!(this.sides >= 3 && Number.isInteger(this.sides))) throw new RangeError(`exchange: sides must be an integer >= 3 (got ${this.sides})`);
   }
 
@@ -153,6 +165,32 @@ export class ExchangeStep {
     return after > before;
   }
 
+  /** One HiGHS model, reused: passModel replaces the model and clears the solver state (no
+   * basis or solution is carried from one solve to the next). */
+  private model(): ReturnType<Highs['createModel']> {
+    if (!this.lp) {
+      this.lp = this.h.createModel();
+      // simplex without presolve: for LPs of this size presolve costs more than it saves, and a
+      // fixed solver choice keeps the solve path the same for every input
+      this.lp.options.set({ output_flag: false, presolve: 'off', solver: 'simplex', random_seed: 0, ...this.lpOptions });
+    }
+    return this.lp;
+  }
+
+  private dropModel(): void {
+    try {
+      this.lp?.dispose();
+    } catch {
+      // already gone
+    }
+    this.lp = null;
+  }
+
+  /** Release the solver's model (the step can still be used: it makes a new one). */
+  dispose(): void {
+    this.dropModel();
+  }
+
   /** Some network constraint within 1e-6 of its limit at x. */
   private anyBinding(n: number, x: ArrayLike<number>, nw: FillNetwork): boolean {
     const { net, model, evse } = nw;
@@ -190,7 +228,7 @@ export class ExchangeStep {
     let nc = 0;
     for (let i = 0; i < n; i++) {
       const ub = maxKW[i]! > 0 ? maxKW[i]! : 0;
-      lo[i] = this.pareto ? Math.min(x0[i]!, ub) : 0;
+      lo[i] = Math.min(this.keep * x0[i]!, ub);
       col[i] = ub > lo[i]! + 1e-12 ? nc++ : -1;
     }
     if (nc === 0) return false;
@@ -208,6 +246,7 @@ export class ExchangeStep {
     }
     // rows, built in a fixed order: the cap, then constraint k = 0..m−1, side p = 0..P−1
     const rowUpper: number[] = [];
+    const rowLow: number[] = [];
     const perCol: number[][] = Array.from({ length: nc }, () => []);
     const vals = new Float64Array(n);
     const addRow = (rhsConst: number) => {
@@ -224,6 +263,7 @@ export class ExchangeStep {
       if (most <= rhs) return;
       const r = rowUpper.length;
       rowUpper.push(rhs);
+      rowLow.push(-h.infinity);
       for (let i = 0; i < n; i++) {
         const c = col[i]!;
         if (c >= 0 && vals[i] !== 0) perCol[c]!.push(r, vals[i]!);
@@ -232,6 +272,15 @@ export class ExchangeStep {
     if (capKW < Infinity) {
       for (let i = 0; i < n; i++) vals[i] = 1;
       addRow(Math.max(0, capKW));
+    }
+    if (this.keepTotal && this.keep < 1) {
+      // Σ_free x ≥ Σ_free x⁰ (the fixed sessions keep theirs)
+      let s0 = 0;
+      for (let i = 0; i < n; i++) if (col[i]! >= 0) s0 += x0[i]!;
+      const r = rowUpper.length;
+      rowUpper.push(h.infinity);
+      rowLow.push(s0);
+      for (let i = 0; i < n; i++) if (col[i]! >= 0) perCol[col[i]!]!.push(r, 1);
     }
     const cosP = Math.cos(Math.PI / P);
     for (let k = 0; k < net.m; k++) {
@@ -285,10 +334,10 @@ export class ExchangeStep {
         values[z++] = e[q + 1]!;
       }
     }
-    const rowLower = new Float64Array(nr).fill(-h.infinity);
+    const rowLower = Float64Array.from(rowLow);
     this.stats.solves++;
     let sol: Float64Array;
-    const m = h.createModel({
+    const data = {
       numCols: nc,
       numRows: nr,
       sense: h.constants.objectiveSense.maximize,
@@ -297,10 +346,11 @@ export class ExchangeStep {
       colUpper,
       rowLower,
       rowUpper: Float64Array.from(rowUpper),
-      matrix: { format: 'csc', numRows: nr, numCols: nc, starts, indices, values },
-    });
+      matrix: { format: 'csc' as const, numRows: nr, numCols: nc, starts, indices, values },
+    };
     try {
-      m.options.set({ output_flag: false });
+      const m = this.model();
+      m.passModel(data);
       m.run();
       if (m.getModelStatus() !== h.constants.modelStatus.optimal) {
         this.stats.failed++;
@@ -309,9 +359,8 @@ export class ExchangeStep {
       sol = m.getSolution().colValue;
     } catch {
       this.stats.failed++;
+      this.dropModel();
       return false;
-    } finally {
-      m.dispose();
     }
     // Δ = x_lp − x⁰ (the LP's values clamped to their bounds), then the exact back-off
     const xt = this.xt;
@@ -327,7 +376,7 @@ export class ExchangeStep {
     for (let i = 0; i < n; i++) {
       if (xt[i] === x0[i]) continue;
       let v = Math.floor((x0[i]! + t * (xt[i]! - x0[i]!)) * GRID) / GRID;
-      if (this.pareto && v < x0[i]!) v = x0[i]!;
+      if (v < lo[i]!) v = lo[i]!;
       xt[i] = Math.min(Math.max(v, 0), maxKW[i]! > 0 ? maxKW[i]! : 0);
     }
     if (!feasible(n, xt, maxKW, capKW, nw)) {
@@ -430,8 +479,9 @@ export function feasible(n: number, x: ArrayLike<number>, maxKW: ArrayLike<numbe
   return true;
 }
 
-/** Where the exchange's utilities u_i come from. */
-export type ExchangeUtility = 'need' | 'equal';
+/** Where the exchange's utilities u_i come from: the need-proportional weights, equal, the
+ * inner policy's own fill weights (need where it has none), or urgency 1 / (0.25 h + laxity⁺). */
+export type ExchangeUtility = 'need' | 'equal' | 'policy' | 'laxity';
 
 /**
  * Any allocation policy followed by the exchange step at every site with a network (sites
@@ -482,8 +532,16 @@ export class ExchangeAllocation implements AllocationBatchPolicy {
       const fn: FillNetwork = { net: nv.net, model: nv.model, evse: this.evse };
       // a policy whose rates are not feasible as given (the station would project them) is left alone
       if (!feasible(n, this.x, this.mx, b.capKW[j]! > 0 ? b.capKW[j]! : 0, fn)) continue;
-      if (this.utility === 'need') needWeights(b, j, this.u);
-      else for (let i = 0; i < n; i++) this.u[i] = this.mx[i]! > 0 ? 1 : 0;
+      const fw = this.utility === 'policy' ? this.inner.fillWeights?.() : undefined;
+      if (fw) for (let i = 0; i < n; i++) this.u[i] = fw[o + i]!;
+      else if (this.utility === 'need' || this.utility === 'policy') needWeights(b, j, this.u);
+      else if (this.utility === 'laxity') {
+        for (let i = 0; i < n; i++) {
+          const r = o + i;
+          const lax = (b.deadline[r]! - b.now) / 3600 - (this.mx[i]! > 0 ? b.remainingKWh[r]! / this.mx[i]! : 0);
+          this.u[i] = this.mx[i]! > 0 ? 1 / (0.25 + Math.max(0, lax)) : 0;
+        }
+      } else for (let i = 0; i < n; i++) this.u[i] = this.mx[i]! > 0 ? 1 : 0;
       if (this.step.improve(n, this.x, this.mx, this.u, b.capKW[j]! > 0 ? b.capKW[j]! : 0, fn)) for (let i = 0; i < n; i++) out[o + i] = this.x[i]!;
     }
   }

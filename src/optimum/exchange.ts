@@ -94,6 +94,9 @@ export interface ExchangeStats {
    * such loss (kW) */
   lowered: number;
   worstLossKW: number;
+  /** allocations whose policy rates were not exactly feasible and were scaled into the
+   * constraints before the step (ExchangeAllocation) */
+  infeasibleInput: number;
 }
 
 const GRID = 1e6; // 1e-6 kW
@@ -108,7 +111,7 @@ export class ExchangeStep {
   readonly topUp: boolean;
   readonly onlyBinding: boolean;
   private readonly lpOptions: Record<string, unknown>;
-  readonly stats: ExchangeStats = { sites: 0, solves: 0, failed: 0, rejected: 0, gainKW: 0, lowered: 0, worstLossKW: 0 };
+  readonly stats: ExchangeStats = { sites: 0, solves: 0, failed: 0, rejected: 0, gainKW: 0, lowered: 0, worstLossKW: 0, infeasibleInput: 0 };
   private readonly filler = new ProgressiveFill();
   private x0 = new Float64Array(16);
   private xt = new Float64Array(16);
@@ -505,6 +508,36 @@ export function feasible(n: number, x: ArrayLike<number>, maxKW: ArrayLike<numbe
   return true;
 }
 
+/** Scale x[0..n) in place by min(1, cap / Σx, min_k L_k / |z_k|) · (1 − 1e-12): inside the cap and
+ * every constraint (both constraint models are positively homogeneous). */
+export function scaleInto(n: number, x: Float64Array, capKW: number, nw: FillNetwork): void {
+  let f = 1;
+  let s = 0;
+  for (let i = 0; i < n; i++) s += x[i]!;
+  if (s > capKW) f = Math.min(f, capKW / s);
+  const { net, model, evse } = nw;
+  const a = 1000 / net.voltageV;
+  for (let k = 0; k < net.m; k++) {
+    const row = k * net.n;
+    let zr = 0;
+    let zi = 0;
+    for (let i = 0; i < n; i++) {
+      const e = evse[i]!;
+      const c = net.coef[row + e]!;
+      if (c === 0) continue;
+      if (model === 'linear') zr += Math.abs(c) * a * x[i]!;
+      else {
+        zr += c * a * x[i]! * net.cos[e]!;
+        zi += c * a * x[i]! * net.sin[e]!;
+      }
+    }
+    const z = Math.hypot(zr, zi);
+    if (z > net.limitA[k]!) f = Math.min(f, net.limitA[k]! / z);
+  }
+  f *= 1 - 1e-12;
+  for (let i = 0; i < n; i++) x[i] = x[i]! * f;
+}
+
 /** Where the exchange's utilities u_i come from: the need-proportional weights, equal, the
  * inner policy's own fill weights (need where it has none), or urgency 1 / (0.25 h + laxity⁺). */
 export type ExchangeUtility = 'need' | 'equal' | 'policy' | 'laxity';
@@ -556,8 +589,15 @@ export class ExchangeAllocation implements AllocationBatchPolicy {
         this.evse[i] = nv.evse(i);
       }
       const fn: FillNetwork = { net: nv.net, model: nv.model, evse: this.evse };
-      // a policy whose rates are not feasible as given (the station would project them) is left alone
-      if (!feasible(n, this.x, this.mx, b.capKW[j]! > 0 ? b.capKW[j]! : 0, fn)) continue;
+      const cap = b.capKW[j]! > 0 ? b.capKW[j]! : 0;
+      // rates a hair outside a constraint (a greedy policy's last step, float rounding) or a policy
+      // that ignores the network (equal-share): scaled uniformly into the constraints first — what
+      // the station's projection would do — so the step starts from an exactly feasible point
+      if (!feasible(n, this.x, this.mx, cap, fn)) {
+        this.step.stats.infeasibleInput++;
+        scaleInto(n, this.x, cap, fn);
+        if (!feasible(n, this.x, this.mx, cap, fn)) continue;
+      }
       const fw = this.utility === 'policy' ? this.inner.fillWeights?.() : undefined;
       if (fw) for (let i = 0; i < n; i++) this.u[i] = fw[o + i]!;
       else if (this.utility === 'need' || this.utility === 'policy') needWeights(b, j, this.u);
@@ -568,7 +608,7 @@ export class ExchangeAllocation implements AllocationBatchPolicy {
           this.u[i] = this.mx[i]! > 0 ? 1 / (0.25 + Math.max(0, lax)) : 0;
         }
       } else for (let i = 0; i < n; i++) this.u[i] = this.mx[i]! > 0 ? 1 : 0;
-      if (this.step.improve(n, this.x, this.mx, this.u, b.capKW[j]! > 0 ? b.capKW[j]! : 0, fn)) for (let i = 0; i < n; i++) out[o + i] = this.x[i]!;
+      if (this.step.improve(n, this.x, this.mx, this.u, cap, fn)) for (let i = 0; i < n; i++) out[o + i] = this.x[i]!;
     }
   }
 }

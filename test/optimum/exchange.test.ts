@@ -129,10 +129,9 @@ describe('the exchange step on one site', () => {
     const fn: FillNetwork = { net, model: 'three-phase', evse };
     const x0 = new Float64Array(n);
     new ProgressiveFill().fill(n, mx, mx, Infinity, fn, x0);
-    const fake = (status: 'optimal' | 'infeasible' | 'throw', colValue: (nc: number) => Float64Array) =>
-      ({
-        infinity: h.infinity,
-        constants: h.constants,
+    // the real module with createModel replaced by a fake solver (its other members from h)
+    const fake = (status: 'optimal' | 'infeasible' | 'throw', colValue: (nc: number) => Float64Array): Highs =>
+      Object.assign(Object.create(h) as Highs, {
         createModel: () => {
           let nc = 0;
           return {
@@ -146,7 +145,7 @@ describe('the exchange step on one site', () => {
             dispose: () => undefined,
           };
         },
-      }) as unknown as Highs;
+      });
     const cases: [string, Highs][] = [
       ['everyone at the maximum', fake('optimal', (nc) => new Float64Array(nc).fill(6.656))],
       ['NaN', fake('optimal', (nc) => new Float64Array(nc).fill(NaN))],

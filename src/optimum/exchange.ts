@@ -45,7 +45,8 @@
  *
  * Determinism: the LP is built in a fixed order from the batch's float64 values and solved by
  * HiGHS's simplex without presolve (fixed options, random_seed 0; the WebAssembly build has no
- * threads) in one model reused through passModel, which replaces the model and the solver state
+ * threads) in one model per HiGHS module, shared by the steps and reused through passModel, which
+ * replaces the model and the solver state
  * (tested: a solve after others gives the same bits as a fresh one), so the same input gives
  * the same output. The learned policy's weights are quantised before its fill
  * (src/ai/allocation.ts), so backends that differ in the model's last bits give the same x⁰ and
@@ -101,6 +102,23 @@ export interface ExchangeStats {
 
 const GRID = 1e6; // 1e-6 kW
 
+type LpModel = ReturnType<Highs['createModel']>;
+const SHARED = new WeakMap<Highs, { model: LpModel; key: string }>();
+/** Release the LP model the exchange steps share for this HiGHS module (the next solve makes a
+ * new one). */
+export function releaseExchangeModel(h: Highs): void {
+  const e = SHARED.get(h);
+  if (e) dispose(e.model);
+  SHARED.delete(h);
+}
+function dispose(m: LpModel): void {
+  try {
+    m.dispose();
+  } catch {
+    // already gone
+  }
+}
+
 /** The step for one site; scratch buffers reused between calls. */
 export class ExchangeStep {
   readonly sides: number;
@@ -118,7 +136,6 @@ export class ExchangeStep {
   private lo = new Float64Array(16);
   private col = new Int32Array(16);
   private orig = new Float64Array(16);
-  private lp: ReturnType<Highs['createModel']> | null = null;
 
   constructor(
     private readonly h: Highs,
@@ -194,30 +211,29 @@ export class ExchangeStep {
     return false;
   }
 
-  /** One HiGHS model, reused: passModel replaces the model and clears the solver state (no
-   * basis or solution is carried from one solve to the next). */
-  private model(): ReturnType<Highs['createModel']> {
-    if (!this.lp) {
-      this.lp = this.h.createModel();
+  /** One HiGHS model per loaded module and option set, shared by every step (so a process that
+   * runs many simulations holds one): passModel replaces the model and clears the solver state,
+   * so no basis or solution is carried from one solve to the next (tested). */
+  private model(): LpModel {
+    const key = JSON.stringify(this.lpOptions);
+    let e = SHARED.get(this.h);
+    if (e && e.key !== key) {
+      dispose(e.model);
+      e = undefined;
+    }
+    if (!e) {
+      const model = this.h.createModel();
       // simplex without presolve: for LPs of this size presolve costs more than it saves, and a
       // fixed solver choice keeps the solve path the same for every input
-      this.lp.options.set({ output_flag: false, presolve: 'off', solver: 'simplex', random_seed: 0, ...this.lpOptions });
+      model.options.set({ output_flag: false, presolve: 'off', solver: 'simplex', random_seed: 0, ...this.lpOptions });
+      e = { model, key };
+      SHARED.set(this.h, e);
     }
-    return this.lp;
+    return e.model;
   }
 
   private dropModel(): void {
-    try {
-      this.lp?.dispose();
-    } catch {
-      // already gone
-    }
-    this.lp = null;
-  }
-
-  /** Release the solver's model (the step can still be used: it makes a new one). */
-  dispose(): void {
-    this.dropModel();
+    releaseExchangeModel(this.h);
   }
 
   /** Some network constraint within 1e-6 of its limit at x. */

@@ -40,9 +40,11 @@ export class ProgressiveFill {
 
   /**
    * Fill out[0..n) (kW). `w[i]` ≥ 0 (0: the session gets nothing), `maxKW[i]` its limit, `capKW`
-   * the aggregate cap (Infinity: none), `network` optional.
+   * the aggregate cap (Infinity: none), `network` optional. `base` (optional, feasible): the fill
+   * starts from these rates instead of 0 and only raises them (a top-up; a session of weight 0
+   * keeps its base rate).
    */
-  fill(n: number, weights: ArrayLike<number>, maxKW: ArrayLike<number>, capKW: number, network: FillNetwork | null, out: Float64Array): void {
+  fill(n: number, weights: ArrayLike<number>, maxKW: ArrayLike<number>, capKW: number, network: FillNetwork | null, out: Float64Array, base?: ArrayLike<number>): void {
     if (this.active.length < n) {
       this.active = new Uint8Array(n * 2);
       this.wn = new Float64Array(n * 2);
@@ -55,8 +57,8 @@ export class ProgressiveFill {
     const w = this.wn;
     let nActive = 0;
     for (let i = 0; i < n; i++) {
-      out[i] = 0;
-      const on = weights[i]! > 0 && maxKW[i]! > 0 && wmax < Infinity;
+      out[i] = base ? base[i]! : 0;
+      const on = weights[i]! > 0 && maxKW[i]! > out[i]! && wmax < Infinity;
       w[i] = on ? Math.max(weights[i]! / wmax, 1e-9) : 0;
       active[i] = on ? 1 : 0;
       if (on) nActive++;
@@ -181,11 +183,17 @@ export class WeightedFillPolicy implements AllocationBatchPolicy {
   private mx = new Float64Array(16);
   private out = new Float64Array(16);
   private evse = new Int32Array(16);
+  /** the fill weights of the last batch, by row (what an exchange step may use as utilities) */
+  rowWeights = new Float64Array(16);
 
   constructor(
     readonly name: string,
     private readonly weights: FillWeights,
   ) {}
+
+  fillWeights(): Float64Array {
+    return this.rowWeights;
+  }
 
   allocateBatch(b: AllocationBatch, out: Float64Array): void {
     for (let j = 0; j < b.nSites; j++) {
@@ -198,6 +206,8 @@ export class WeightedFillPolicy implements AllocationBatchPolicy {
         this.evse = new Int32Array(n * 2);
       }
       this.weights(b, j, this.w);
+      if (this.rowWeights.length < b.nSessions) this.rowWeights = new Float64Array(b.nSessions * 2);
+      for (let i = 0; i < n; i++) this.rowWeights[o + i] = this.w[i]!;
       for (let i = 0; i < n; i++) this.mx[i] = b.remainingKWh[o + i]! > 0 ? b.maxKW[o + i]! : 0;
       const nv = b.network(j);
       let fn: FillNetwork | null = null;

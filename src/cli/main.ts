@@ -360,6 +360,8 @@ async function learnedParts(sc: Scenario): Promise<{ allocation?: AllocationBatc
     const { loadLearnedChoice } = await import('../ai/choiceModel.js');
     Object.assign(out, await loadLearnedChoice(sc));
   }
+  // site.exchange lp: the HiGHS solver of the exchange step, loaded once (the simulation's solves are synchronous)
+  if (sc.site.exchange === 'lp') await (await import('../optimum/optimum.js')).highs();
   // the forecast tariff's TF.js load forecaster (docs/tariffs.md); its hash joins `ai`
   if (sc.tariff.type === 'forecast' && sc.tariff.source === 'model' && sc.tariff.model && sc.grid) {
     const { loadForecastParts } = await import('../ai/loadForecast.js');

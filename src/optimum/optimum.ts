@@ -72,8 +72,18 @@ let highsPromise: Promise<Highs> | null = null;
 /** The HiGHS WebAssembly module, loaded once from the installed package (its .wasm file sits
  * beside its loader in node_modules/highs/build; nothing is fetched). */
 export function highs(): Promise<Highs> {
-  if (!highsPromise) highsPromise = loadHighs();
+  if (!highsPromise)
+    highsPromise = loadHighs().then((h) => {
+      highsReady = h;
+      return h;
+    });
   return highsPromise;
+}
+let highsReady: Highs | null = null;
+/** The HiGHS module if `highs()` has finished loading it, else null: for synchronous callers
+ * (the simulation's exchange step, site.exchange) after an `await highs()` elsewhere. */
+export function loadedHighs(): Highs | null {
+  return highsReady;
 }
 
 interface Block {

@@ -76,7 +76,10 @@ export function scenarioForHash(sc: Scenario, packageRoot: string): unknown {
  * (the behaviour from before they existed), so a scenario that does not use them keeps its hash.
  * A field set to anything else is hashed as usual.
  */
-export const LATER_FIELDS: readonly { path: readonly string[]; default: unknown }[] = [{ path: ['output', 'parquet'], default: false }];
+export const LATER_FIELDS: readonly { path: readonly string[]; default: unknown }[] = [
+  { path: ['output', 'parquet'], default: false },
+  { path: ['site', 'exchange'], default: 'none' },
+];
 
 function omitLaterDefaults(v: Record<string, unknown>): Record<string, unknown> {
   let out = v;

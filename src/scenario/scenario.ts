@@ -260,6 +260,11 @@ const Site = z
      * target's level (a folder written by `evsim train allocation` with `objective: peak-forecast`, relative to the scenario; absent = none);
      * its fitted q is used unless peakLevelFactor is set */
     peakModel: z.string().min(1).optional(),
+    /** `lp`: after the allocation policy, an exchange step at every allocation of a site with an
+     * electrical network — one small LP (HiGHS) that moves power between the sessions so that
+     * more of it passes the network (src/optimum/exchange.ts); `none` or absent: the policy's
+     * rates as they are */
+    exchange: z.enum(['none', 'lp']).optional(),
   })
   .prefault({});
 
@@ -912,6 +917,12 @@ function magnitudeLines(sc: z.output<typeof ScenarioSchema>, where: string): str
   kw('stations.mapDefaults.dcPowerKW', sc.stations.mapDefaults.dcPowerKW);
   if (sc.site.network && sc.city.type !== 'none') {
     out.push(`${where}: site.network: a site electrical network describes one site; it needs city.type none (got city.type ${sc.city.type})`);
+  }
+  if (sc.site.exchange === 'lp') {
+    if (!sc.site.network) out.push(`${where}: site.exchange: "lp" exchanges power between the sessions of a site electrical network; it needs site.network (got null)`);
+    if (sc.policy.allocation === 'uncontrolled') out.push(`${where}: site.exchange: "lp" needs an allocation policy that keeps the site's limits (policy.allocation "uncontrolled" ignores them)`);
+    if (sc.policy.allocation === 'peak-aware')
+      out.push(`${where}: site.exchange: "lp" cannot go inside policy.allocation "peak-aware" (its site target would not bind the exchange); use site.peakControl: optimal-available with llf instead`);
   }
   return out;
 }

@@ -19,6 +19,7 @@ import { EPISODE_OVERRIDES } from './episodes.js';
 import { caseScenario, METRICS, optimumKey, type EvalCase, type EvalConfig, type MetricName, type TargetSpec } from './evaluateConfig.js';
 import { scenarioOptimum, type OptimumReport } from './optimumRun.js';
 import type { ChoiceBound } from '../optimum/choiceBound.js';
+import { highs } from '../optimum/optimum.js';
 import { ChoiceRequestLog, runChoiceBound } from './choiceBound.js';
 import { createSimulation, type SimResult } from './simulation.js';
 import { buildCity } from './world.js';
@@ -232,6 +233,7 @@ export async function runEvaluation(cfg: EvalConfig, hooks: EvaluationHooks = {}
         if (p === 'learned') extra.push(`policy.models.${field}=${JSON.stringify(c.learnedModel)}`, `policy.tfBackend=${cfg.tfBackend}`);
         const sc = caseScenario(c, seed, extra);
         city ??= await buildCity(sc);
+        if (sc.site.exchange === 'lp') await highs(); // the exchange step's solver (site.exchange)
         const parts = p === 'learned' ? await learnedParts(c, sc) : {};
         if (p === 'learned') {
           const { modelSha256, runtimeInfo } = await import('../ai/runtime.js');

@@ -24,6 +24,8 @@ import { PeakControlledAllocation, loadPeakForecastModel } from '../charging/pea
 import { choicePolicyEntry, type StationChoicePolicy } from '../charging/choice.js';
 import { SessionStatus, type Session, type Station } from '../charging/station.js';
 import { Kernel } from '../core/kernel.js';
+import { ExchangeAllocation } from '../optimum/exchange.js';
+import { loadedHighs } from '../optimum/optimum.js';
 import { UserError } from '../core/errors.js';
 import type { AiSummary } from '../ai/allocation.js';
 import { Streams } from '../core/random.js';
@@ -101,9 +103,15 @@ export class Simulation {
     const peakModel = sc.site.peakModel === undefined ? null : loadPeakForecastModel(resolveScenarioPath(sc, sc.site.peakModel), `${sc.file}: site.peakModel`);
     const peakForecast = peakModel ? { model: peakModel, startEpochS: Date.parse(sc.start) / 1000 } : undefined;
     const peakLevelFactor = sc.site.peakLevelFactor ?? peakModel?.levelFactor ?? 1;
-    const allocation =
+    let allocation: AllocationBatchPolicy =
       parts.allocation ??
       allocationPolicyEntry(sc.policy.allocation).create({ incrementKW: sc.policy.incrementKW, energyBound: false, peakFloorKW: sc.site.peakFloorKW ?? 0, peakLevelFactor, ...(peakForecast ? { peakForecast } : {}) });
+    // site.exchange: the exchange step after the policy (inside a peak target, so the target binds it)
+    if (sc.site.exchange === 'lp') {
+      const h = loadedHighs();
+      if (!h) throw new UserError([`${sc.file}: site.exchange: "lp" needs the HiGHS solver loaded first (await highs() from src/optimum/optimum.ts, then createSimulation)`]);
+      allocation = new ExchangeAllocation(allocation, h);
+    }
     // site.peakControl: the Optimal-Available site target around whatever policy allocates
     this.allocation =
       sc.site.peakControl === 'optimal-available' && !(allocation instanceof PeakControlledAllocation)

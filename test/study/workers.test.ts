@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FULL_POOL_V8_FLAGS, workerExecArgv } from '../../src/study/sweep.js';
 import { buildDist, GOLDEN_SCENARIOS, ROOT } from '../cli/helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evsim-sweep-workers-'));
@@ -36,5 +37,15 @@ describe('sweep workers', () => {
     const again = run('2', join(tmp, 'forked'));
     expect(again.status).toBe(0);
     expect(again.stdout).toMatch(/\(0 run now, 8 already there\)/);
+  });
+
+  it('workers filling every core run without V8 background threads; fewer keep the defaults', () => {
+    expect(workerExecArgv(2, 2)).toEqual([...process.execArgv, ...FULL_POOL_V8_FLAGS]);
+    expect(workerExecArgv(4, 2)).toEqual([...process.execArgv, ...FULL_POOL_V8_FLAGS]);
+    expect(workerExecArgv(1, 2)).toEqual([...process.execArgv]);
+    // the options are ones this Node accepts (a bad V8 option would end every worker at start)
+    const r = spawnSync(process.execPath, [...FULL_POOL_V8_FLAGS, '-e', 'process.stdout.write("ok")'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('ok');
   });
 });

@@ -11,6 +11,9 @@
  *     jobs 2     `evsim sweep --jobs 2`.
  *   Parallel efficiency = T(jobs 1) / (2 × T(jobs 2)), and Σ(single-run wall times of the jobs-1
  *   sweep) / (2 × T(jobs 2)); cache speed-up = T(separate) / T(jobs 1) (same number of cores).
+ *   With GNU time (/usr/bin/time) also the CPU seconds of each sweep (CLI and workers), the cores
+ *   the one-worker sweep keeps busy, the two-worker sweep's use of the two cores, and the ceiling
+ *   of the efficiency with that CPU time, T(jobs 1) / CPU(jobs 2).
  *   Targets: efficiency ≥ 0.9; speed-up ≥ 3.
  *
  * - machine capacity (benchMachineCapacity): what two processes at once get from the machine,
@@ -20,7 +23,7 @@
  *   (--no-separate: skip the N separate runs, so no cache speed-up; efficiency only)
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -137,11 +140,31 @@ export interface SweepBench {
   efficiencyVsRunSum: number;
   cacheSpeedup: number;
   cacheSpeedupJobs2: number;
+  /** CPU seconds (user + system, the CLI and its workers; GNU time; null without it) */
+  cpuSecondsJobs1: number | null;
+  cpuSecondsJobs2: number | null;
+  /** cores kept busy by the one-worker sweep: CPU / wall (above 1: V8's GC and JIT threads and
+   * the parent use the second core) */
+  coresBusyJobs1: number | null;
+  /** share of the two cores the two-worker sweep kept busy: CPU / (2 × wall) */
+  utilisationJobs2: number | null;
+  /** the efficiency T(jobs 1) / (2 T(jobs 2)) the two-worker sweep would reach with both cores
+   * busy all the time and its CPU time unchanged: T(jobs 1) / CPU(jobs 2) */
+  efficiencyCeiling: number | null;
 }
 
-function evsim(args: string[]): void {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: '1' } });
+const GNU_TIME = '/usr/bin/time';
+
+/** Run the CLI; returns the CPU seconds (user + system) of it and its worker processes when GNU
+ * time is installed (it reports the children's rusage), else null. */
+function evsim(args: string[]): number | null {
+  const timed = existsSync(GNU_TIME);
+  const cmd = timed ? GNU_TIME : process.execPath;
+  const argv = timed ? ['-f', 'EVSIM-CPU %U %S', process.execPath, BIN, ...args] : [BIN, ...args];
+  const r = spawnSync(cmd, argv, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: '1' } });
   if (r.status !== 0) throw new Error(`evsim ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  const m = /EVSIM-CPU ([\d.]+) ([\d.]+)/.exec(r.stderr ?? '');
+  return m ? Number(m[1]) + Number(m[2]) : null;
 }
 
 export function benchSweep(runs = 200, separate = true): SweepBench {
@@ -162,10 +185,10 @@ export function benchSweep(runs = 200, separate = true): SweepBench {
     }
     const separateSeconds = separate ? now() - t : NaN;
     t = now();
-    evsim(['sweep', spec, '--out', join(dir, 'j1'), '--jobs', '1', '--quiet']);
+    const cpu1 = evsim(['sweep', spec, '--out', join(dir, 'j1'), '--jobs', '1', '--quiet']);
     const jobs1Seconds = now() - t;
     t = now();
-    evsim(['sweep', spec, '--out', join(dir, 'j2'), '--jobs', '2', '--quiet']);
+    const cpu2 = evsim(['sweep', spec, '--out', join(dir, 'j2'), '--jobs', '2', '--quiet']);
     const jobs2Seconds = now() - t;
     const runWalls = (d: string) => {
       const [head, ...rows] = parseCsvRows(readFileSync(join(dir, d, 'index.csv'), 'utf8'));
@@ -187,6 +210,11 @@ export function benchSweep(runs = 200, separate = true): SweepBench {
       efficiencyVsRunSum: sumRunWallSeconds / (2 * jobs2Seconds),
       cacheSpeedup: separateSeconds / jobs1Seconds,
       cacheSpeedupJobs2: separateSeconds / jobs2Seconds,
+      cpuSecondsJobs1: cpu1,
+      cpuSecondsJobs2: cpu2,
+      coresBusyJobs1: cpu1 === null ? null : cpu1 / jobs1Seconds,
+      utilisationJobs2: cpu2 === null ? null : cpu2 / (2 * jobs2Seconds),
+      efficiencyCeiling: cpu2 === null ? null : jobs1Seconds / cpu2,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

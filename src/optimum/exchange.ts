@@ -238,23 +238,9 @@ export class ExchangeStep {
 
   /** Some network constraint within 1e-6 of its limit at x. */
   private anyBinding(n: number, x: ArrayLike<number>, nw: FillNetwork): boolean {
-    const { net, model, evse } = nw;
-    const a = 1000 / net.voltageV;
-    for (let k = 0; k < net.m; k++) {
-      const row = k * net.n;
-      let zr = 0;
-      let zi = 0;
-      for (let i = 0; i < n; i++) {
-        const e = evse[i]!;
-        const c = net.coef[row + e]!;
-        if (c === 0) continue;
-        if (model === 'linear') zr += Math.abs(c) * a * x[i]!;
-        else {
-          zr += c * a * x[i]! * net.cos[e]!;
-          zi += c * a * x[i]! * net.sin[e]!;
-        }
-      }
-      if (Math.hypot(zr, zi) >= net.limitA[k]! * (1 - 1e-6)) return true;
+    for (let k = 0; k < nw.net.m; k++) {
+      constraintLoad(n, x, nw, k, LOAD);
+      if (Math.hypot(LOAD[0]!, LOAD[1]!) >= nw.net.limitA[k]! * (1 - 1e-6)) return true;
     }
     return false;
   }
@@ -502,26 +488,35 @@ export function feasible(n: number, x: ArrayLike<number>, maxKW: ArrayLike<numbe
     s += v;
   }
   if (s > capKW) return false;
-  const { net, model, evse } = nw;
-  const a = 1000 / net.voltageV;
-  for (let k = 0; k < net.m; k++) {
-    const row = k * net.n;
-    let zr = 0;
-    let zi = 0;
-    for (let i = 0; i < n; i++) {
-      const e = evse[i]!;
-      const c = net.coef[row + e]!;
-      if (c === 0) continue;
-      if (model === 'linear') zr += Math.abs(c) * a * x[i]!;
-      else {
-        zr += c * a * x[i]! * net.cos[e]!;
-        zi += c * a * x[i]! * net.sin[e]!;
-      }
-    }
-    const L = net.limitA[k]!;
-    if (zr * zr + zi * zi > L * L) return false;
+  for (let k = 0; k < nw.net.m; k++) {
+    constraintLoad(n, x, nw, k, LOAD);
+    const L = nw.net.limitA[k]!;
+    if (LOAD[0]! * LOAD[0]! + LOAD[1]! * LOAD[1]! > L * L) return false;
   }
   return true;
+}
+
+const LOAD = new Float64Array(2);
+
+/** Constraint k's load at rates x (A) into out: the phasor (re, im) for three-phase, (Σ |c|·a·x, 0) for linear. */
+function constraintLoad(n: number, x: ArrayLike<number>, nw: FillNetwork, k: number, out: Float64Array): void {
+  const { net, model, evse } = nw;
+  const a = 1000 / net.voltageV;
+  const row = k * net.n;
+  let zr = 0;
+  let zi = 0;
+  for (let i = 0; i < n; i++) {
+    const e = evse[i]!;
+    const c = net.coef[row + e]!;
+    if (c === 0) continue;
+    if (model === 'linear') zr += Math.abs(c) * a * x[i]!;
+    else {
+      zr += c * a * x[i]! * net.cos[e]!;
+      zi += c * a * x[i]! * net.sin[e]!;
+    }
+  }
+  out[0] = zr;
+  out[1] = zi;
 }
 
 /** Scale x[0..n) in place by min(1, cap / Σx, min_k L_k / |z_k|) · (1 − 1e-12): inside the cap and

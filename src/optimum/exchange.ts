@@ -526,24 +526,11 @@ export function scaleInto(n: number, x: Float64Array, capKW: number, nw: FillNet
   let s = 0;
   for (let i = 0; i < n; i++) s += x[i]!;
   if (s > capKW) f = Math.min(f, capKW / s);
-  const { net, model, evse } = nw;
-  const a = 1000 / net.voltageV;
-  for (let k = 0; k < net.m; k++) {
-    const row = k * net.n;
-    let zr = 0;
-    let zi = 0;
-    for (let i = 0; i < n; i++) {
-      const e = evse[i]!;
-      const c = net.coef[row + e]!;
-      if (c === 0) continue;
-      if (model === 'linear') zr += Math.abs(c) * a * x[i]!;
-      else {
-        zr += c * a * x[i]! * net.cos[e]!;
-        zi += c * a * x[i]! * net.sin[e]!;
-      }
-    }
-    const z = Math.hypot(zr, zi);
-    if (z > net.limitA[k]!) f = Math.min(f, net.limitA[k]! / z);
+  const limitA = nw.net.limitA;
+  for (let k = 0; k < nw.net.m; k++) {
+    constraintLoad(n, x, nw, k, LOAD);
+    const z = Math.hypot(LOAD[0]!, LOAD[1]!);
+    if (z > limitA[k]!) f = Math.min(f, limitA[k]! / z);
   }
   f *= 1 - 1e-12;
   for (let i = 0; i < n; i++) x[i] = x[i]! * f;

@@ -142,11 +142,6 @@ export class LearnedAllocationPolicy implements AllocationBatchPolicy {
     for (let i = 0; i < n; i++) w[i] = (sm > 0 ? (a * this.wAll[o + i]!) / sm : 0) + (sb > 0 ? ((1 - a) * base[i]!) / sb : 0);
   }
 
-  /** the quantised (gated) fill weights of the last batch, by row */
-  fillWeights(): Float64Array {
-    return this.fill.fillWeights();
-  }
-
   allocateBatch(b: AllocationBatch, out: Float64Array): void {
     const N = b.nSessions;
     if (N === 0) return;

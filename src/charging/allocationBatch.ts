@@ -52,9 +52,6 @@ export interface AllocationBatchPolicy {
    * policy would give), and calls the policy only when some site is constrained. Set by the
    * learned policies, whose per-call cost is a model evaluation. */
   readonly skipsUnconstrained?: boolean;
-  /** The weights the policy filled with in its last allocateBatch, by row (a weighted fill:
-   * need-proportional, learned), or absent; an exchange step (site.exchange) may use them. */
-  fillWeights?(): Float64Array;
   /** Write out[r] (kW) for every session row of the batch. Synchronous; may keep state. */
   allocateBatch(batch: AllocationBatch, out: Float64Array): void;
 }

@@ -183,17 +183,11 @@ export class WeightedFillPolicy implements AllocationBatchPolicy {
   private mx = new Float64Array(16);
   private out = new Float64Array(16);
   private evse = new Int32Array(16);
-  /** the fill weights of the last batch, by row (what an exchange step may use as utilities) */
-  rowWeights = new Float64Array(16);
 
   constructor(
     readonly name: string,
     private readonly weights: FillWeights,
   ) {}
-
-  fillWeights(): Float64Array {
-    return this.rowWeights;
-  }
 
   allocateBatch(b: AllocationBatch, out: Float64Array): void {
     for (let j = 0; j < b.nSites; j++) {
@@ -206,8 +200,6 @@ export class WeightedFillPolicy implements AllocationBatchPolicy {
         this.evse = new Int32Array(n * 2);
       }
       this.weights(b, j, this.w);
-      if (this.rowWeights.length < b.nSessions) this.rowWeights = new Float64Array(b.nSessions * 2);
-      for (let i = 0; i < n; i++) this.rowWeights[o + i] = this.w[i]!;
       for (let i = 0; i < n; i++) this.mx[i] = b.remainingKWh[o + i]! > 0 ? b.maxKW[o + i]! : 0;
       const nv = b.network(j);
       let fn: FillNetwork | null = null;

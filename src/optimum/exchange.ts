@@ -536,9 +536,10 @@ export function scaleInto(n: number, x: Float64Array, capKW: number, nw: FillNet
   for (let i = 0; i < n; i++) x[i] = x[i]! * f;
 }
 
-/** Where the exchange's utilities u_i come from: the need-proportional weights, equal, the
- * inner policy's own fill weights (need where it has none), or urgency 1 / (0.25 h + laxity⁺). */
-export type ExchangeUtility = 'need' | 'equal' | 'policy' | 'laxity';
+/** Where the exchange's utilities u_i come from: the need-proportional weights, equal, or
+ * urgency 1 / (0.25 h + laxity⁺). (A fourth variant measured in docs/ai.md, the learned policy's
+ * own fill weights, gave less energy and was removed.) */
+export type ExchangeUtility = 'need' | 'equal' | 'laxity';
 
 /**
  * Any allocation policy followed by the exchange step at every site with a network (sites
@@ -596,9 +597,7 @@ export class ExchangeAllocation implements AllocationBatchPolicy {
         scaleInto(n, this.x, cap, fn);
         if (!feasible(n, this.x, this.mx, cap, fn)) continue;
       }
-      const fw = this.utility === 'policy' ? this.inner.fillWeights?.() : undefined;
-      if (fw) for (let i = 0; i < n; i++) this.u[i] = fw[o + i]!;
-      else if (this.utility === 'need' || this.utility === 'policy') needWeights(b, j, this.u);
+      if (this.utility === 'need') needWeights(b, j, this.u);
       else if (this.utility === 'laxity') {
         for (let i = 0; i < n; i++) {
           const r = o + i;

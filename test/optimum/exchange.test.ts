@@ -203,9 +203,6 @@ class Recorder implements AllocationBatchPolicy {
     this.name = inner.name;
     if (inner.skipsUnconstrained) this.skipsUnconstrained = true;
   }
-  fillWeights(): Float64Array {
-    return this.inner.fillWeights!();
-  }
   allocateBatch(b: AllocationBatch, out: Float64Array): void {
     this.inner.allocateBatch(b, out);
     let s = 0;

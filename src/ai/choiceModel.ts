@@ -12,9 +12,12 @@
  *   score = travel_time_min + predicted_outcome_min + chargeWeight × expected_charge_min
  *
  * (float64; the model's float32 output is the only inexact term) and chooses the lowest score.
- * At most ONE forward pass per batch (runtime.ts forwardRows: one input tensor, one fused TF.js
- * kernel call per Dense layer (DenseKernels), one readback): all n deciding EVs × K candidate rows (padding rows included and ignored);
- * none when no EV of the batch has more than one candidate.
+ * At most ONE forward pass per batch over all n deciding EVs × K candidate rows (padding rows
+ * included and ignored); none when no EV of the batch has more than one candidate. The pass runs
+ * in plain JS reproducing the backend's float32 arithmetic bit for bit (runtime.ts JsDense, used
+ * only when a probe at load matches the kernels exactly), else as one fused TF.js kernel call per
+ * Dense layer (DenseKernels), else through the layer chain (forwardRows). The outputs, and so the
+ * decisions, are the same on each path.
  *
  * Tie rule (so that ~1e-7 differences between TF.js backends cannot flip a decision silently):
  * every candidate whose score is within EPSILON_MIN (1e-4 min) of the best counts as tied, and
@@ -30,7 +33,7 @@ import { readFileSync } from 'node:fs';
 import type { ChoiceBatch, StationChoicePolicy } from '../charging/choice.js';
 import { featureDef } from '../charging/features.js';
 import { UserError } from '../core/errors.js';
-import { chainLayers, DenseKernels, forwardRows, initTf, loadModel, modelSha256, runtimeInfo, type RuntimeInfo, type TfBackendName, type tfl } from './runtime.js';
+import { chainLayers, DenseKernels, forwardRows, JsDense, initTf, loadModel, modelSha256, runtimeInfo, type RuntimeInfo, type TfBackendName, type tfl } from './runtime.js';
 
 /** scores within this many minutes of the best are tied */
 export const EPSILON_MIN = 1e-4;
@@ -65,6 +68,8 @@ export class LearnedChoice implements StationChoicePolicy {
   private scores = new Float64Array(16);
   private readonly chain: tfl.layers.Layer[] | null;
   private readonly fast: DenseKernels | null;
+  /** the same pass in plain JS, bit-identical to the kernels (runtime.ts JsDense), when the probe matched */
+  private readonly js: JsDense | null;
 
   constructor(
     private readonly model: tfl.LayersModel,
@@ -75,6 +80,13 @@ export class LearnedChoice implements StationChoicePolicy {
     this.features = meta.features;
     this.chain = chainLayers(model);
     this.fast = DenseKernels.from(this.chain);
+    this.js = JsDense.from(this.chain, this.fast);
+  }
+
+  /** How a batch's forward pass runs: 'js' (JsDense, the backend's arithmetic reproduced in plain
+   * JS), 'kernels' (DenseKernels), or 'layers' (forwardRows' layer chain or predict). */
+  get inference(): 'js' | 'kernels' | 'layers' {
+    return this.js ? 'js' : this.fast ? 'kernels' : 'layers';
   }
 
   /**
@@ -91,12 +103,17 @@ export class LearnedChoice implements StationChoicePolicy {
   warmUp(calls = 2000): void {
     const F = this.features.length;
     const x = new Float32Array(64 * F);
-    for (let c = 0; c < calls; c++) forwardRows(this.model, this.chain, x, c % 10 === 9 ? 64 : 10, F, this.fast);
+    for (let c = 0; c < calls; c++) {
+      const rows = c % 10 === 9 ? 64 : 10;
+      if (this.js) this.js.run(x, rows, F);
+      else forwardRows(this.model, this.chain, x, rows, F, this.fast);
+    }
   }
 
-  /** Predicted outcome (min) of every row of the batch: one input tensor made from the batch's
-   * feature buffer, one forward pass, one readback (runtime.ts forwardRows). */
+  /** Predicted outcome (min) of every row of the batch, one forward pass (JsDense, else
+   * forwardRows: one input tensor made from the batch's feature buffer, one pass, one readback). */
   predictRows(b: ChoiceBatch): Float32Array {
+    if (this.js) return this.js.run(b.features, b.n * b.K, b.nFeatures, b);
     return forwardRows(this.model, this.chain, b.features, b.n * b.K, b.nFeatures, this.fast);
   }
 

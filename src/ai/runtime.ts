@@ -234,6 +234,167 @@ export class DenseKernels {
 }
 
 /**
+ * A forward pass of a Dense chain in plain JavaScript that reproduces the backend's float32
+ * arithmetic bit for bit, so that it can stand in for the TF.js kernel calls without changing one
+ * output (and so no decision, golden or model hash). A TF.js call costs tens of microseconds
+ * however few rows it has (tensor creation, kernel dispatch, readback); the station-choice model
+ * (11 → 32 → 1) on one EV's 10 candidate rows is ~3,800 multiply-adds, a few microseconds in JS.
+ *
+ * The arithmetic of each backend's `_FusedMatMul` (found by reading the kernels and checked on
+ * random models of many shapes in test/ai/choice.test.ts):
+ *  - wasm (XNNPACK fully-connected, no FMA in WebAssembly SIMD): per output, the accumulator
+ *    starts at the bias, then for k = 0, 1, …: acc = f32(acc + f32(a_k · w_k)); then the
+ *    activation clamp. (`f32` = Math.fround: a float32 sum or product computed in float64 and
+ *    rounded once is the correctly rounded float32 result, as 53 ≥ 2·24 + 2.)
+ *  - cpu (tfjs-backend-cpu batchMatMul): the products summed in float64 over blocks of
+ *    `blockSize` (48) k's, each block's sum added into a float32 result, acc = f32(acc + sum);
+ *    then acc = f32(acc + bias); then the activation.
+ * Other backends (tfjs-node): not emulated (`from` returns null; the kernels run).
+ *
+ * Trusted only after a check: `from` runs a probe (seeded values of mixed sign and magnitude,
+ * zeros, and rows of 1, 10 and 64) through both the kernels and this pass and returns null,
+ * keeping the kernels, unless every output matches bit for bit.
+ */
+export class JsDense {
+  private bufA: Float32Array;
+  private bufB: Float32Array;
+
+  private constructor(
+    readonly mode: 'wasm-f32' | 'cpu-f64-blocks',
+    /** per layer: weights transposed to [out][in] (row-major), float32 as stored */
+    private readonly wT: Float32Array[],
+    private readonly bias: Float32Array[],
+    private readonly relu: boolean[],
+    private readonly sizes: number[],
+    private readonly blockSize: number,
+  ) {
+    this.bufA = new Float32Array(0);
+    this.bufB = new Float32Array(0);
+  }
+
+  /** null unless the backend's arithmetic is one of the two above and the probe matches `kernels` bit for bit. */
+  static from(chain: readonly tfl.layers.Layer[] | null, kernels: DenseKernels | null): JsDense | null {
+    if (!chain || chain.length === 0 || !kernels) return null;
+    const backend = tf.getBackend();
+    if (backend !== 'wasm' && backend !== 'cpu') return null;
+    const wT: Float32Array[] = [];
+    const bias: Float32Array[] = [];
+    const relu: boolean[] = [];
+    const sizes: number[] = [];
+    for (const l of chain) {
+      if (l.getClassName() !== 'Dense') return null;
+      const cfg = l.getConfig() as { activation?: unknown; useBias?: boolean };
+      if (cfg.activation !== 'relu' && cfg.activation !== 'linear') return null;
+      const w = l.getWeights();
+      const k = w[0];
+      if (!k || k.rank !== 2) return null;
+      const [nin, nout] = [k.shape[0]!, k.shape[1]!];
+      if (sizes.length === 0) sizes.push(nin);
+      else if (sizes[sizes.length - 1] !== nin) return null;
+      sizes.push(nout);
+      const kv = k.dataSync() as Float32Array;
+      const t = new Float32Array(nin * nout);
+      for (let i = 0; i < nin; i++) for (let o = 0; o < nout; o++) t[o * nin + i] = kv[i * nout + o]!;
+      wT.push(t);
+      bias.push(cfg.useBias === false || !w[1] ? new Float32Array(nout) : Float32Array.from(w[1].dataSync() as Float32Array));
+      relu.push(cfg.activation === 'relu');
+    }
+    const blockSize = backend === 'cpu' ? Number((tf.backend() as unknown as { blockSize?: number }).blockSize) : 0;
+    if (backend === 'cpu' && !(Number.isInteger(blockSize) && blockSize > 0)) return null;
+    const js = new JsDense(backend === 'wasm' ? 'wasm-f32' : 'cpu-f64-blocks', wT, bias, relu, sizes, blockSize);
+    return js.matches(kernels) ? js : null;
+  }
+
+  /** The probe: every output of this pass equals the kernels' bit for bit. */
+  private matches(kernels: DenseKernels): boolean {
+    const F = this.sizes[0]!;
+    let s = 0x9e3779b9;
+    const next = () => {
+      // xorshift32: a fixed probe, the same in every process
+      s ^= s << 13;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      return (s >>> 0) / 4294967296;
+    };
+    for (const rows of [1, 10, 64]) {
+      const x = new Float32Array(rows * F);
+      for (let i = 0; i < x.length; i++) {
+        const u = next();
+        x[i] = i % 7 === 3 ? 0 : (u - 0.35) * 10 ** Math.floor(next() * 5 - 1);
+      }
+      const want = kernels.run(x, rows, F);
+      const got = this.run(x, rows, F);
+      const a = new Uint32Array(want.buffer, want.byteOffset, want.length);
+      const b = new Uint32Array(got.buffer, got.byteOffset, got.length);
+      if (a.length !== b.length) return false;
+      for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    }
+    return true;
+  }
+
+  /** The chain's outputs for the first `rows` rows of x (rows × F, row-major). The returned array
+   * is this object's buffer, valid until the next call. With `groups` (K and count: rows are n
+   * groups of K, of which the first count[g] are used) only those rows are computed; the outputs
+   * of the others are left unspecified (a batch's padding rows, which no caller reads). Each row is
+   * computed on its own, as in the kernels, so skipping rows changes no other row's output. */
+  run(x: Float32Array, rows: number, F: number, groups?: { K: number; count: Int32Array }): Float32Array {
+    const sizes = this.sizes;
+    if (F !== sizes[0]) throw new Error(`forward pass: ${F} features, the model reads ${sizes[0]}`);
+    let maxOut = 0;
+    for (let j = 1; j < sizes.length; j++) maxOut = Math.max(maxOut, sizes[j]!);
+    if (this.bufA.length < rows * maxOut) {
+      this.bufA = new Float32Array(rows * maxOut);
+      this.bufB = new Float32Array(rows * maxOut);
+    }
+    const f32 = Math.fround;
+    let inp = x;
+    let out = this.bufA;
+    for (let j = 0; j < this.wT.length; j++) {
+      const nin = sizes[j]!;
+      const nout = sizes[j + 1]!;
+      const w = this.wT[j]!;
+      const b = this.bias[j]!;
+      const relu = this.relu[j]!;
+      const K = groups ? groups.K : rows;
+      const count = groups?.count;
+      if (this.mode === 'wasm-f32') {
+        for (let r = 0; r < rows; r++) {
+          if (count && r % K >= count[(r / K) | 0]!) continue;
+          const ia = r * nin;
+          for (let o = 0; o < nout; o++) {
+            const iw = o * nin;
+            let acc = b[o]!;
+            for (let k = 0; k < nin; k++) acc = f32(acc + f32(inp[ia + k]! * w[iw + k]!));
+            out[r * nout + o] = relu && !(acc > 0) ? 0 : acc;
+          }
+        }
+      } else {
+        const bs = this.blockSize;
+        for (let r = 0; r < rows; r++) {
+          if (count && r % K >= count[(r / K) | 0]!) continue;
+          const ia = r * nin;
+          for (let o = 0; o < nout; o++) {
+            const iw = o * nin;
+            let acc = 0;
+            for (let k0 = 0; k0 < nin; k0 += bs) {
+              const k1 = Math.min(k0 + bs, nin);
+              let sum = 0;
+              for (let k = k0; k < k1; k++) sum += inp[ia + k]! * w[iw + k]!;
+              acc = f32(acc + sum);
+            }
+            acc = f32(acc + b[o]!);
+            out[r * nout + o] = relu && !(acc > 0) ? 0 : acc;
+          }
+        }
+      }
+      inp = out;
+      out = out === this.bufA ? this.bufB : this.bufA;
+    }
+    return inp.subarray(0, rows * sizes[sizes.length - 1]!);
+  }
+}
+
+/**
  * The model's outputs for the first `rows` rows of `x` (rows × F, row-major, float32): one input
  * tensor, one forward pass, one readback, all intermediate tensors freed.
  *

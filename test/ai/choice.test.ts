@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EPSILON_MIN, LearnedChoice, loadChoicePolicy, loadLearnedChoice, type ChoiceModelMeta } from '../../src/ai/choiceModel.js';
-import { chainLayers, DenseKernels, forwardRows, initTf, loadModel, tf, tfl } from '../../src/ai/runtime.js';
+import { chainLayers, DenseKernels, forwardRows, initTf, JsDense, loadModel, seededMlp, tf, tfl } from '../../src/ai/runtime.js';
 import { readTrainChoiceConfig, trainStationChoice } from '../../src/ai/trainChoice.js';
 import { decideStations } from '../../src/charging/testing.js';
 import { UserError } from '../../src/core/errors.js';
@@ -120,6 +120,49 @@ describe('learned station choice: scores, tie rule, fragile decisions', () => {
     const s = tfl.sequential();
     s.add(tfl.layers.dense({ units: 2, inputShape: [3], activation: 'tanh' }));
     expect(DenseKernels.from(chainLayers(s))).toBeNull();
+  });
+
+  it('JsDense (plain-JS pass) gives the kernels\' outputs bit for bit on wasm and cpu, for many shapes', async () => {
+    const shapes: [number, number[]][] = [[11, [32]], [11, [64, 64]], [4, [8]], [7, [5, 3]], [64, [128]], [100, [40]], [1, [1]], [13, [33, 17]]];
+    let seed = 20261202;
+    const u = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 4294967296;
+    };
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await tf.setBackend(backend);
+      for (const [inputs, hidden] of shapes) {
+        const m = seededMlp({ name: 'probe', inputs, hidden, output: { name: 'out', units: 1 }, seed: 3 });
+        // random biases too (seededMlp's are zero)
+        for (const l of m.layers) l.setWeights(l.getWeights().map((w) => tf.tensor(Float32Array.from(w.dataSync(), () => u() - 0.5), w.shape)));
+        const chain = chainLayers(m);
+        const fast = DenseKernels.from(chain)!;
+        const js = JsDense.from(chain, fast);
+        expect(js?.mode).toBe(backend === 'wasm' ? 'wasm-f32' : 'cpu-f64-blocks');
+        for (const rows of [1, 3, 10, 257]) {
+          const x = new Float32Array(rows * inputs).map(() => (u() - 0.4) * 10 ** Math.floor(u() * 4 - 1));
+          const want = new Uint32Array(fast.run(x, rows, inputs).buffer.slice(0));
+          const got = js!.run(x, rows, inputs);
+          expect(Array.from(new Uint32Array(got.buffer, got.byteOffset, got.length))).toEqual(Array.from(want));
+        }
+        expect(() => js!.run(new Float32Array(inputs + 1), 1, inputs + 1)).toThrow(/features/);
+      }
+    }
+    await tf.setBackend('wasm');
+    const m = seededMlp({ name: 'probe', inputs: 3, hidden: [4], output: { name: 'out', units: 1 }, seed: 1 });
+    // a mismatching kernel (here: another model's) fails the load-time probe, so the kernels stay
+    const other = seededMlp({ name: 'probe2', inputs: 3, hidden: [4], output: { name: 'out', units: 1 }, seed: 2 });
+    expect(JsDense.from(chainLayers(m), DenseKernels.from(chainLayers(other)))).toBeNull();
+    expect(JsDense.from(chainLayers(m), null)).toBeNull();
+  });
+
+  it('the shipped station-choice model runs its forward pass in plain JS on wasm and cpu', async () => {
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await tf.setBackend(backend);
+      const p = await loadChoicePolicy(MODEL);
+      expect(p.inference).toBe('js');
+    }
+    await tf.setBackend('wasm');
   });
 
   it('needs no model call when no deciding EV has more than one candidate', () => {

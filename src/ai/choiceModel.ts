@@ -80,7 +80,7 @@ export class LearnedChoice implements StationChoicePolicy {
     this.features = meta.features;
     this.chain = chainLayers(model);
     this.fast = DenseKernels.from(this.chain);
-    this.js = JsDense.from(this.chain, this.fast);
+    this.js = JsDense.from(this.fast);
   }
 
   /** How a batch's forward pass runs: 'js' (JsDense, the backend's arithmetic reproduced in plain
@@ -98,7 +98,9 @@ export class LearnedChoice implements StationChoicePolicy {
    * without this its inference cost per decision is mostly the cold start. Called once when the
    * model is loaded (loadChoicePolicy), so that cost is part of loading, as with inference
    * servers' model warm-up (~60 ms). It changes nothing a decision reads: no weights, no
-   * statistics, every tensor disposed.
+   * statistics, every tensor disposed. With the plain-JS pass (JsDense) the cost being moved is
+   * V8's: the pass's loop runs interpreted, then baseline-compiled, until TurboFan optimises it
+   * after some hundreds of calls.
    */
   warmUp(calls = 2000): void {
     const F = this.features.length;

@@ -186,8 +186,20 @@ export class DenseKernels {
     private readonly kernels: tf.Tensor[],
     private readonly biases: (tf.Tensor | null)[],
     private readonly activations: ('relu' | 'linear')[],
-    private readonly inputs: number,
+    /** the chain's input width */
+    readonly inputs: number,
   ) {}
+
+  /** Each layer's kernel (nin × nout, row-major), bias (null without one) and activation, as float32 copies. */
+  layerWeights(): { nin: number; nout: number; kernel: Float32Array; bias: Float32Array | null; activation: 'relu' | 'linear' }[] {
+    return this.kernels.map((k, j) => ({
+      nin: k.shape[1]!,
+      nout: k.shape[2]!,
+      kernel: Float32Array.from(k.dataSync() as Float32Array),
+      bias: this.biases[j] ? Float32Array.from(this.biases[j]!.dataSync() as Float32Array) : null,
+      activation: this.activations[j]!,
+    }));
+  }
 
   /** null unless every layer is a Dense layer with a fused activation and the backend is wasm or cpu. */
   static from(chain: readonly tfl.layers.Layer[] | null): DenseKernels | null {
@@ -258,6 +270,9 @@ export class DenseKernels {
 export class JsDense {
   private bufA: Float32Array;
   private bufB: Float32Array;
+  private rowList = new Int32Array(0);
+  /** the widest layer output: the size of a row in the scratch buffers */
+  private readonly maxOut: number;
 
   private constructor(
     readonly mode: 'wasm-f32' | 'cpu-f64-blocks',
@@ -270,37 +285,37 @@ export class JsDense {
   ) {
     this.bufA = new Float32Array(0);
     this.bufB = new Float32Array(0);
+    this.maxOut = Math.max(...sizes.slice(1));
   }
 
-  /** null unless the backend's arithmetic is one of the two above and the probe matches `kernels` bit for bit. */
-  static from(chain: readonly tfl.layers.Layer[] | null, kernels: DenseKernels | null): JsDense | null {
-    if (!chain || chain.length === 0 || !kernels) return null;
-    const backend = tf.getBackend();
-    if (backend !== 'wasm' && backend !== 'cpu') return null;
+  /** null unless the backend's arithmetic is one of the two above and the probe matches `kernels`
+   * bit for bit. `assume` (for tests) emulates the other backend's arithmetic, which the probe must reject. */
+  static from(kernels: DenseKernels | null, assume?: 'wasm' | 'cpu'): JsDense | null {
+    if (!kernels) return null;
+    const actual = tf.getBackend();
+    if (actual !== 'wasm' && actual !== 'cpu') return null;
+    const backend = assume ?? actual;
+    let blockSize = 0;
+    if (backend === 'cpu') {
+      if (actual !== 'cpu') blockSize = 48;
+      else {
+        const be: object = tf.backend();
+        blockSize = 'blockSize' in be ? Number(be.blockSize) : NaN;
+        if (!(Number.isInteger(blockSize) && blockSize > 0)) return null;
+      }
+    }
     const wT: Float32Array[] = [];
     const bias: Float32Array[] = [];
     const relu: boolean[] = [];
-    const sizes: number[] = [];
-    for (const l of chain) {
-      if (l.getClassName() !== 'Dense') return null;
-      const cfg = l.getConfig() as { activation?: unknown; useBias?: boolean };
-      if (cfg.activation !== 'relu' && cfg.activation !== 'linear') return null;
-      const w = l.getWeights();
-      const k = w[0];
-      if (!k || k.rank !== 2) return null;
-      const [nin, nout] = [k.shape[0]!, k.shape[1]!];
-      if (sizes.length === 0) sizes.push(nin);
-      else if (sizes[sizes.length - 1] !== nin) return null;
-      sizes.push(nout);
-      const kv = k.dataSync() as Float32Array;
-      const t = new Float32Array(nin * nout);
-      for (let i = 0; i < nin; i++) for (let o = 0; o < nout; o++) t[o * nin + i] = kv[i * nout + o]!;
+    const sizes: number[] = [kernels.inputs];
+    for (const l of kernels.layerWeights()) {
+      const t = new Float32Array(l.nin * l.nout);
+      for (let i = 0; i < l.nin; i++) for (let o = 0; o < l.nout; o++) t[o * l.nin + i] = l.kernel[i * l.nout + o]!;
       wT.push(t);
-      bias.push(cfg.useBias === false || !w[1] ? new Float32Array(nout) : Float32Array.from(w[1].dataSync() as Float32Array));
-      relu.push(cfg.activation === 'relu');
+      bias.push(l.bias ?? new Float32Array(l.nout));
+      relu.push(l.activation === 'relu');
+      sizes.push(l.nout);
     }
-    const blockSize = backend === 'cpu' ? Number((tf.backend() as unknown as { blockSize?: number }).blockSize) : 0;
-    if (backend === 'cpu' && !(Number.isInteger(blockSize) && blockSize > 0)) return null;
     const js = new JsDense(backend === 'wasm' ? 'wasm-f32' : 'cpu-f64-blocks', wT, bias, relu, sizes, blockSize);
     return js.matches(kernels) ? js : null;
   }
@@ -340,13 +355,24 @@ export class JsDense {
   run(x: Float32Array, rows: number, F: number, groups?: { K: number; count: Int32Array }): Float32Array {
     const sizes = this.sizes;
     if (F !== sizes[0]) throw new Error(`forward pass: ${F} features, the model reads ${sizes[0]}`);
-    let maxOut = 0;
-    for (let j = 1; j < sizes.length; j++) maxOut = Math.max(maxOut, sizes[j]!);
-    if (this.bufA.length < rows * maxOut) {
-      this.bufA = new Float32Array(rows * maxOut);
-      this.bufB = new Float32Array(rows * maxOut);
+    if (this.bufA.length < rows * this.maxOut) {
+      this.bufA = new Float32Array(rows * this.maxOut);
+      this.bufB = new Float32Array(rows * this.maxOut);
+      this.rowList = new Int32Array(rows);
+    }
+    // the rows to compute, once for all layers
+    const list = this.rowList;
+    let nr = 0;
+    if (groups) {
+      const { K, count } = groups;
+      for (let r = 0; r < rows; r++) if (r % K < count[(r / K) | 0]!) list[nr++] = r;
+    } else {
+      for (let r = 0; r < rows; r++) list[r] = r;
+      nr = rows;
     }
     const f32 = Math.fround;
+    const bs = this.blockSize;
+    const wasm = this.mode === 'wasm-f32';
     let inp = x;
     let out = this.bufA;
     for (let j = 0; j < this.wT.length; j++) {
@@ -355,27 +381,17 @@ export class JsDense {
       const w = this.wT[j]!;
       const b = this.bias[j]!;
       const relu = this.relu[j]!;
-      const K = groups ? groups.K : rows;
-      const count = groups?.count;
-      if (this.mode === 'wasm-f32') {
-        for (let r = 0; r < rows; r++) {
-          if (count && r % K >= count[(r / K) | 0]!) continue;
-          const ia = r * nin;
-          for (let o = 0; o < nout; o++) {
-            const iw = o * nin;
-            let acc = b[o]!;
+      for (let q = 0; q < nr; q++) {
+        const r = list[q]!;
+        const ia = r * nin;
+        for (let o = 0; o < nout; o++) {
+          const iw = o * nin;
+          let acc: number;
+          if (wasm) {
+            acc = b[o]!;
             for (let k = 0; k < nin; k++) acc = f32(acc + f32(inp[ia + k]! * w[iw + k]!));
-            out[r * nout + o] = relu && !(acc > 0) ? 0 : acc;
-          }
-        }
-      } else {
-        const bs = this.blockSize;
-        for (let r = 0; r < rows; r++) {
-          if (count && r % K >= count[(r / K) | 0]!) continue;
-          const ia = r * nin;
-          for (let o = 0; o < nout; o++) {
-            const iw = o * nin;
-            let acc = 0;
+          } else {
+            acc = 0;
             for (let k0 = 0; k0 < nin; k0 += bs) {
               const k1 = Math.min(k0 + bs, nin);
               let sum = 0;
@@ -383,8 +399,8 @@ export class JsDense {
               acc = f32(acc + sum);
             }
             acc = f32(acc + b[o]!);
-            out[r * nout + o] = relu && !(acc > 0) ? 0 : acc;
           }
+          out[r * nout + o] = relu && !(acc > 0) ? 0 : acc;
         }
       }
       inp = out;

@@ -137,7 +137,7 @@ describe('learned station choice: scores, tie rule, fragile decisions', () => {
         for (const l of m.layers) l.setWeights(l.getWeights().map((w) => tf.tensor(Float32Array.from(w.dataSync(), () => u() - 0.5), w.shape)));
         const chain = chainLayers(m);
         const fast = DenseKernels.from(chain)!;
-        const js = JsDense.from(chain, fast);
+        const js = JsDense.from(fast);
         expect(js?.mode).toBe(backend === 'wasm' ? 'wasm-f32' : 'cpu-f64-blocks');
         for (const rows of [1, 3, 10, 257]) {
           const x = new Float32Array(rows * inputs).map(() => (u() - 0.4) * 10 ** Math.floor(u() * 4 - 1));
@@ -149,11 +149,17 @@ describe('learned station choice: scores, tie rule, fragile decisions', () => {
       }
     }
     await tf.setBackend('wasm');
-    const m = seededMlp({ name: 'probe', inputs: 3, hidden: [4], output: { name: 'out', units: 1 }, seed: 1 });
-    // a mismatching kernel (here: another model's) fails the load-time probe, so the kernels stay
-    const other = seededMlp({ name: 'probe2', inputs: 3, hidden: [4], output: { name: 'out', units: 1 }, seed: 2 });
-    expect(JsDense.from(chainLayers(m), DenseKernels.from(chainLayers(other)))).toBeNull();
-    expect(JsDense.from(chainLayers(m), null)).toBeNull();
+    // arithmetic that is not the backend's (here: each backend's emulated on the other) fails the
+    // load-time probe, so the kernels stay
+    const m = seededMlp({ name: 'probe', inputs: 11, hidden: [32], output: { name: 'out', units: 1 }, seed: 1 });
+    for (const l of m.layers) l.setWeights(l.getWeights().map((w) => tf.tensor(Float32Array.from(w.dataSync(), () => u() - 0.5), w.shape)));
+    for (const [backend, other] of [['wasm', 'cpu'], ['cpu', 'wasm']] as const) {
+      await tf.setBackend(backend);
+      expect(JsDense.from(DenseKernels.from(chainLayers(m)), backend)).not.toBeNull();
+      expect(JsDense.from(DenseKernels.from(chainLayers(m)), other)).toBeNull();
+    }
+    await tf.setBackend('wasm');
+    expect(JsDense.from(null)).toBeNull();
   });
 
   it('the shipped station-choice model runs its forward pass in plain JS on wasm and cpu', async () => {

@@ -37,6 +37,18 @@ import { chainLayers, DenseKernels, forwardRows, JsDense, initTf, loadModel, mod
 
 /** scores within this many minutes of the best are tied */
 export const EPSILON_MIN = 1e-4;
+
+/**
+ * The most candidate rows a batch may have for the plain-JS pass (JsDense); larger batches go to
+ * the TF.js kernels, which are SIMD and cost little per row once called (both give the same bits,
+ * so the choice changes no output). Measured on the 2-core AMD machine, shipped model (11 → 32 →
+ * 1): JS about 0.39 µs per row (one EV, 10 rows: 3.9 µs); the kernels about 6.5 µs per call plus
+ * 0.03 µs per row when warm (256 EVs: 0.46 µs per decision), more when a simulation calls them
+ * rarely (2 EVs: 6.4–13.9 µs per decision with this limit at 16 rows). The break-even is near 20
+ * rows warm; 32 leaves batches of up to three EVs in JS.
+ */
+export const JS_MAX_ROWS = 32;
+
 /** half-width of the band around EPSILON_MIN in which a decision counts as fragile */
 export const FRAGILE_BAND_MIN = 1e-6;
 
@@ -105,9 +117,13 @@ export class LearnedChoice implements StationChoicePolicy {
   warmUp(calls = 2000): void {
     const F = this.features.length;
     const x = new Float32Array(64 * F);
+    // as predictRows calls it: one EV's group of 10 rows, all or 7 of them valid (a call shape
+    // the warm-up did not use would make V8 drop the optimised code on the day's first calls)
+    const count = new Int32Array(7);
     for (let c = 0; c < calls; c++) {
       const rows = c % 10 === 9 ? 64 : 10;
-      if (this.js) this.js.run(x, rows, F);
+      count[0] = c % 3 === 2 ? 7 : 10;
+      if (this.js && rows <= JS_MAX_ROWS) this.js.run(x, rows, F, 10, count);
       else forwardRows(this.model, this.chain, x, rows, F, this.fast);
     }
   }
@@ -115,7 +131,11 @@ export class LearnedChoice implements StationChoicePolicy {
   /** Predicted outcome (min) of every row of the batch, one forward pass (JsDense, else
    * forwardRows: one input tensor made from the batch's feature buffer, one pass, one readback). */
   predictRows(b: ChoiceBatch): Float32Array {
-    if (this.js) return this.js.run(b.features, b.n * b.K, b.nFeatures, b);
+    if (this.js) {
+      let valid = 0;
+      for (let i = 0; i < b.n; i++) valid += b.count[i]!;
+      if (valid <= JS_MAX_ROWS) return this.js.run(b.features, b.n * b.K, b.nFeatures, b.K, b.count);
+    }
     return forwardRows(this.model, this.chain, b.features, b.n * b.K, b.nFeatures, this.fast);
   }
 

@@ -348,11 +348,11 @@ export class JsDense {
   }
 
   /** The chain's outputs for the first `rows` rows of x (rows × F, row-major). The returned array
-   * is this object's buffer, valid until the next call. With `groups` (K and count: rows are n
-   * groups of K, of which the first count[g] are used) only those rows are computed; the outputs
+   * is this object's buffer, valid until the next call. With `count` (rows are n groups of K, of
+   * which the first count[g] are used) only those rows are computed; the outputs
    * of the others are left unspecified (a batch's padding rows, which no caller reads). Each row is
    * computed on its own, as in the kernels, so skipping rows changes no other row's output. */
-  run(x: Float32Array, rows: number, F: number, groups?: { K: number; count: Int32Array }): Float32Array {
+  run(x: Float32Array, rows: number, F: number, K = 0, count: Int32Array | null = null): Float32Array {
     const sizes = this.sizes;
     if (F !== sizes[0]) throw new Error(`forward pass: ${F} features, the model reads ${sizes[0]}`);
     if (this.bufA.length < rows * this.maxOut) {
@@ -363,8 +363,7 @@ export class JsDense {
     // the rows to compute, once for all layers
     const list = this.rowList;
     let nr = 0;
-    if (groups) {
-      const { K, count } = groups;
+    if (count !== null && K > 0) {
       for (let r = 0; r < rows; r++) if (r % K < count[(r / K) | 0]!) list[nr++] = r;
     } else {
       for (let r = 0; r < rows; r++) list[r] = r;
@@ -384,7 +383,60 @@ export class JsDense {
       for (let q = 0; q < nr; q++) {
         const r = list[q]!;
         const ia = r * nin;
-        for (let o = 0; o < nout; o++) {
+        const io = r * nout;
+        // four outputs at a time: four independent accumulator chains in one loop over k, so the
+        // CPU overlaps their rounding latencies; each output's own order of operations is the
+        // one above, so the values are the same as one output at a time
+        let o = 0;
+        for (; o + 4 <= nout; o += 4) {
+          const w0 = o * nin;
+          const w1 = w0 + nin;
+          const w2 = w1 + nin;
+          const w3 = w2 + nin;
+          let a0: number, a1: number, a2: number, a3: number;
+          if (wasm) {
+            a0 = b[o]!;
+            a1 = b[o + 1]!;
+            a2 = b[o + 2]!;
+            a3 = b[o + 3]!;
+            for (let k = 0; k < nin; k++) {
+              const v = inp[ia + k]!;
+              a0 = f32(a0 + f32(v * w[w0 + k]!));
+              a1 = f32(a1 + f32(v * w[w1 + k]!));
+              a2 = f32(a2 + f32(v * w[w2 + k]!));
+              a3 = f32(a3 + f32(v * w[w3 + k]!));
+            }
+          } else {
+            a0 = a1 = a2 = a3 = 0;
+            for (let k0 = 0; k0 < nin; k0 += bs) {
+              const k1 = Math.min(k0 + bs, nin);
+              let s0 = 0,
+                s1 = 0,
+                s2 = 0,
+                s3 = 0;
+              for (let k = k0; k < k1; k++) {
+                const v = inp[ia + k]!;
+                s0 += v * w[w0 + k]!;
+                s1 += v * w[w1 + k]!;
+                s2 += v * w[w2 + k]!;
+                s3 += v * w[w3 + k]!;
+              }
+              a0 = f32(a0 + s0);
+              a1 = f32(a1 + s1);
+              a2 = f32(a2 + s2);
+              a3 = f32(a3 + s3);
+            }
+            a0 = f32(a0 + b[o]!);
+            a1 = f32(a1 + b[o + 1]!);
+            a2 = f32(a2 + b[o + 2]!);
+            a3 = f32(a3 + b[o + 3]!);
+          }
+          out[io + o] = relu && !(a0 > 0) ? 0 : a0;
+          out[io + o + 1] = relu && !(a1 > 0) ? 0 : a1;
+          out[io + o + 2] = relu && !(a2 > 0) ? 0 : a2;
+          out[io + o + 3] = relu && !(a3 > 0) ? 0 : a3;
+        }
+        for (; o < nout; o++) {
           const iw = o * nin;
           let acc: number;
           if (wasm) {
@@ -400,7 +452,7 @@ export class JsDense {
             }
             acc = f32(acc + b[o]!);
           }
-          out[r * nout + o] = relu && !(acc > 0) ? 0 : acc;
+          out[io + o] = relu && !(acc > 0) ? 0 : acc;
         }
       }
       inp = out;

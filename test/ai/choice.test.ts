@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EPSILON_MIN, LearnedChoice, loadChoicePolicy, loadLearnedChoice, type ChoiceModelMeta } from '../../src/ai/choiceModel.js';
+import { EPSILON_MIN, JS_MAX_ROWS, LearnedChoice, loadChoicePolicy, loadLearnedChoice, type ChoiceModelMeta } from '../../src/ai/choiceModel.js';
 import { chainLayers, DenseKernels, forwardRows, initTf, JsDense, loadModel, seededMlp, tf, tfl } from '../../src/ai/runtime.js';
 import { readTrainChoiceConfig, trainStationChoice } from '../../src/ai/trainChoice.js';
-import { decideStations } from '../../src/charging/testing.js';
+import { choiceBatchFrom, decideStations } from '../../src/charging/testing.js';
 import { UserError } from '../../src/core/errors.js';
 import { loadScenario } from '../../src/scenario/scenario.js';
 import { runEpisode } from '../../src/simulation/episodes.js';
@@ -167,6 +167,31 @@ describe('learned station choice: scores, tie rule, fragile decisions', () => {
       await tf.setBackend(backend);
       const p = await loadChoicePolicy(MODEL);
       expect(p.inference).toBe('js');
+    }
+    await tf.setBackend('wasm');
+  });
+
+  it('a batch past JS_MAX_ROWS (kernels) scores every EV bit for bit as that EV alone (plain JS)', async () => {
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await tf.setBackend(backend);
+      const p = await loadChoicePolicy(MODEL);
+      expect(p.inference).toBe('js');
+      let seed = 7;
+      const u = () => {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        return seed / 4294967296;
+      };
+      const stations = Array.from({ length: 12 }, (_, j) => ({ chargerKW: [j % 3 === 0 ? 50 : 22], plugged: j % 4, queue: j % 5, expectedWaitS: 600 * (j % 5), expectedWaitReservedS: 700 * (j % 5) }));
+      const evs = Array.from({ length: 9 }, () => ({ soc: 0.1 + 0.6 * u(), travelTimeS: stations.map(() => 60 + 1800 * u()) }));
+      const all = choiceBatchFrom({ stations, evs }, p.features).batch;
+      expect(all.n * all.K).toBeGreaterThan(JS_MAX_ROWS);
+      const together = Float32Array.from(p.predictRows(all));
+      for (let i = 0; i < evs.length; i++) {
+        const one = choiceBatchFrom({ stations, evs: [evs[i]!] }, p.features).batch;
+        expect(one.count[0]!).toBeLessThanOrEqual(JS_MAX_ROWS);
+        const alone = p.predictRows(one);
+        for (let k = 0; k < one.count[0]!; k++) expect(Math.fround(alone[k]!)).toBe(together[i * all.K + k]);
+      }
     }
     await tf.setBackend('wasm');
   });

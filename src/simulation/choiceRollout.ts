@@ -1,0 +1,120 @@
+/**
+ * A hindsight rollout of a hand-written station-choice policy: how much better could the day's
+ * decisions have been, knowing the day? It complements the LP lower bound (src/optimum/choiceBound.ts)
+ * from the other side: the rollout's decisions are a real, simulated schedule, so the best
+ * achievable travel + wait lies between the LP bound and the rollout's figure.
+ *
+ * Method (one-step rollout of a base policy, Bertsekas' policy improvement, with the day known):
+ * the decisions of a day are numbered in the order the simulation makes them (batch by batch,
+ * then by position in the batch; the simulation is deterministic, so a sequence of choices
+ * reproduces a day exactly). Decisions d = 0, 1, … are fixed one at a time: for decision d, with
+ * decisions 0..d−1 fixed as chosen before, every candidate k of d is tried in a whole simulated
+ * day in which every later decision is the base policy's, and d keeps the candidate whose day has
+ * the lowest objective (the base policy's own candidate on ties). Each step can only lower the
+ * objective of the day it keeps (the base candidate's day is among those tried), so the result is
+ * never worse than the base policy on that day. It costs Σ_d (candidates of d − 1) simulated days.
+ *
+ * This is not a policy a vehicle could run (it knows every later arrival of the day, the seed's
+ * demand); it measures how much a choice of station, by itself, can change the day.
+ *
+ * Objective: the evaluation's travel + wait, minutes per session (systemObjective with no
+ * abandonment penalty: travel to the station + wait until plug-in or give-up, over sessions that
+ * reached a station), as in `evsim evaluate`'s `travel_wait_min`.
+ */
+import type { ChoiceBatch, StationChoicePolicy } from '../charging/choice.js';
+import { makeStationChoice } from '../charging/choice.js';
+import { Rng } from '../core/random.js';
+import type { Scenario } from '../scenario/scenario.js';
+import { createSimulation, type SimResult } from './simulation.js';
+import { systemObjective } from './trainChoiceEs.js';
+import type { City } from './world.js';
+
+/** The base policy, except for the decisions `forced` names (index → candidate; -1: the base's). */
+class ForcedChoice implements StationChoicePolicy {
+  readonly name: string;
+  readonly features?: readonly string[];
+  /** per decision of the day, in order: candidates, and the candidate taken */
+  readonly count: number[] = [];
+  readonly taken: number[] = [];
+  private baseOut = new Int32Array(16);
+
+  constructor(
+    private readonly base: StationChoicePolicy,
+    private readonly forced: readonly number[],
+  ) {
+    this.name = base.name;
+    this.features = base.features;
+  }
+
+  decideBatch(b: ChoiceBatch, out: Int32Array): void {
+    if (this.baseOut.length < b.n) this.baseOut = new Int32Array(b.n);
+    this.base.decideBatch(b, this.baseOut);
+    for (let i = 0; i < b.n; i++) {
+      const d = this.count.length;
+      const cnt = b.count[i]!;
+      const f = d < this.forced.length ? this.forced[d]! : -1;
+      const pick = f >= 0 && f < cnt ? f : this.baseOut[i]!;
+      this.count.push(cnt);
+      this.taken.push(pick);
+      out[i] = pick;
+    }
+  }
+}
+
+export interface RolloutResult {
+  /** the base policy's day */
+  base: { travelWaitMin: number; abandoned: number; sessions: number; decisions: number };
+  /** the rollout's day */
+  rollout: { travelWaitMin: number; abandoned: number; sessions: number; decisions: number };
+  /** decisions whose candidate differs from the base policy's in the same state */
+  changed: number;
+  /** simulated days run */
+  days: number;
+}
+
+/**
+ * The one-step hindsight rollout of `baseName` (a hand-written policy of CHOICE_POLICIES) on one
+ * day (`sc` with its seed, on `city`). `maxCandidates` limits the candidates tried per decision
+ * to the first n (candidates come nearest first) besides the base policy's own, to bound the cost
+ * on large days.
+ */
+export function choiceRollout(sc: Scenario, city: City, baseName: string, opts: { maxCandidates?: number; onDecision?: (d: number, of: number) => void } = {}): RolloutResult {
+  const maxK = opts.maxCandidates ?? Infinity;
+  let days = 0;
+  const run = (forced: readonly number[]): { r: SimResult; p: ForcedChoice } => {
+    // the random policy's draws come from its own seeded stream, the same in every day
+    const rng = new Rng('rollout', `${sc.seed}/rollout/${baseName}`);
+    const p = new ForcedChoice(makeStationChoice(baseName, () => rng.next()), forced);
+    days++;
+    return { r: createSimulation(sc, city, { stationChoice: p }).run(), p };
+  };
+  const score = (r: SimResult) => systemObjective(r, 0).travelWaitMin;
+  const first = run([]);
+  let cur = first;
+  let curScore = score(first.r);
+  const fixed: number[] = [];
+  let changed = 0;
+  for (let d = 0; d < cur.p.count.length; d++) {
+    opts.onDecision?.(d, cur.p.count.length);
+    const cnt = Math.min(cur.p.count[d]!, maxK);
+    const baseK = cur.p.taken[d]!;
+    let best = baseK;
+    for (let k = 0; k < cnt; k++) {
+      if (k === baseK) continue;
+      const t = run([...fixed, k]);
+      const s = score(t.r);
+      if (s < curScore) {
+        cur = t;
+        curScore = s;
+        best = k;
+      }
+    }
+    if (best !== baseK) changed++;
+    fixed.push(best);
+  }
+  const sum = (x: { r: SimResult; p: ForcedChoice }) => {
+    const o = systemObjective(x.r, 0);
+    return { travelWaitMin: o.travelWaitMin, abandoned: o.abandoned, sessions: o.sessions, decisions: x.p.count.length };
+  };
+  return { base: sum(first), rollout: sum(cur), changed, days };
+}

@@ -119,7 +119,7 @@ export class LearnedChoice implements StationChoicePolicy {
     const x = new Float32Array(64 * F);
     // as predictRows calls it: one EV's group of 10 rows, all or 7 of them valid (a call shape
     // the warm-up did not use would make V8 drop the optimised code on the day's first calls)
-    const count = new Int32Array(7);
+    const count = new Int32Array(1);
     for (let c = 0; c < calls; c++) {
       const rows = c % 10 === 9 ? 64 : 10;
       count[0] = c % 3 === 2 ? 7 : 10;
@@ -128,8 +128,9 @@ export class LearnedChoice implements StationChoicePolicy {
     }
   }
 
-  /** Predicted outcome (min) of every row of the batch, one forward pass (JsDense, else
-   * forwardRows: one input tensor made from the batch's feature buffer, one pass, one readback). */
+  /** Predicted outcome (min) of every row of the batch, one forward pass: JsDense when the batch
+   * has at most JS_MAX_ROWS valid rows, else forwardRows (one input tensor made from the batch's
+   * feature buffer, one pass, one readback); the same bits either way. */
   predictRows(b: ChoiceBatch): Float32Array {
     if (this.js) {
       let valid = 0;

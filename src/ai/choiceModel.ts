@@ -129,13 +129,14 @@ export class LearnedChoice implements StationChoicePolicy {
   }
 
   /** Predicted outcome (min) of every row of the batch, one forward pass: JsDense when the batch
-   * has at most JS_MAX_ROWS valid rows, else forwardRows (one input tensor made from the batch's
+   * has at most JS_MAX_ROWS valid rows, all of finite features, else forwardRows (one input tensor made from the batch's
    * feature buffer, one pass, one readback); the same bits either way. */
   predictRows(b: ChoiceBatch): Float32Array {
     if (this.js) {
       let valid = 0;
       for (let i = 0; i < b.n; i++) valid += b.count[i]!;
-      if (valid <= JS_MAX_ROWS) return this.js.run(b.features, b.n * b.K, b.nFeatures, b.K, b.count);
+      const y = valid <= JS_MAX_ROWS ? this.js.run(b.features, b.n * b.K, b.nFeatures, b.K, b.count) : null;
+      if (y) return y;
     }
     return forwardRows(this.model, this.chain, b.features, b.n * b.K, b.nFeatures, this.fast);
   }

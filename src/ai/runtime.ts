@@ -339,6 +339,7 @@ export class JsDense {
       }
       const want = kernels.run(x, rows, F);
       const got = this.run(x, rows, F);
+      if (!got) return false;
       const a = new Uint32Array(want.buffer, want.byteOffset, want.length);
       const b = new Uint32Array(got.buffer, got.byteOffset, got.length);
       if (a.length !== b.length) return false;
@@ -351,8 +352,9 @@ export class JsDense {
    * is this object's buffer, valid until the next call. With `count` (rows are n groups of K, of
    * which the first count[g] are used) only those rows are computed; the outputs
    * of the others are left unspecified (a batch's padding rows, which no caller reads). Each row is
-   * computed on its own, as in the kernels, so skipping rows changes no other row's output. */
-  run(x: Float32Array, rows: number, F: number, K = 0, count: Int32Array | null = null): Float32Array {
+   * computed on its own, as in the kernels, so skipping rows changes no other row's output.
+   * null when a used row has a non-finite input (the caller then runs the kernels). */
+  run(x: Float32Array, rows: number, F: number, K = 0, count: Int32Array | null = null): Float32Array | null {
     const sizes = this.sizes;
     if (F !== sizes[0]) throw new Error(`forward pass: ${F} features, the model reads ${sizes[0]}`);
     if (this.bufA.length < rows * this.maxOut) {
@@ -368,6 +370,16 @@ export class JsDense {
     } else {
       for (let r = 0; r < rows; r++) list[r] = r;
       nr = rows;
+    }
+    // only finite inputs: the probe checks finite values, and how each backend's kernels treat a
+    // NaN or an infinity in their sums and clamps is not reproduced here, so such a batch is
+    // left to the kernels (the caller's fallback); the simulation's features are always finite
+    for (let q = 0; q < nr; q++) {
+      const ia = list[q]! * F;
+      for (let k = 0; k < F; k++) {
+        const v = x[ia + k]!;
+        if (v - v !== 0) return null;
+      }
     }
     const f32 = Math.fround;
     const bs = this.blockSize;

@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   }
   const d = pairedDiff(r, b);
   const mb = meanCi(b).mean;
-  lines.push('', `Mean: base ${f(mb)}, rollout ${f(meanCi(r).mean)} min; paired Δ ${f(d.mean)} [${f(d.lo)}, ${f(d.hi)}] min (${((100 * d.mean) / mb).toFixed(1)} % of the base's mean).`);
+  lines.push('', `Mean: base ${f(mb)}, rollout ${f(meanCi(r).mean)} min; paired Δ ${f(d.mean)}${seeds.length > 1 ? ` [${f(d.lo)}, ${f(d.hi)}]` : ' (one seed: no CI)'} min (${((100 * d.mean) / mb).toFixed(1)} % of the base's mean).`);
   process.stdout.write(lines.join('\n') + '\n');
 }
 

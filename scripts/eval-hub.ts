@@ -18,23 +18,14 @@ import { meanCi, pairedDiff } from '../src/core/stats.js';
 import { loadScenario } from '../src/scenario/scenario.js';
 import { Simulation } from '../src/simulation/simulation.js';
 import { buildCity } from '../src/simulation/world.js';
+import { parseSeeds } from './seeds.js';
 
 const HAND = ['fcfs', 'equal-share', 'llf', 'edf', 'need-proportional', 'srpt-energy', 'max-acceptance', 'srpt'];
-
-function parseSeeds(s: string): number[] {
-  const out: number[] = [];
-  for (const part of s.split(',')) {
-    const m = /^(\d+)-(\d+)$/.exec(part);
-    if (m) for (let i = Number(m[1]); i <= Number(m[2]); i++) out.push(i);
-    else out.push(Number(part));
-  }
-  return out;
-}
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   let scenario = 'scenarios/dc-hub.yaml';
-  let seeds = parseSeeds('1-20');
+  let seeds = parseSeeds('1-20', 'eval-hub');
   let policies = [...HAND, 'learned'];
   let model = 'models/allocation-dc-hub';
   const sets: string[] = [];
@@ -42,7 +33,7 @@ async function main(): Promise<void> {
     const a = args[i]!;
     const v = args[++i]!;
     if (a === '--scenario') scenario = v;
-    else if (a === '--seeds') seeds = parseSeeds(v);
+    else if (a === '--seeds') seeds = parseSeeds(v, 'eval-hub');
     else if (a === '--policies') policies = v.split(',');
     else if (a === '--model') model = v;
     else if (a === '--set') sets.push(v);

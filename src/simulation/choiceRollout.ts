@@ -25,7 +25,7 @@ import type { ChoiceBatch, StationChoicePolicy } from '../charging/choice.js';
 import { makeStationChoice } from '../charging/choice.js';
 import { Rng } from '../core/random.js';
 import type { Scenario } from '../scenario/scenario.js';
-import { createSimulation, type SimResult } from './simulation.js';
+import { createSimulation } from './simulation.js';
 import { systemObjective } from './trainChoiceEs.js';
 import type { City } from './world.js';
 
@@ -61,11 +61,19 @@ class ForcedChoice implements StationChoicePolicy {
   }
 }
 
+/** One simulated day: travel + wait per session (min), abandoned and all sessions, decisions. */
+export interface RolloutDay {
+  travelWaitMin: number;
+  abandoned: number;
+  sessions: number;
+  decisions: number;
+}
+
 export interface RolloutResult {
   /** the base policy's day */
-  base: { travelWaitMin: number; abandoned: number; sessions: number; decisions: number };
+  base: RolloutDay;
   /** the rollout's day */
-  rollout: { travelWaitMin: number; abandoned: number; sessions: number; decisions: number };
+  rollout: RolloutDay;
   /** decisions whose candidate differs from the base policy's in the same state */
   changed: number;
   /** simulated days run */
@@ -78,43 +86,39 @@ export interface RolloutResult {
  * to the first n (candidates come nearest first) besides the base policy's own, to bound the cost
  * on large days.
  */
-export function choiceRollout(sc: Scenario, city: City, baseName: string, opts: { maxCandidates?: number; onDecision?: (d: number, of: number) => void } = {}): RolloutResult {
+export function choiceRollout(sc: Scenario, city: City, baseName: string, opts: { maxCandidates?: number } = {}): RolloutResult {
   const maxK = opts.maxCandidates ?? Infinity;
   let days = 0;
-  const run = (forced: readonly number[]): { r: SimResult; p: ForcedChoice } => {
+  /** one simulated day with these decisions forced (read while the day runs, synchronously) */
+  const run = (forced: readonly number[]): RolloutDay & { count: number[]; taken: number[] } => {
     // the random policy's draws come from its own seeded stream, the same in every day
     const rng = new Rng('rollout', `${sc.seed}/rollout/${baseName}`);
     const p = new ForcedChoice(makeStationChoice(baseName, () => rng.next()), forced);
     days++;
-    return { r: createSimulation(sc, city, { stationChoice: p }).run(), p };
+    const o = systemObjective(createSimulation(sc, city, { stationChoice: p }).run(), 0);
+    return { travelWaitMin: o.travelWaitMin, abandoned: o.abandoned, sessions: o.sessions, decisions: p.count.length, count: p.count, taken: p.taken };
   };
-  const score = (r: SimResult) => systemObjective(r, 0).travelWaitMin;
   const first = run([]);
   let cur = first;
-  let curScore = score(first.r);
   const fixed: number[] = [];
   let changed = 0;
-  for (let d = 0; d < cur.p.count.length; d++) {
-    opts.onDecision?.(d, cur.p.count.length);
-    const cnt = Math.min(cur.p.count[d]!, maxK);
-    const baseK = cur.p.taken[d]!;
+  for (let d = 0; d < cur.decisions; d++) {
+    const cnt = Math.min(cur.count[d]!, maxK);
+    const baseK = cur.taken[d]!;
     let best = baseK;
     for (let k = 0; k < cnt; k++) {
       if (k === baseK) continue;
-      const t = run([...fixed, k]);
-      const s = score(t.r);
-      if (s < curScore) {
+      fixed.push(k);
+      const t = run(fixed);
+      fixed.pop();
+      if (t.travelWaitMin < cur.travelWaitMin) {
         cur = t;
-        curScore = s;
         best = k;
       }
     }
     if (best !== baseK) changed++;
     fixed.push(best);
   }
-  const sum = (x: { r: SimResult; p: ForcedChoice }) => {
-    const o = systemObjective(x.r, 0);
-    return { travelWaitMin: o.travelWaitMin, abandoned: o.abandoned, sessions: o.sessions, decisions: x.p.count.length };
-  };
-  return { base: sum(first), rollout: sum(cur), changed, days };
+  const day = ({ travelWaitMin, abandoned, sessions, decisions }: RolloutDay): RolloutDay => ({ travelWaitMin, abandoned, sessions, decisions });
+  return { base: day(first), rollout: day(cur), changed, days };
 }

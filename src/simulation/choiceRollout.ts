@@ -14,6 +14,13 @@
  * objective of the day it keeps (the base candidate's day is among those tried), so the result is
  * never worse than the base policy on that day. It costs Σ_d (candidates of d − 1) simulated days.
  *
+ * Further passes (`passes` > 1) are a hindsight local search over the whole day's choices: the
+ * day's choices as they stand are all forced, and each decision d in turn tries every other
+ * candidate with every other decision as it stands (by index: a forced sequence always reproduces
+ * one real simulated day, whatever its decisions mean after a change), keeping a candidate only
+ * when its day is strictly better. Each pass costs about as much as the first; the search stops
+ * early when a pass changes nothing. It is a local optimum in hindsight, not the global optimum.
+ *
  * This is not a policy a vehicle could run (it knows every later arrival of the day, the seed's
  * demand); it measures how much a choice of station, by itself, can change the day.
  *
@@ -78,6 +85,8 @@ export interface RolloutResult {
   changed: number;
   /** simulated days run */
   days: number;
+  /** travel + wait per session (min) after each pass run (the first is the one-step rollout) */
+  passes: number[];
 }
 
 /**
@@ -86,8 +95,9 @@ export interface RolloutResult {
  * to the first n (candidates come nearest first) besides the base policy's own, to bound the cost
  * on large days.
  */
-export function choiceRollout(sc: Scenario, city: City, baseName: string, opts: { maxCandidates?: number } = {}): RolloutResult {
+export function choiceRollout(sc: Scenario, city: City, baseName: string, opts: { maxCandidates?: number; passes?: number } = {}): RolloutResult {
   const maxK = opts.maxCandidates ?? Infinity;
+  const nPasses = opts.passes ?? 1;
   let days = 0;
   /** one simulated day with these decisions forced (read while the day runs, synchronously) */
   const run = (forced: readonly number[]): RolloutDay & { count: number[]; taken: number[] } => {
@@ -119,6 +129,29 @@ export function choiceRollout(sc: Scenario, city: City, baseName: string, opts: 
     if (best !== baseK) changed++;
     fixed.push(best);
   }
+  const passes = [cur.travelWaitMin];
+  // later passes: local search with every decision of the current day forced
+  for (let pass = 1; pass < nPasses; pass++) {
+    let moved = false;
+    for (let d = 0; d < cur.decisions; d++) {
+      const cnt = Math.min(cur.count[d]!, maxK);
+      const own = cur.taken[d]!;
+      for (let k = 0; k < cnt; k++) {
+        if (k === own) continue;
+        const forced = cur.taken.slice();
+        forced[d] = k;
+        const t = run(forced);
+        if (t.travelWaitMin < cur.travelWaitMin) {
+          cur = t;
+          moved = true;
+          break;
+        }
+      }
+    }
+    passes.push(cur.travelWaitMin);
+    if (!moved) break;
+  }
+  // decisions changed against the base policy in the same state: counted in the first pass
   const day = ({ travelWaitMin, abandoned, sessions, decisions }: RolloutDay): RolloutDay => ({ travelWaitMin, abandoned, sessions, decisions });
-  return { base: day(first), rollout: day(cur), changed, days };
+  return { base: day(first), rollout: day(cur), changed, days, passes };
 }

@@ -31,5 +31,18 @@ describe('hindsight rollout of a station-choice policy', () => {
     expect(one.days).toBeLessThanOrEqual(1 + one.rollout.decisions + one.base.decisions);
     expect(one.days).toBeLessThan(a.days);
     expect(one.rollout.travelWaitMin).toBeLessThanOrEqual(one.base.travelWaitMin);
+    expect(a.passes).toEqual([a.rollout.travelWaitMin]);
+    // local search after the first pass: starts from the one-step rollout, never worse, each pass
+    // no worse than the one before, stops when a pass changes nothing
+    const ls = choiceRollout(sc, city, 'min-total-time', { maxCandidates: 2, passes: 3 });
+    expect(ls.base).toEqual(a.base);
+    expect(ls.passes[0]).toBe(a.rollout.travelWaitMin);
+    expect(ls.passes.length).toBeGreaterThanOrEqual(2);
+    expect(ls.passes.length).toBeLessThanOrEqual(3);
+    for (let i = 1; i < ls.passes.length; i++) expect(ls.passes[i]!).toBeLessThanOrEqual(ls.passes[i - 1]!);
+    expect(ls.rollout.travelWaitMin).toBe(ls.passes[ls.passes.length - 1]);
+    expect(ls.days).toBeGreaterThan(a.days);
+    // it stops before its last pass only when a pass changed nothing
+    if (ls.passes.length < 3) expect(ls.passes[ls.passes.length - 1]).toBe(ls.passes[ls.passes.length - 2]);
   });
 });

@@ -19,7 +19,7 @@ import { loadScenario } from '../src/scenario/scenario.js';
 import { choiceRollout } from '../src/simulation/choiceRollout.js';
 import { EPISODE_OVERRIDES } from '../src/simulation/episodes.js';
 import { buildCity } from '../src/simulation/world.js';
-import { parseSeeds } from './seeds.js';
+import { parseSeeds, runScript } from './args.js';
 
 const USAGE = `usage: node dist/scripts/choice-rollout.js [--scenario scenarios/monaco.yaml] [--seeds 1-5]
        [--base min-total-time] [--max-candidates N] [--passes N] [--set path=value]...
@@ -86,10 +86,4 @@ async function main(): Promise<void> {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-try {
-  await main();
-} catch (e) {
-  if (!(e instanceof UserError)) throw e;
-  for (const l of e.lines) process.stderr.write(`${l}\n`);
-  process.exitCode = 2;
-}
+await runScript(main);

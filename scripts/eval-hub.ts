@@ -14,11 +14,12 @@
  * Evaluation seeds are 1–100; the hub trainer refuses them (training/allocation-dc-hub.yaml).
  */
 import { loadLearnedParts } from '../src/ai/allocation.js';
+import { UserError } from '../src/core/errors.js';
 import { meanCi, pairedDiff } from '../src/core/stats.js';
 import { loadScenario } from '../src/scenario/scenario.js';
 import { Simulation } from '../src/simulation/simulation.js';
 import { buildCity } from '../src/simulation/world.js';
-import { parseSeeds } from './seeds.js';
+import { parseSeeds, runScript } from './args.js';
 
 const HAND = ['fcfs', 'equal-share', 'llf', 'edf', 'need-proportional', 'srpt-energy', 'max-acceptance', 'srpt'];
 
@@ -31,13 +32,14 @@ async function main(): Promise<void> {
   const sets: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    const v = args[++i]!;
+    const v = args[++i];
+    if (v === undefined) throw new UserError([`eval-hub: ${a} needs a value`]);
     if (a === '--scenario') scenario = v;
     else if (a === '--seeds') seeds = parseSeeds(v, 'eval-hub');
     else if (a === '--policies') policies = v.split(',');
     else if (a === '--model') model = v;
     else if (a === '--set') sets.push(v);
-    else throw new Error(`eval-hub: unknown option ${a}`);
+    else throw new UserError([`eval-hub: unknown option ${a} (allowed: --scenario, --seeds, --policies, --model, --set)`]);
   }
   const tis: Record<string, number[]> = {};
   const wait: Record<string, number[]> = {};
@@ -82,4 +84,4 @@ async function main(): Promise<void> {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-await main();
+await runScript(main);

@@ -33,7 +33,7 @@ import { loadScenario } from '../src/scenario/scenario.js';
 import { EsAdam } from '../src/simulation/es.js';
 import { Simulation } from '../src/simulation/simulation.js';
 import { buildCity } from '../src/simulation/world.js';
-import { parseSeeds } from './seeds.js';
+import { parseSeeds, runScript } from './args.js';
 
 const USAGE = `usage: node dist/scripts/hub-hindsight.js [--seeds 1-10] [--iterations 100]
        [--scenario scenarios/dc-hub.yaml] [--model models/allocation-dc-hub] [--abandon-penalty MIN] [--set path=value]...
@@ -160,10 +160,4 @@ async function main(): Promise<void> {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-try {
-  await main();
-} catch (e) {
-  if (!(e instanceof UserError)) throw e;
-  for (const l of e.lines) process.stderr.write(`${l}\n`);
-  process.exitCode = 2;
-}
+await runScript(main);

@@ -13,3 +13,17 @@ export function parseSeeds(s: string, script: string): number[] {
   }
   return out;
 }
+
+/**
+ * Run a script's main: a UserError (bad arguments or input) is printed as its lines on stderr with
+ * exit status 2, never a stack trace; any other error propagates.
+ */
+export async function runScript(main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    for (const l of e.lines) process.stderr.write(`${l}\n`);
+    process.exitCode = 2;
+  }
+}

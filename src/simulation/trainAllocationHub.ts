@@ -9,7 +9,8 @@
  *   - iteration t: `population` noise vectors ε_p ~ N(0, I) from the stream "<seed>/es/<t>";
  *     θ ± σ·ε_p each run the same `seedsPerIteration` training days (common random numbers; the
  *     days rotate through `trainSeeds`); fitness = the day's mean time in system (min) with every
- *     abandonment counted as its wait + `abandonPenaltyMin` (so that turning EVs away never pays);
+ *     abandonment counted as its wait + `abandonPenaltyMin` (so that a give-up costs more than
+ *     an average served EV; measured, it can still pay at the margin: docs/ai.md);
  *   - the 2P fitnesses become centred ranks in [−0.5, 0.5]; gradient estimate
  *     g = Σ_p (rank(θ+σε_p) − rank(θ−σε_p)) · ε_p / (2Pσ); Adam step (learningRate) on θ;
  *   - every `validateEvery` iterations (and at the end) θ is scored on `validationSeeds`; the best

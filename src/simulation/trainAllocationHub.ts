@@ -255,7 +255,7 @@ function card(
     '|---|---|---|',
     ...Object.keys(m.heldOut).map((k) => `| ${k} | ${m.heldOut[k]!.toFixed(2)} | ${m.heldAb[k]!.toFixed(1)} |`),
     '',
-    'Paired differences with confidence intervals: `node dist/scripts/eval-hub.js` (DOCS-hub.md).',
+    'Paired differences with confidence intervals: `node dist/scripts/eval-hub.js` (docs/ai.md, Learned hub allocation).',
     '',
   ].join('\n');
 }

@@ -30,7 +30,7 @@ import { UserError } from '../src/core/errors.js';
 import { Rng } from '../src/core/random.js';
 import { meanCi, pairedDiff } from '../src/core/stats.js';
 import { loadScenario } from '../src/scenario/scenario.js';
-import { EsAdam } from '../src/simulation/es.js';
+import { antitheticSample, EsAdam } from '../src/simulation/es.js';
 import { Simulation } from '../src/simulation/simulation.js';
 import { buildCity } from '../src/simulation/world.js';
 import { parseSeeds, runScript } from './args.js';
@@ -111,18 +111,11 @@ async function main(): Promise<void> {
     const cand = new Float64Array(P);
     for (let t = 1; t <= iterations; t++) {
       const rng = new Rng('hindsight', `${seed}/hindsight/${t}`);
-      const eps: Float64Array[] = [];
-      const fit: number[] = [];
-      for (let p = 0; p < 8; p++) {
-        const e = Float64Array.from({ length: P }, () => rng.normal());
-        eps.push(e);
-        for (const sign of [1, -1]) {
-          for (let i = 0; i < P; i++) cand[i] = theta[i]! + sign * 0.1 * e[i]!;
-          const r = score(cand);
-          fit.push(r.obj);
-          if (r.obj < top.obj) top = r;
-        }
-      }
+      const { eps, fit } = await antitheticSample(theta, rng, 8, 0.1, (c) => {
+        const r = score(c);
+        if (r.obj < top.obj) top = r;
+        return r.obj;
+      });
       adam.step(theta, t, eps, fit, 0.1);
       const r = score(theta);
       if (r.obj < top.obj) top = r;

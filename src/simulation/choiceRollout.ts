@@ -17,8 +17,8 @@
  * Further passes (`passes` > 1) are a hindsight local search over the whole day's choices: the
  * day's choices as they stand are all forced, and each decision d in turn tries every other
  * candidate with every other decision as it stands (by index: a forced sequence always reproduces
- * one real simulated day, whatever its decisions mean after a change), keeping a candidate only
- * when its day is strictly better. Each pass costs about as much as the first; the search stops
+ * one real simulated day, whatever its decisions mean after a change), and takes the first
+ * candidate whose day is strictly better (first improvement). Each pass costs about as much as the first; the search stops
  * early when a pass changes nothing. It is a local optimum in hindsight, not the global optimum.
  *
  * This is not a policy a vehicle could run (it knows every later arrival of the day, the seed's
@@ -81,7 +81,7 @@ export interface RolloutResult {
   base: RolloutDay;
   /** the rollout's day */
   rollout: RolloutDay;
-  /** decisions whose candidate differs from the base policy's in the same state */
+  /** decisions whose candidate differs from the base policy's in the same state (first pass) */
   changed: number;
   /** simulated days run */
   days: number;
@@ -151,7 +151,6 @@ export function choiceRollout(sc: Scenario, city: City, baseName: string, opts: 
     passes.push(cur.travelWaitMin);
     if (!moved) break;
   }
-  // decisions changed against the base policy in the same state: counted in the first pass
   const day = ({ travelWaitMin, abandoned, sessions, decisions }: RolloutDay): RolloutDay => ({ travelWaitMin, abandoned, sessions, decisions });
   return { base: day(first), rollout: day(cur), changed, days, passes };
 }

@@ -14,6 +14,39 @@ export function centredRanks(v: readonly number[]): number[] {
   return out;
 }
 
+/** The seeded normal draws the ES sampler needs (src/core/random.ts Rng). */
+export interface NormalSource {
+  normal(): number;
+}
+
+/**
+ * One ES population around theta: `population` noise vectors ε_p (P normals each, drawn in order
+ * from `rng`), and the fitness at theta + σε_p, then theta − σε_p (fit[2p], fit[2p + 1]), scored
+ * one after the other in that order — the input EsAdam.step expects.
+ */
+export async function antitheticSample(
+  theta: Float64Array,
+  rng: NormalSource,
+  population: number,
+  sigma: number,
+  fitness: (candidate: Float64Array) => number | Promise<number>,
+): Promise<{ eps: Float64Array[]; fit: number[] }> {
+  const P = theta.length;
+  const eps: Float64Array[] = [];
+  const fit: number[] = [];
+  const cand = new Float64Array(P);
+  for (let p = 0; p < population; p++) {
+    const e = new Float64Array(P);
+    for (let i = 0; i < P; i++) e[i] = rng.normal();
+    eps.push(e);
+    for (const sign of [1, -1]) {
+      for (let i = 0; i < P; i++) cand[i] = theta[i]! + sign * sigma * e[i]!;
+      fit.push(await fitness(cand));
+    }
+  }
+  return { eps, fit };
+}
+
 /** Adam state over P parameters and the ES step that uses it. */
 export class EsAdam {
   private readonly m: Float64Array;

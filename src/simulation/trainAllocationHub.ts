@@ -19,7 +19,7 @@
  * held-out table of the model card and scripts/eval-hub.ts). Everything is float64 JavaScript
  * and seeded: the same config gives the same weights and sha256 on every machine.
  */
-import { EsAdam } from './es.js';
+import { antitheticSample, EsAdam } from './es.js';
 import { readConfigFile } from '../core/configFile.js';
 import { writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
@@ -154,17 +154,7 @@ export async function trainHubAllocation(file: string, log: (l: string) => void,
   for (let t = 1; t <= cfg.iterations; t++) {
     const rng = new Rng('es', `${cfg.seed}/es/${t}`);
     const seeds = Array.from({ length: cfg.seedsPerIteration }, (_, k) => trainSeeds[((t - 1) * cfg.seedsPerIteration + k) % trainSeeds.length]!);
-    const eps: Float64Array[] = [];
-    const fit: number[] = [];
-    const cand = new Float64Array(P);
-    for (let p = 0; p < cfg.population; p++) {
-      const e = Float64Array.from({ length: P }, () => rng.normal());
-      eps.push(e);
-      for (const sign of [1, -1]) {
-        for (let i = 0; i < P; i++) cand[i] = theta[i]! + sign * cfg.sigma * e[i]!;
-        fit.push(await score(cand, seeds));
-      }
-    }
+    const { eps, fit } = await antitheticSample(theta, rng, cfg.population, cfg.sigma, (c) => score(c, seeds));
     adam.step(theta, t, eps, fit, cfg.sigma);
     const meanFit = fit.reduce((a, c) => a + c, 0) / fit.length;
     const row: { iter: number; train: number; validation?: number } = { iter: t, train: meanFit };

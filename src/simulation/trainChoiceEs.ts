@@ -30,7 +30,7 @@
  * TF.js backend of the config (float32); with the same backend and config the weights and sha256
  * are the same on every run (the test checks this on a tiny config).
  */
-import { EsAdam } from './es.js';
+import { antitheticSample, EsAdam } from './es.js';
 import { readConfigFile } from '../core/configFile.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
@@ -359,22 +359,11 @@ export async function trainStationChoiceEs(
   const setDays = cfg.episodes.map((ep) => days.list([ep]));
   const daysOf = (t: number) => setDays.flatMap((l, j) => Array.from({ length: cfg.episodes[j]!.perIteration }, (_, k) => l[((t - 1) * cfg.episodes[j]!.perIteration + k) % l.length]!));
   const curve: EsChoiceReport['curve'] = [];
-  const cand = new Float64Array(P);
   const adam = new EsAdam(P, learningRate);
   for (let t = 1; t <= iterations; t++) {
     const rng = new Rng('es', `${cfg.seed}/es/${t}`);
     const list = daysOf(t);
-    const eps: Float64Array[] = [];
-    const fit: number[] = [];
-    for (let p = 0; p < population; p++) {
-      const e = new Float64Array(P);
-      for (let i = 0; i < P; i++) e[i] = rng.normal();
-      eps.push(e);
-      for (const sign of [1, -1]) {
-        for (let i = 0; i < P; i++) cand[i] = theta[i]! + sign * sigma * e[i]!;
-        fit.push(await score(cand, list));
-      }
-    }
+    const { eps, fit } = await antitheticSample(theta, rng, population, sigma, (c) => score(c, list));
     adam.step(theta, t, eps, fit, sigma);
     const meanFit = fit.reduce((a, c) => a + c, 0) / fit.length;
     const row: EsChoiceReport['curve'][number] = { iter: t, train: meanFit };
